@@ -1,0 +1,237 @@
+// Package app wires certctl-server together: configuration, the database
+// (external or the embedded default), migrations and bootstrap, the API,
+// metrics, and the HTTP listener with graceful shutdown. main calls Run.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/db"
+	"github.com/certctl/certctl/server/httpapi"
+	"github.com/certctl/certctl/server/pgembed"
+	"github.com/certctl/certctl/server/service"
+	"github.com/certctl/certctl/server/store"
+)
+
+// Version is the server's version, set at build time with -ldflags.
+var Version = "dev"
+
+// embeddedDatabase is the name of certctl's database in the embedded cluster.
+const embeddedDatabase = "certctl"
+
+// Run runs the server until ctx is cancelled (SIGTERM/SIGINT in main) or
+// it fails. It prints the URL and, on first start, the admin API key to
+// stdout; logs go to stderr. ready, if not nil, receives the address the
+// server listens on once it serves.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	cfg, err := ParseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+
+	dbURL := cfg.DatabaseURL
+	var cluster *pgembed.Cluster
+	if dbURL == "" {
+		cluster, err = startEmbedded(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := cluster.Stop(stopCtx); err != nil {
+				logger.Error("stop embedded database", "err", err)
+			}
+		}()
+		dbURL = cluster.ConnString(embeddedDatabase)
+	}
+
+	pool, err := db.Open(ctx, dbURL, int32(cfg.DBMaxConns))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	st := store.New(pool)
+	svc := service.New(service.Options{Store: st, Logger: logger})
+
+	var migrated atomic.Bool
+	var adminKey string
+	err = db.WithStartupLock(ctx, pool, func(ctx context.Context) error {
+		version, err := db.Migrate(ctx, pool, logger)
+		if err != nil {
+			return err
+		}
+		logger.Info("database schema ready", "version", version)
+		adminKey, err = svc.Bootstrap(ctx, cfg.BootstrapAdminKey)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("prepare database: %w", err)
+	}
+	migrated.Store(true)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newPoolCollector(pool))
+	api, err := httpapi.New(httpapi.Options{
+		Service: svc, Logger: logger, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		Ready: func(ctx context.Context) error {
+			if !migrated.Load() {
+				return core.Errorf(core.EUNAVAILABLE, "migrations not applied yet")
+			}
+			if err := pool.Ping(ctx); err != nil {
+				return core.Errorf(core.EUNAVAILABLE, "database unreachable")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+
+	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	fmt.Fprintf(stdout, "certctl-server %s listening on %s\n", Version, url)
+	if adminKey != "" {
+		fmt.Fprintf(stdout, "\nFirst start: an admin API key was created. It is shown only this once; keep it safe.\n\n"+
+			"    CERTCTL_API_KEY=%s\n\n"+
+			"Try: curl -H \"Authorization: Bearer $CERTCTL_API_KEY\" %s/api/v1/issuers\n\n", adminKey, url)
+	}
+	logger.Info("serving", "url", url, "database", databaseKind(cluster))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	var clusterDone <-chan struct{}
+	if cluster != nil {
+		clusterDone = cluster.Done()
+	}
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-clusterDone:
+		_ = srv.Close()
+		return fmt.Errorf("embedded database stopped unexpectedly: %w", cluster.Err())
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func startEmbedded(ctx context.Context, cfg Config, logger *slog.Logger) (*pgembed.Cluster, error) {
+	dir := filepath.Join(cfg.DataDir, "postgres")
+	logger.Info("starting embedded PostgreSQL", "dir", dir)
+	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: cfg.PostgresBinDir, Logger: logger.With("component", "postgres")})
+	if err != nil {
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	if err := cluster.CreateDatabase(ctx, embeddedDatabase); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = cluster.Stop(stopCtx)
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	return cluster, nil
+}
+
+func databaseKind(c *pgembed.Cluster) string {
+	if c != nil {
+		return "embedded"
+	}
+	return "external"
+}
+
+// poolCollector exports the database pool's statistics to Prometheus.
+type poolCollector struct {
+	pool                                     *pgxpool.Pool
+	total, idle, acquired, max               *prometheus.Desc
+	acquireCount, acquireWait, emptyAcquires *prometheus.Desc
+}
+
+func newPoolCollector(pool *pgxpool.Pool) *poolCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("certctl_db_pool_"+name, help, nil, nil)
+	}
+	return &poolCollector{
+		pool:          pool,
+		total:         d("connections", "Open connections in the pool."),
+		idle:          d("idle_connections", "Idle connections in the pool."),
+		acquired:      d("acquired_connections", "Connections in use."),
+		max:           d("max_connections", "Largest pool size."),
+		acquireCount:  d("acquires_total", "Connections acquired from the pool."),
+		acquireWait:   d("acquire_wait_seconds_total", "Time spent waiting for a connection."),
+		emptyAcquires: d("empty_acquires_total", "Acquires that had to wait because the pool was empty."),
+	}
+}
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.total, c.idle, c.acquired, c.max, c.acquireCount, c.acquireWait, c.emptyAcquires} {
+		ch <- d
+	}
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(c.total, prometheus.GaugeValue, float64(s.TotalConns()))
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(s.IdleConns()))
+	ch <- prometheus.MustNewConstMetric(c.acquired, prometheus.GaugeValue, float64(s.AcquiredConns()))
+	ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(s.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(c.acquireCount, prometheus.CounterValue, float64(s.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(c.acquireWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
+	ch <- prometheus.MustNewConstMetric(c.emptyAcquires, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+}

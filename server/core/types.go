@@ -1,0 +1,214 @@
+package core
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Issuer is a configured certificate authority connector: an instance of an
+// issuer plugin (its Type) with its configuration.
+type Issuer struct {
+	ID        uuid.UUID
+	Name      string
+	Type      string
+	Config    map[string]any
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Target is a place a certificate is deployed to, reached by an agent
+// through a target plugin (its Type).
+type Target struct {
+	ID        uuid.UUID
+	Name      string
+	Type      string
+	AgentID   *uuid.UUID
+	Config    map[string]any
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Agent statuses.
+const (
+	AgentPending = "pending" // enrolled, no heartbeat yet
+	AgentOnline  = "online"
+	AgentOffline = "offline"
+	AgentRetired = "retired" // refused from now on
+)
+
+// Agent is a certctl-agent process on a host, with the facts it reports.
+type Agent struct {
+	ID              uuid.UUID
+	Name            string
+	Status          string
+	Labels          map[string]string
+	OS              string
+	Arch            string
+	IPAddress       *netip.Addr
+	Hostname        string
+	AgentVersion    string
+	UptimeSeconds   int64
+	Plugins         []AgentPlugin
+	LastHeartbeatAt *time.Time
+	EnrolledAt      time.Time
+	RetiredAt       *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// AgentPlugin is a target plugin an agent reports having.
+type AgentPlugin struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Version string `json:"version"`
+}
+
+// Key types and modes of managed certificates.
+var (
+	KeyTypes = []string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}
+	KeyModes = []string{KeyModeAgent, KeyModeServer}
+)
+
+const (
+	KeyModeAgent  = "agent"  // the key is generated on the agent and never leaves it
+	KeyModeServer = "server" // the server generates and keeps the key, encrypted
+)
+
+// Certificate statuses.
+const (
+	CertPending  = "pending"  // declared, never issued yet
+	CertIssuing  = "issuing"  // an issuance is in progress
+	CertActive   = "active"   // a valid version is current
+	CertRenewing = "renewing" // a renewal is in progress
+	CertFailed   = "failed"   // the last issuance or renewal failed
+	CertExpired  = "expired"  // the current version is past not_after
+	CertRevoked  = "revoked"  // the current version was revoked
+)
+
+// CertificateStatuses lists every status, for validating filters.
+var CertificateStatuses = []string{CertPending, CertIssuing, CertActive, CertRenewing, CertFailed, CertExpired, CertRevoked}
+
+// Certificate is a managed certificate: what the user declared, plus the
+// state certctl keeps about it.
+type Certificate struct {
+	ID               uuid.UUID
+	Name             string
+	CommonName       string
+	SANs             []string
+	IssuerID         uuid.UUID
+	TargetIDs        []uuid.UUID
+	KeyType          string
+	KeyMode          string
+	RenewalPolicyID  *uuid.UUID
+	Status           string
+	Labels           map[string]string
+	CurrentVersionID *uuid.UUID
+	NotAfter         *time.Time
+	NextRenewalAt    *time.Time
+	SpecRevision     int64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// CertificateVersion is one issued certificate of a managed certificate.
+type CertificateVersion struct {
+	ID                uuid.UUID
+	CertificateID     uuid.UUID
+	SpecRevision      int64
+	SerialNumber      string
+	FingerprintSHA256 string
+	Subject           string
+	SANs              []string
+	NotBefore         time.Time
+	NotAfter          time.Time
+	CertificatePEM    string
+	ChainPEM          string
+	IssuerID          *uuid.UUID
+	JobID             *uuid.UUID
+	Status            string
+	RevokedAt         *time.Time
+	RevocationReason  string
+	CreatedAt         time.Time
+}
+
+// Deployment is the delivery of one certificate version to one target.
+type Deployment struct {
+	ID            uuid.UUID
+	CertificateID uuid.UUID
+	VersionID     uuid.UUID
+	TargetID      uuid.UUID
+	AgentID       *uuid.UUID
+	JobID         *uuid.UUID
+	Status        string
+	Message       string
+	Metadata      map[string]any
+	VerifiedAt    *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	CompletedAt   *time.Time
+}
+
+// EnrollmentToken lets one agent enroll, once, before it expires. Only its
+// hash is stored; Secret is set only in the answer to its creation.
+type EnrollmentToken struct {
+	ID            uuid.UUID
+	Prefix        string
+	Secret        string
+	AgentName     string
+	Labels        map[string]string
+	ExpiresAt     time.Time
+	UsedAt        *time.Time
+	UsedByAgentID *uuid.UUID
+	RevokedAt     *time.Time
+	CreatedBy     string
+	CreatedAt     time.Time
+}
+
+// Roles of API keys, from most to least powerful.
+const (
+	RoleAdmin    = "admin"    // everything, including API keys and enrollment tokens
+	RoleOperator = "operator" // manages issuers, targets, certificates, agents
+	RoleViewer   = "viewer"   // reads only
+)
+
+// Roles lists the valid roles.
+var Roles = []string{RoleAdmin, RoleOperator, RoleViewer}
+
+// APIKey is a credential for the API. Only its hash is stored; Secret is set
+// only in the answer to its creation.
+type APIKey struct {
+	ID         uuid.UUID
+	Name       string
+	Prefix     string
+	Secret     string
+	Role       string
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+	CreatedBy  string
+	CreatedAt  time.Time
+}
+
+// Audit outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeDenied  = "denied"
+)
+
+// AuditEvent is one entry of the append-only audit trail.
+type AuditEvent struct {
+	ID           uuid.UUID
+	OccurredAt   time.Time
+	Actor        string
+	ActorType    string
+	ActorName    string
+	Action       string
+	ResourceType string
+	ResourceID   string
+	Outcome      string
+	RequestID    string
+	Details      map[string]any
+}

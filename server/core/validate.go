@@ -1,0 +1,151 @@
+package core
+
+import (
+	"net/mail"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// namePattern is the shape of every resource name: lower-case letters,
+// digits, dots, dashes and underscores, starting with a letter or digit.
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// typePattern is the shape of a connector type (its plugin's name).
+var typePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+
+// labelKeyPattern is the shape of a label key.
+var labelKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._/-]{0,62}$`)
+
+// ValidateName checks a resource name.
+func ValidateName(field, name string) error {
+	if name == "" {
+		return Invalid(field, "is required")
+	}
+	if !namePattern.MatchString(name) {
+		return Invalid(field, "must be 1-63 characters of a-z, 0-9, '.', '-', '_', starting with a letter or digit")
+	}
+	return nil
+}
+
+// ValidateType checks a connector type name.
+func ValidateType(field, typ string) error {
+	if typ == "" {
+		return Invalid(field, "is required")
+	}
+	if !typePattern.MatchString(typ) {
+		return Invalid(field, "must be 1-32 characters of a-z, 0-9, '-', starting with a letter")
+	}
+	return nil
+}
+
+// ValidateOneOf checks that value is one of allowed.
+func ValidateOneOf(field, value string, allowed []string) error {
+	if !slices.Contains(allowed, value) {
+		return Invalid(field, "must be one of %s", strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+// ValidateLabels checks label keys and values.
+func ValidateLabels(field string, labels map[string]string) error {
+	if len(labels) > 64 {
+		return Invalid(field, "at most 64 labels")
+	}
+	for k, v := range labels {
+		if !labelKeyPattern.MatchString(k) {
+			return Invalid(field, "label key %q must be 1-63 characters of letters, digits, '.', '_', '/', '-'", k)
+		}
+		if len(v) > 256 {
+			return Invalid(field, "label %q value is longer than 256 characters", k)
+		}
+	}
+	return nil
+}
+
+// ValidateConfig checks the generic shape of a connector configuration;
+// its fields are checked by the connector's plugin.
+func ValidateConfig(field string, config map[string]any) error {
+	if len(config) > 200 {
+		return Invalid(field, "at most 200 fields")
+	}
+	for k := range config {
+		if k == "" || len(k) > 128 {
+			return Invalid(field, "field names must be 1-128 characters")
+		}
+	}
+	return nil
+}
+
+// ValidateDNSName checks a DNS name as it may appear in a certificate: at
+// most 253 characters, labels of letters, digits and hyphens, and an
+// optional leading wildcard label.
+func ValidateDNSName(field, name string) error {
+	if name == "" {
+		return Invalid(field, "is required")
+	}
+	if len(name) > 253 {
+		return Invalid(field, "%q is longer than 253 characters", name)
+	}
+	labels := strings.Split(name, ".")
+	for i, l := range labels {
+		if i == 0 && l == "*" && len(labels) > 2 {
+			continue
+		}
+		if !validDNSLabel(l) {
+			return Invalid(field, "%q is not a valid DNS name", name)
+		}
+	}
+	return nil
+}
+
+func validDNSLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for _, c := range l {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateSAN checks one subject alternative name: a DNS name, an IP
+// address, an e-mail address or a URI.
+func ValidateSAN(field, san string) error {
+	if _, err := netip.ParseAddr(san); err == nil {
+		return nil
+	}
+	if strings.Contains(san, "@") {
+		if a, err := mail.ParseAddress(san); err == nil && a.Address == san {
+			return nil
+		}
+		return Invalid(field, "%q is not a valid e-mail address", san)
+	}
+	if strings.Contains(san, "://") {
+		if len(san) > 2048 || strings.ContainsAny(san, " \t\r\n") {
+			return Invalid(field, "%q is not a valid URI", san)
+		}
+		return nil
+	}
+	return ValidateDNSName(field, san)
+}
+
+// NormalizeSANs trims and lower-cases names (URIs keep their case) and
+// drops repeats, keeping the order the user gave.
+func NormalizeSANs(sans []string) []string {
+	out := make([]string, 0, len(sans))
+	for _, s := range sans {
+		s = strings.TrimSpace(s)
+		if !strings.Contains(s, "://") {
+			s = strings.ToLower(s)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

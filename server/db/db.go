@@ -1,0 +1,136 @@
+// Package db opens certctl's PostgreSQL connection pool and brings the
+// schema up to date with the embedded migrations.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/certctl/certctl/migrations"
+)
+
+// migrationLockID is the advisory lock key that serialises schema changes
+// and first-start bootstrap between server replicas ("certctl" in ASCII).
+const migrationLockID int64 = 0x63657274_63746c00
+
+// Open connects a pool to url and checks that the database answers.
+func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("db: parse database URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "certctl-server"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("db: create pool: %w", err)
+	}
+	if err := pingWithRetry(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// pingWithRetry waits a short while for a database that is still starting.
+func pingWithRetry(ctx context.Context, pool *pgxpool.Pool) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := pool.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("db: database unreachable: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("db: database unreachable: %w", ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// WithStartupLock runs fn while holding a session-level advisory lock, so
+// that of several servers starting at once against one database only one
+// migrates and bootstraps at a time; the others wait, then find the work
+// done. If the holder dies its session ends and PostgreSQL frees the lock.
+func WithStartupLock(ctx context.Context, pool *pgxpool.Pool, fn func(context.Context) error) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("db: acquire connection for startup lock: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
+		return fmt.Errorf("db: take startup lock: %w", err)
+	}
+	defer func() {
+		// A fresh context: the lock must be released even when ctx is done.
+		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(unlockCtx, "SELECT pg_advisory_unlock($1)", migrationLockID); err != nil {
+			// Dropping the connection ends the session and frees the lock.
+			_ = conn.Conn().Close(unlockCtx)
+		}
+	}()
+	return fn(ctx)
+}
+
+// Migrate applies every pending migration. Call it inside WithStartupLock.
+// It returns the schema version reached.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (int64, error) {
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	defer sqlDB.Close()
+	provider, err := newProvider(sqlDB, logger)
+	if err != nil {
+		return 0, err
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("db: apply migrations: %w", err)
+	}
+	for _, r := range results {
+		logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	version, err := provider.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("db: read schema version: %w", err)
+	}
+	return version, nil
+}
+
+// Pending reports whether migrations remain to be applied; /readyz uses it.
+func Pending(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	defer sqlDB.Close()
+	provider, err := newProvider(sqlDB, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return false, err
+	}
+	pending, err := provider.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("db: check pending migrations: %w", err)
+	}
+	return pending, nil
+}
+
+func newProvider(sqlDB *sql.DB, logger *slog.Logger) (*goose.Provider, error) {
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS,
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName("schema_migrations"),
+		goose.WithSlog(logger),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("db: load migrations: %w", err)
+	}
+	return provider, nil
+}

@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"encoding/base64"
+
+	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/core"
+)
+
+func idPtr(id *uuid.UUID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.String()
+	return &s
+}
+
+func idStrings(ids []uuid.UUID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}
+
+func emptyIfNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// list wraps a page of items as the API's list object.
+func list[T, W any](items []T, more bool, id func(T) uuid.UUID, convert func(T) W) api.List[W] {
+	out := api.List[W]{Items: make([]W, len(items))}
+	for i, it := range items {
+		out.Items[i] = convert(it)
+	}
+	if more && len(items) > 0 {
+		c := encodeCursor(id(items[len(items)-1]))
+		out.NextCursor = &c
+	}
+	return out
+}
+
+// Cursors are opaque to clients: the id of the last item, base64url-encoded.
+func encodeCursor(id uuid.UUID) string {
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+func decodeCursor(s string) (*uuid.UUID, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return nil, core.Invalid("cursor", "is not a cursor this API returned")
+	}
+	id := uuid.UUID(b)
+	return &id, nil
+}
+
+func toIssuer(i core.Issuer) api.Issuer {
+	return api.Issuer{ID: i.ID.String(), Name: i.Name, Type: i.Type, Config: i.Config, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+}
+
+func toTarget(t core.Target) api.Target {
+	return api.Target{ID: t.ID.String(), Name: t.Name, Type: t.Type, AgentID: idPtr(t.AgentID), Config: t.Config,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+func toCertificate(c core.Certificate) api.Certificate {
+	return api.Certificate{
+		ID: c.ID.String(), Name: c.Name, CommonName: c.CommonName, SANs: emptyIfNil(c.SANs), IssuerID: c.IssuerID.String(),
+		TargetIDs: idStrings(c.TargetIDs), KeyType: c.KeyType, KeyMode: c.KeyMode, RenewalPolicyID: idPtr(c.RenewalPolicyID),
+		Status: c.Status, Labels: c.Labels, CurrentVersionID: idPtr(c.CurrentVersionID), NotAfter: c.NotAfter,
+		NextRenewalAt: c.NextRenewalAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+func toVersion(v core.CertificateVersion) api.CertificateVersion {
+	return api.CertificateVersion{
+		ID: v.ID.String(), CertificateID: v.CertificateID.String(), SerialNumber: v.SerialNumber,
+		FingerprintSHA256: v.FingerprintSHA256, Subject: v.Subject, SANs: emptyIfNil(v.SANs), NotBefore: v.NotBefore,
+		NotAfter: v.NotAfter, CertificatePEM: v.CertificatePEM, ChainPEM: v.ChainPEM, IssuerID: idPtr(v.IssuerID),
+		JobID: idPtr(v.JobID), Status: v.Status, RevokedAt: v.RevokedAt, RevocationReason: v.RevocationReason,
+		CreatedAt: v.CreatedAt,
+	}
+}
+
+func toDeployment(d core.Deployment) api.Deployment {
+	return api.Deployment{
+		ID: d.ID.String(), CertificateID: d.CertificateID.String(), VersionID: d.VersionID.String(),
+		TargetID: d.TargetID.String(), AgentID: idPtr(d.AgentID), JobID: idPtr(d.JobID), Status: d.Status,
+		Message: d.Message, Metadata: d.Metadata, VerifiedAt: d.VerifiedAt, CreatedAt: d.CreatedAt,
+		UpdatedAt: d.UpdatedAt, CompletedAt: d.CompletedAt,
+	}
+}
+
+func toAgent(a core.Agent) api.Agent {
+	out := api.Agent{
+		ID: a.ID.String(), Name: a.Name, Status: a.Status, Labels: a.Labels, OS: a.OS, Arch: a.Arch,
+		Hostname: a.Hostname, AgentVersion: a.AgentVersion, UptimeSeconds: a.UptimeSeconds,
+		Plugins: make([]api.AgentPlugin, len(a.Plugins)), LastHeartbeatAt: a.LastHeartbeatAt, EnrolledAt: a.EnrolledAt,
+		RetiredAt: a.RetiredAt, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+	}
+	if a.IPAddress != nil {
+		ip := a.IPAddress.String()
+		out.IPAddress = &ip
+	}
+	for i, p := range a.Plugins {
+		out.Plugins[i] = api.AgentPlugin(p)
+	}
+	return out
+}
+
+func toEnrollmentToken(t core.EnrollmentToken) api.EnrollmentToken {
+	return api.EnrollmentToken{
+		ID: t.ID.String(), Token: t.Secret, Prefix: t.Prefix, AgentName: t.AgentName, Labels: t.Labels,
+		ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, UsedByAgentID: idPtr(t.UsedByAgentID), RevokedAt: t.RevokedAt,
+		CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt,
+	}
+}
+
+func toAPIKey(k core.APIKey) api.APIKey {
+	return api.APIKey{
+		ID: k.ID.String(), Name: k.Name, Key: k.Secret, Prefix: k.Prefix, Role: k.Role, ExpiresAt: k.ExpiresAt,
+		RevokedAt: k.RevokedAt, LastUsedAt: k.LastUsedAt, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
+	}
+}
+
+func toAuditEvent(e core.AuditEvent) api.AuditEvent {
+	return api.AuditEvent{
+		ID: e.ID.String(), OccurredAt: e.OccurredAt, Actor: e.Actor, ActorType: e.ActorType, ActorName: e.ActorName,
+		Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID, Outcome: e.Outcome,
+		RequestID: e.RequestID, Details: e.Details,
+	}
+}

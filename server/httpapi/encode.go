@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/core"
+)
+
+// statusOf maps an error code to its HTTP status: the one table.
+var statusOf = map[string]int{
+	core.EINVALID:            http.StatusBadRequest,
+	core.EUNAUTHORIZED:       http.StatusUnauthorized,
+	core.EFORBIDDEN:          http.StatusForbidden,
+	core.ENOTFOUND:           http.StatusNotFound,
+	core.ECONFLICT:           http.StatusConflict,
+	core.ETOOLARGE:           http.StatusRequestEntityTooLarge,
+	core.EUNSUPPORTED:        http.StatusUnsupportedMediaType,
+	core.EUNAVAILABLE:        http.StatusServiceUnavailable,
+	core.EINTERNAL:           http.StatusInternalServerError,
+	api.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+}
+
+// encode writes v as JSON with status.
+func encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client may have gone; nothing to do about it
+}
+
+// writeError writes err as the API's JSON error. Internal errors are logged
+// with their detail and shown to the client only as "internal error".
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	code := core.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == core.EINTERNAL {
+		logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path,
+			"request_id", core.RequestIDFrom(r.Context()), "err", err)
+	}
+	detail := api.ErrorDetail{Code: code, Message: core.ErrorMessage(err), RequestID: core.RequestIDFrom(r.Context())}
+	var e *core.Error
+	if errors.As(err, &e) {
+		detail.Message, detail.Field = e.Message, e.Field
+	}
+	encode(w, status, api.ErrorResponse{Error: detail})
+}
+
+// decode reads the JSON body into v. It refuses other media types, unknown
+// fields, trailing data and bodies over the limit set by the middleware.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !jsonMediaType(mt) {
+			return core.Errorf(core.EUNSUPPORTED, "request body must be application/json, not %q", ct)
+		}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return decodeError(err)
+		}
+		return core.Errorf(core.EINVALID, "request body must hold one JSON object")
+	}
+	return nil
+}
+
+// jsonMediaType accepts JSON media types, and also curl's default for -d
+// (application/x-www-form-urlencoded), so that `curl -d '{...}'` works
+// without a header; the body must be JSON whatever the header says.
+func jsonMediaType(mt string) bool {
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-www-form-urlencoded"
+}
+
+func decodeError(err error) error {
+	var maxErr *http.MaxBytesError
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &maxErr):
+		return core.Errorf(core.ETOOLARGE, "request body is larger than %d bytes", maxErr.Limit)
+	case errors.Is(err, io.EOF):
+		return core.Errorf(core.EINVALID, "request body is empty; a JSON object is required")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return core.Errorf(core.EINVALID, "request body is truncated JSON")
+	case errors.As(err, &syntaxErr):
+		return core.Errorf(core.EINVALID, "malformed JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return core.Errorf(core.EINVALID, "request body must be a JSON object")
+		}
+		return core.Invalid(field, "must be %s, not JSON %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+	}
+	// json reports unknown fields only as text; it has no typed error for them.
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return core.Errorf(core.EINVALID, "unknown field %s", field)
+	}
+	return core.Errorf(core.EINVALID, "invalid JSON body: %s", err.Error())
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "bool":
+		return "a boolean"
+	case "ptr":
+		return "a value of another type"
+	default:
+		return "a number"
+	}
+}

@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/mux"
+
+	"github.com/certctl/certctl/server/core"
+)
+
+// pathID parses the path variable name as a UUID.
+func pathID(r *http.Request, name string) (uuid.UUID, error) {
+	raw := mux.Vars(r)[name]
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return uuid.Nil, core.Invalid(name, "%q is not a valid id (a UUID)", raw)
+	}
+	return id, nil
+}
+
+// parseID parses an id given in a body or query field.
+func parseID(field, raw string) (uuid.UUID, error) {
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return uuid.Nil, core.Invalid(field, "%q is not a valid id (a UUID)", raw)
+	}
+	return id, nil
+}
+
+// optionalID parses an optional id.
+func optionalID(field string, raw *string) (*uuid.UUID, error) {
+	if raw == nil || *raw == "" {
+		return nil, nil
+	}
+	id, err := parseID(field, *raw)
+	return &id, err
+}
+
+func queryID(r *http.Request, name string) (*uuid.UUID, error) {
+	raw := r.URL.Query().Get(name)
+	return optionalID(name, &raw)
+}
+
+func queryTime(r *http.Request, name string) (*time.Time, error) {
+	raw := r.URL.Query().Get(name)
+	if raw == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		return nil, core.Invalid(name, "%q is not an RFC 3339 time (e.g. 2026-01-02T15:04:05Z)", raw)
+	}
+	return &t, nil
+}
+
+// queryPage reads limit and cursor.
+func queryPage(r *http.Request) (core.Page, error) {
+	var p core.Page
+	q := r.URL.Query()
+	if raw := q.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > core.MaxPageLimit {
+			return p, core.Invalid("limit", "must be a whole number from 1 to %d", core.MaxPageLimit)
+		}
+		p.Limit = n
+	}
+	after, err := decodeCursor(q.Get("cursor"))
+	if err != nil {
+		return p, err
+	}
+	p.After = after
+	return p, nil
+}

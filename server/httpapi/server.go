@@ -1,0 +1,84 @@
+// Package httpapi is certctl's REST API over HTTP: routing (gorilla/mux),
+// authentication, JSON encoding, request limits, access logs and metrics.
+// It is a thin edge: every rule lives in the service package.
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/certctl/certctl/server/service"
+)
+
+// DefaultMaxBodyBytes bounds request bodies unless configured otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// Options are what the API handler is built from.
+type Options struct {
+	Service      *service.Service
+	Logger       *slog.Logger
+	Registry     *prometheus.Registry        // where HTTP metrics are registered; nil means none
+	Ready        func(context.Context) error // readiness check behind /readyz
+	MaxBodyBytes int64                       // 0 means DefaultMaxBodyBytes
+}
+
+// Server serves the API.
+type Server struct {
+	svc     *service.Service
+	logger  *slog.Logger
+	ready   func(context.Context) error
+	maxBody int64
+	metrics *httpMetrics
+	router  *mux.Router
+}
+
+// New returns the API's http.Handler.
+func New(o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Ready == nil {
+		o.Ready = func(context.Context) error { return nil }
+	}
+	m, err := newHTTPMetrics(o.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{svc: o.Service, logger: o.Logger, ready: o.Ready, maxBody: o.MaxBodyBytes, metrics: m, router: mux.NewRouter()}
+	s.routes(o.Registry)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler: every request gets an ID, a body
+// limit, panic recovery, an access log line and metrics.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.observe(s.router).ServeHTTP(w, r)
+}
+
+// Router exposes the routes, for the test that keeps the OpenAPI document
+// in step with them.
+func (s *Server) Router() *mux.Router {
+	return s.router
+}
+
+// handlerFunc is a handler that returns its error for the wrapper to write.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) h(f handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			writeError(w, r, s.logger, err)
+		}
+	})
+}

@@ -1,0 +1,190 @@
+// This file holds the Cluster handle: connecting to it, creating databases
+// and stopping it.
+
+package pgembed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Options configures Start.
+type Options struct {
+	// DataDir holds the cluster (see the package documentation for its
+	// layout), e.g. <CERTCTL_DATA_DIR>/postgres. It is created if missing.
+	DataDir string
+	// BinDir holds initdb and postgres; empty means FindBinaries("").
+	BinDir string
+	// Logger receives postgres' log lines (info, and warn for WARNING and
+	// worse) and pgembed's own messages. Nil means slog.Default().
+	Logger *slog.Logger
+	// Fast trades durability for speed: fsync, synchronous_commit and
+	// full_page_writes off, initdb --no-sync. For tests only: a machine crash
+	// can corrupt a cluster started with Fast.
+	Fast bool
+	// Settings are extra server settings passed as -c name=value, e.g.
+	// {"max_connections": "200"}.
+	Settings map[string]string
+
+	// runAs overrides the user the cluster runs as when this process is
+	// root; tests use it to exercise the "nobody" fallback.
+	runAs string
+	// noPdeathsig leaves the postmaster running when this process dies; tests
+	// use it to check that Start cleans up after such a leftover.
+	noPdeathsig bool
+}
+
+// superuser is the role initdb creates and ConnString logs in as.
+const superuser = "postgres"
+
+// socketPort names the socket file (.s.PGSQL.<port>); there is no TCP.
+const socketPort = 5432
+
+// Cluster is a running PostgreSQL cluster started by Start. Its methods are
+// safe for concurrent use.
+type Cluster struct {
+	logger     *slog.Logger
+	socketDir  string
+	tempSocket bool     // socketDir is a temporary directory that Stop removes
+	password   string   // of the superuser
+	lock       *os.File // holds the data directory lock until Stop
+	proc       *os.Process
+	done       chan struct{} // closed when the postmaster has exited
+
+	mu       sync.Mutex // guards the fields below
+	stopping bool
+	exitErr  error
+
+	stopMu  sync.Mutex // serialises Stop
+	stopped bool
+}
+
+// ConnString returns a URL that pgx (and libpq) accept for connecting to
+// database dbname as the superuser over the cluster's Unix socket.
+func (c *Cluster) ConnString(dbname string) string {
+	u := url.URL{
+		Scheme: "postgres",
+		User:   url.UserPassword(superuser, c.password),
+		Path:   "/" + dbname,
+		RawQuery: url.Values{
+			"host":    {c.socketDir},
+			"port":    {strconv.Itoa(socketPort)},
+			"sslmode": {"disable"},
+		}.Encode(),
+	}
+	return u.String()
+}
+
+// CreateDatabase creates database name unless it exists already.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, c.ConnString("postgres"))
+	if err != nil {
+		return fmt.Errorf("pgembed: create database %q: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
+	if err != nil {
+		return fmt.Errorf("pgembed: create database %q: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database: created concurrently
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pgembed: create database %q: %w", name, err)
+	}
+	return nil
+}
+
+// Done is closed when the postmaster has exited, whether through Stop or
+// not. After an unexpected exit, Err says why; call Stop to release the data
+// directory.
+func (c *Cluster) Done() <-chan struct{} { return c.done }
+
+// Err returns nil while the cluster runs and after Stop, and the reason once
+// the postmaster has exited without being asked to.
+func (c *Cluster) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exitErr
+}
+
+// killGrace is how long Stop waits after an immediate shutdown before it
+// kills the postmaster outright.
+const killGrace = 10 * time.Second
+
+// Stop shuts the cluster down and waits for the postmaster to exit. It asks
+// for a "fast" shutdown (SIGINT: sessions are ended, a checkpoint is written);
+// if ctx ends first it asks for an "immediate" one (SIGQUIT, crash recovery
+// on the next start) and at last kills the postmaster. Stop releases the data
+// directory and may be called more than once; later calls return nil.
+func (c *Cluster) Stop(ctx context.Context) error {
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
+	if c.stopped {
+		return nil
+	}
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
+
+	var err error
+	select {
+	case <-c.done:
+	default:
+		_ = c.proc.Signal(syscall.SIGINT)
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			err = fmt.Errorf("pgembed: stop: %w; postgres was shut down immediately", context.Cause(ctx))
+			c.halt()
+		}
+	}
+	c.stopped = true
+	c.release()
+	return err
+}
+
+// halt shuts postgres down at once (SIGQUIT, "immediate" mode: the next
+// start runs crash recovery), kills it if that takes longer than killGrace,
+// and waits for it to exit.
+func (c *Cluster) halt() {
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
+	_ = c.proc.Signal(syscall.SIGQUIT)
+	select {
+	case <-c.done:
+	case <-time.After(killGrace):
+		_ = c.proc.Kill()
+		<-c.done
+	}
+}
+
+// release gives up what the cluster holds besides the process.
+func (c *Cluster) release() {
+	if c.tempSocket {
+		if err := os.RemoveAll(c.socketDir); err != nil {
+			c.logger.Warn("pgembed: remove socket directory", "dir", c.socketDir, "err", err)
+		}
+	}
+	if c.lock != nil {
+		_ = c.lock.Close() // closing the file releases the flock
+	}
+}

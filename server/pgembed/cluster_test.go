@@ -1,0 +1,266 @@
+package pgembed
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRestartKeepsData(t *testing.T) {
+	t.Parallel()
+	dir := testDataDir(t)
+	opts := Options{DataDir: dir} // durable defaults, as in production
+	c := startCluster(t, opts)
+
+	conn := connect(t, c, "postgres")
+	if got := queryString(t, conn, "SHOW fsync"); got != "on" {
+		t.Errorf("fsync = %q, want on (durability is the default)", got)
+	}
+	if got := queryString(t, conn, "SHOW listen_addresses"); got != "" {
+		t.Errorf("listen_addresses = %q, want empty (no TCP)", got)
+	}
+	if got := queryString(t, conn, "SHOW server_encoding"); got != "UTF8" {
+		t.Errorf("server_encoding = %q, want UTF8", got)
+	}
+	if got := queryString(t, conn, "SELECT datcollate FROM pg_database WHERE datname = 'postgres'"); got != "C" {
+		t.Errorf("datcollate = %q, want C", got)
+	}
+	conn.Close(context.Background())
+
+	ctx := context.Background()
+	for _, name := range []string{"certctl", "certctl", `we"ird db`} { // the repeat must be a no-op
+		if err := c.CreateDatabase(ctx, name); err != nil {
+			t.Fatalf("CreateDatabase(%q): %v", name, err)
+		}
+	}
+	db := connect(t, c, "certctl")
+	mustExec(t, db, "CREATE TABLE kept (v text)")
+	mustExec(t, db, "INSERT INTO kept VALUES ('survives a restart')")
+	db.Close(ctx)
+	connect(t, c, `we"ird db`).Close(ctx)
+
+	if err := c.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Fatal("Done not closed after Stop")
+	}
+	if err := c.Err(); err != nil {
+		t.Errorf("Err after Stop = %v, want nil", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pgdata", "postmaster.pid")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("postmaster.pid still there after Stop (err %v): not a clean shutdown", err)
+	}
+
+	c2 := startCluster(t, opts)
+	if got := queryString(t, connect(t, c2, "certctl"), "SELECT v FROM kept"); got != "survives a restart" {
+		t.Errorf("after restart got %q", got)
+	}
+}
+
+func TestRootRunsClusterAsPostgresUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	t.Parallel()
+	want, err := user.Lookup("postgres")
+	if err != nil {
+		t.Skip("no postgres user on this machine")
+	}
+	dir := testDataDir(t)
+	c := startCluster(t, Options{DataDir: dir, Fast: true})
+	wantUID, _ := strconv.Atoi(want.Uid)
+	if got := processUID(t, c.proc.Pid); got != wantUID {
+		t.Errorf("postmaster uid = %d, want %d (postgres)", got, wantUID)
+	}
+	for path, mode := range map[string]fs.FileMode{
+		dir:                                      0o700,
+		filepath.Join(dir, "pgdata"):             0o700,
+		filepath.Join(dir, "run"):                0o700,
+		filepath.Join(dir, "superuser-password"): 0o600,
+	} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != mode {
+			t.Errorf("%s has mode %04o, want %04o", path, fi.Mode().Perm(), mode)
+		}
+	}
+	fi, _ := os.Stat(filepath.Join(dir, "pgdata"))
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; int(uid) != wantUID {
+		t.Errorf("pgdata owned by uid %d, want %d", uid, wantUID)
+	}
+	fi, _ = os.Stat(filepath.Join(dir, "superuser-password"))
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 0 {
+		t.Errorf("superuser-password owned by uid %d, want 0 (not readable by the cluster's user)", uid)
+	}
+}
+
+func TestRootFallsBackToNobody(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	t.Parallel()
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no nobody user on this machine")
+	}
+	c := startCluster(t, Options{DataDir: testDataDir(t), Fast: true, runAs: "nobody"})
+	wantUID, _ := strconv.Atoi(nobody.Uid)
+	if got := processUID(t, c.proc.Pid); got != wantUID {
+		t.Errorf("postmaster uid = %d, want %d (nobody)", got, wantUID)
+	}
+	connect(t, c, "postgres")
+}
+
+func TestFastSettingsAndOptions(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, Options{DataDir: testDataDir(t), Fast: true, Settings: map[string]string{"max_connections": "42"}})
+	conn := connect(t, c, "postgres")
+	for setting, want := range map[string]string{
+		"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "42",
+	} {
+		if got := queryString(t, conn, "SHOW "+setting); got != want {
+			t.Errorf("%s = %q, want %q", setting, got, want)
+		}
+	}
+}
+
+func TestSecondStartOnSameDataDirFails(t *testing.T) {
+	t.Parallel()
+	dir := testDataDir(t)
+	c := startCluster(t, Options{DataDir: dir, Fast: true})
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c2, err := Start(ctx, Options{DataDir: dir, Fast: true, Logger: testLogger(t)})
+	if err == nil {
+		c2.Stop(ctx)
+		t.Fatal("second Start on a data directory in use succeeded")
+	}
+	if want := "is in use by another process (pid " + strconv.Itoa(os.Getpid()); !strings.Contains(err.Error(), want) {
+		t.Errorf("second Start error = %q, want it to contain %q", err, want)
+	}
+	// The first cluster is untouched.
+	connect(t, c, "postgres")
+	select {
+	case <-c.Done():
+		t.Fatalf("first cluster exited: %v", c.Err())
+	default:
+	}
+}
+
+func TestUnexpectedExitIsReported(t *testing.T) {
+	t.Parallel()
+	dir := testDataDir(t)
+	opts := Options{DataDir: dir} // durable: a committed row must survive the crash
+	c := startCluster(t, opts)
+	db := connect(t, c, "postgres")
+	mustExec(t, db, "CREATE TABLE kept (v text)")
+	mustExec(t, db, "INSERT INTO kept VALUES ('before the crash')")
+	db.Close(context.Background())
+
+	if err := c.proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done not closed 10s after the postmaster was killed")
+	}
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "exited unexpectedly") {
+		t.Errorf("Err = %v, want an unexpected exit", err)
+	}
+	if err := c.Stop(context.Background()); err != nil {
+		t.Errorf("Stop after a crash: %v", err)
+	}
+
+	// The next start recovers (orphaned backends, if any, are waited for).
+	c2 := startCluster(t, opts)
+	if got := queryString(t, connect(t, c2, "postgres"), "SELECT v FROM kept"); got != "before the crash" {
+		t.Errorf("after crash recovery got %q", got)
+	}
+}
+
+func TestLongDataDirUsesShortSocketDir(t *testing.T) {
+	t.Parallel()
+	dir := testDataDir(t)
+	dir = filepath.Join(dir, strings.Repeat("d", 120-len(dir)))
+	c := startCluster(t, Options{DataDir: dir, Fast: true})
+	if !strings.HasPrefix(c.socketDir, filepath.Join(os.TempDir(), "certctl-pg-")) {
+		t.Errorf("socket dir = %s, want a temporary directory", c.socketDir)
+	}
+	connect(t, c, "postgres").Close(context.Background())
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(c.socketDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temporary socket dir left behind (stat err %v)", err)
+	}
+}
+
+func TestUntraversableParentIsExplained(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: only then does the cluster run as another user")
+	}
+	t.Parallel()
+	closed := filepath.Dir(t.TempDir()) // 0700, owned by root
+	dir := filepath.Join(closed, "sub", "pg")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := Start(ctx, Options{DataDir: dir, Fast: true, Logger: testLogger(t)})
+	if err == nil {
+		c.Stop(ctx)
+		t.Fatal("Start succeeded below a 0700 root directory")
+	}
+	if !strings.Contains(err.Error(), "cannot reach") || !strings.Contains(err.Error(), closed+" has mode 0700") {
+		t.Errorf("error = %q, want it to name %s and its mode", err, closed)
+	}
+	// The directory Start created on the way is traversable.
+	if fi, err := os.Stat(filepath.Join(closed, "sub")); err != nil || fi.Mode().Perm() != 0o711 {
+		t.Errorf("created parent: %v, %v; want mode 0711", fi.Mode(), err)
+	}
+}
+
+func TestStalePidFileIsIgnored(t *testing.T) {
+	t.Parallel()
+	dir := testDataDir(t)
+	opts := Options{DataDir: dir, Fast: true}
+	c := startCluster(t, opts)
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A postmaster.pid whose process id now belongs to an unrelated, live
+	// process (as after a container restart) must not block the start.
+	sleeper := exec.Command("sleep", "300")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
+	pidFile := filepath.Join(dir, "pgdata", "postmaster.pid")
+	stale := strconv.Itoa(sleeper.Process.Pid) + "\n" + filepath.Join(dir, "pgdata") + "\n1700000000\n5432\n/nonexistent\n\n  5432001    32768\nready   \n"
+	if err := os.WriteFile(pidFile, []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c2 := startCluster(t, opts)
+	connect(t, c2, "postgres")
+	if !processAlive(sleeper.Process.Pid) {
+		t.Error("the unrelated process was killed")
+	}
+}

@@ -1,0 +1,103 @@
+// This file forwards PostgreSQL's log lines to slog and keeps the last few
+// for error messages.
+
+package pgembed
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+)
+
+// tailLines is how many of the latest output lines an error quotes.
+const tailLines = 20
+
+// tail remembers the last tailLines lines written through add.
+type tail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (t *tail) add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == tailLines {
+		t.lines = append(t.lines[:0], t.lines[1:]...)
+	}
+	t.lines = append(t.lines, line)
+}
+
+// String returns the remembered lines as a suffix for an error message, or
+// "" when there are none.
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return formatTail(t.lines)
+}
+
+func formatTail(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\n" + strings.Join(lines, "\n")
+}
+
+// outputTail returns the last tailLines lines of a command's output as an
+// error message suffix.
+func outputTail(out []byte) string {
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return ""
+	}
+	if len(lines) > tailLines {
+		lines = lines[len(lines)-tailLines:]
+	}
+	return formatTail(lines)
+}
+
+// forwardLogs reads postgres' stderr until every process holding it has
+// exited, passing each line to logger and to t. The server runs with an
+// empty log_line_prefix, so a line starts with its severity ("LOG:  ...").
+func forwardLogs(r io.ReadCloser, logger *slog.Logger, t *tail) {
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		t.add(line)
+		severity, msg := splitSeverity(line)
+		level := slog.LevelInfo
+		switch severity {
+		case "WARNING", "ERROR", "FATAL", "PANIC":
+			level = slog.LevelWarn
+		}
+		attrs := []any{"component", "postgres"}
+		if severity != "" {
+			attrs = append(attrs, "severity", severity)
+		}
+		logger.Log(context.Background(), level, msg, attrs...)
+	}
+}
+
+var severities = []string{
+	"DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5", "INFO", "NOTICE", "WARNING",
+	"ERROR", "LOG", "FATAL", "PANIC", "DETAIL", "HINT", "QUERY", "CONTEXT",
+	"LOCATION", "STATEMENT",
+}
+
+// splitSeverity splits "ERROR:  message" into "ERROR" and "message"; a line
+// without a known severity comes back whole.
+func splitSeverity(line string) (severity, msg string) {
+	head, rest, ok := strings.Cut(line, ":")
+	if ok {
+		for _, s := range severities {
+			if head == s {
+				return s, strings.TrimLeft(rest, " ")
+			}
+		}
+	}
+	return "", line
+}

@@ -1,0 +1,102 @@
+package service
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/store"
+)
+
+// IssuerInput is what a client declares for an issuer.
+type IssuerInput struct {
+	Name   string
+	Type   string
+	Config map[string]any
+}
+
+func (s *Service) validateIssuer(ctx context.Context, in *IssuerInput) error {
+	if err := core.ValidateName("name", in.Name); err != nil {
+		return err
+	}
+	if in.Config == nil {
+		in.Config = map[string]any{}
+	}
+	return s.connectors.ValidateConnector(ctx, "issuer", in.Type, in.Config)
+}
+
+// CreateIssuer creates an issuer.
+func (s *Service) CreateIssuer(ctx context.Context, in IssuerInput) (core.Issuer, error) {
+	var out core.Issuer
+	err := s.mutate(ctx, change{role: core.RoleOperator, action: "issuer.create", resourceType: "issuer"},
+		func(q *store.Queries) (string, map[string]any, error) {
+			if err := s.validateIssuer(ctx, &in); err != nil {
+				return "", nil, err
+			}
+			now := s.clock()
+			out = core.Issuer{ID: newID(), Name: in.Name, Type: in.Type, Config: in.Config, CreatedAt: now, UpdatedAt: now}
+			if err := q.CreateIssuer(ctx, out); err != nil {
+				return "", nil, err
+			}
+			return out.ID.String(), map[string]any{"name": out.Name, "type": out.Type}, nil
+		})
+	return out, err
+}
+
+// GetIssuer returns an issuer.
+func (s *Service) GetIssuer(ctx context.Context, id uuid.UUID) (core.Issuer, error) {
+	if err := s.read(ctx); err != nil {
+		return core.Issuer{}, err
+	}
+	return s.store.Q().GetIssuer(ctx, id)
+}
+
+// ListIssuers returns a page of issuers.
+func (s *Service) ListIssuers(ctx context.Context, f core.IssuerFilter) ([]core.Issuer, bool, error) {
+	if err := s.read(ctx); err != nil {
+		return nil, false, err
+	}
+	return s.store.Q().ListIssuers(ctx, f)
+}
+
+// UpdateIssuer replaces an issuer's name and configuration. Its type
+// cannot change: certificates depend on what kind of CA it is.
+func (s *Service) UpdateIssuer(ctx context.Context, id uuid.UUID, in IssuerInput) (core.Issuer, error) {
+	var out core.Issuer
+	err := s.mutate(ctx, change{role: core.RoleOperator, action: "issuer.update", resourceType: "issuer", resourceID: id.String()},
+		func(q *store.Queries) (string, map[string]any, error) {
+			cur, err := q.GetIssuerForUpdate(ctx, id)
+			if err != nil {
+				return "", nil, err
+			}
+			if in.Type == "" {
+				in.Type = cur.Type
+			}
+			if in.Type != cur.Type {
+				return "", nil, core.Invalid("type", "cannot change from %q to %q; create a new issuer", cur.Type, in.Type)
+			}
+			if err := s.validateIssuer(ctx, &in); err != nil {
+				return "", nil, err
+			}
+			out = cur
+			out.Name, out.Config, out.UpdatedAt = in.Name, in.Config, s.clock()
+			if err := q.UpdateIssuer(ctx, out); err != nil {
+				return "", nil, err
+			}
+			return "", map[string]any{"name": out.Name}, nil
+		})
+	return out, err
+}
+
+// DeleteIssuer deletes an issuer that no certificate uses.
+func (s *Service) DeleteIssuer(ctx context.Context, id uuid.UUID) error {
+	return s.mutate(ctx, change{role: core.RoleOperator, action: "issuer.delete", resourceType: "issuer", resourceID: id.String()},
+		func(q *store.Queries) (string, map[string]any, error) {
+			err := q.DeleteIssuer(ctx, id)
+			if errIs(err, core.ECONFLICT) {
+				return "", nil, core.Errorf(core.ECONFLICT, "issuer is used by certificates; move or delete them first")
+			}
+			return "", nil, err
+		})
+}
