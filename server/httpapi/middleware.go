@@ -132,8 +132,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, r, s.logger, err)
 			return
 		}
-		infoFrom(r.Context()).actor = actor.Type + ":" + actor.Name
-		next.ServeHTTP(w, r.WithContext(core.WithActor(r.Context(), actor)))
+		info := infoFrom(r.Context())
+		info.actor = actor.Type + ":" + actor.Name
+		ctx := core.WithActor(r.Context(), actor)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// Refuse viewers before the body is even read.
+			if err := s.svc.AuthorizeMutation(ctx, r.Method+" "+info.route); err != nil {
+				writeError(w, r, s.logger, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

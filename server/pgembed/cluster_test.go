@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -247,8 +246,13 @@ func TestStalePidFileIsIgnored(t *testing.T) {
 	}
 
 	// A postmaster.pid whose process id now belongs to an unrelated, live
-	// process (as after a container restart) must not block the start.
-	sleeper := exec.Command("sleep", "300")
+	// process of the cluster's user (as after a container restart) must not
+	// block the start. Postgres itself ignores processes of other users.
+	acct, err := runAccount("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sleeper := acct.command(context.Background(), "/", "sleep", "300")
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +260,9 @@ func TestStalePidFileIsIgnored(t *testing.T) {
 	pidFile := filepath.Join(dir, "pgdata", "postmaster.pid")
 	stale := strconv.Itoa(sleeper.Process.Pid) + "\n" + filepath.Join(dir, "pgdata") + "\n1700000000\n5432\n/nonexistent\n\n  5432001    32768\nready   \n"
 	if err := os.WriteFile(pidFile, []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := acct.own(pidFile); err != nil { // as postgres would have written it
 		t.Fatal(err)
 	}
 	c2 := startCluster(t, opts)

@@ -167,3 +167,12 @@ func errIs(err error, code string) bool {
 	var e *core.Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// AuthorizeMutation is the coarse gate transports put before every
+// request that changes something: only operators and admins change
+// anything. (Each operation checks its own, possibly stricter, role too.)
+// A refusal is recorded in the audit trail under action.
+func (s *Service) AuthorizeMutation(ctx context.Context, action string) error {
+	_, err := s.authorize(ctx, core.RoleOperator, action, "api", "")
+	return err
+}

@@ -1,0 +1,208 @@
+// Package apitest starts a complete certctl API (store, service, HTTP) on a
+// fresh, migrated database from pgtest, for the tests and benchmarks of
+// other packages. A test package using it must run pgtest.Main in its
+// TestMain.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/db"
+	"github.com/certctl/certctl/server/httpapi"
+	"github.com/certctl/certctl/server/pgtest"
+	"github.com/certctl/certctl/server/service"
+	"github.com/certctl/certctl/server/store"
+)
+
+// Env is a running API with its database.
+type Env struct {
+	URL      string
+	AdminKey string
+	Pool     *pgxpool.Pool
+	Store    *store.Store
+	Service  *service.Service
+	Handler  *httpapi.Server
+	Client   *http.Client
+}
+
+// Migrate applies certctl's migrations to the database at url; it is the
+// template initialiser for pgtest.NewDatabaseFrom.
+func Migrate(ctx context.Context, url string) error {
+	pool, err := db.Open(ctx, url, 4)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	_, err = db.Migrate(ctx, pool, slog.New(slog.DiscardHandler))
+	return err
+}
+
+// NewDatabase returns the URL of a fresh database with certctl's schema.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	return pgtest.NewDatabaseFrom(t, "certctl_migrated", Migrate)
+}
+
+// Options adjust Start.
+type Options struct {
+	Clock        func() time.Time
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	PoolSize     int32
+}
+
+// Start returns an API served by httptest on a fresh database, with a
+// bootstrap admin key. Everything stops in t.Cleanup.
+func Start(t testing.TB, o Options) *Env {
+	t.Helper()
+	ctx := context.Background()
+	if o.PoolSize == 0 {
+		o.PoolSize = 10
+	}
+	pool, err := db.Open(ctx, NewDatabase(t), o.PoolSize)
+	if err != nil {
+		t.Fatalf("apitest: open database: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	svc := service.New(service.Options{Store: st, Clock: o.Clock, Logger: o.Logger})
+	key, err := svc.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatalf("apitest: bootstrap: %v", err)
+	}
+	h, err := httpapi.New(httpapi.Options{Service: svc, Logger: o.Logger, Registry: prometheus.NewRegistry(),
+		MaxBodyBytes: o.MaxBodyBytes})
+	if err != nil {
+		t.Fatalf("apitest: build API: %v", err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &Env{URL: srv.URL, AdminKey: key, Pool: pool, Store: st, Service: svc, Handler: h, Client: srv.Client()}
+}
+
+// Response is a reply read whole.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Decode unmarshals the body into v, failing the test if it cannot.
+func (r Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %d response %q: %v", r.Status, r.Body, err)
+	}
+}
+
+// ErrorCode returns the API error code in the body, or "".
+func (r Response) ErrorCode() string {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &e)
+	return e.Error.Code
+}
+
+// Do sends a request with key (none when empty). body may be nil, a
+// []byte or string sent as is, or a value encoded as JSON.
+func (e *Env) Do(t testing.TB, method, path, key string, body any) Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = bytes.NewReader([]byte(b))
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("encode body: %v", err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		t.Fatalf("new request: %v", err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := e.Client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// MustDo is Do that fails the test unless the status is want.
+func (e *Env) MustDo(t testing.TB, method, path, key string, body any, want int) Response {
+	t.Helper()
+	r := e.Do(t, method, path, key, body)
+	if r.Status != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, want, r.Body)
+	}
+	return r
+}
+
+// NewKey creates an API key with role through the service and returns its secret.
+func (e *Env) NewKey(t testing.TB, role string) string {
+	t.Helper()
+	ctx := core.WithActor(context.Background(), core.SystemActor)
+	k, err := e.Service.CreateAPIKey(ctx, service.APIKeyInput{Name: "test-" + role, Role: role})
+	if err != nil {
+		t.Fatalf("create %s key: %v", role, err)
+	}
+	return k.Secret
+}
+
+// Count returns the number of rows in table.
+func (e *Env) Count(t testing.TB, table string) int {
+	t.Helper()
+	var n int
+	if err := e.Pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// DoWithContentType sends body with an explicit Content-Type.
+func (e *Env) DoWithContentType(t testing.TB, method, path, key, body, contentType string) Response {
+	t.Helper()
+	req, err := http.NewRequest(method, e.URL+path, bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatalf("new request: %v", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := e.Client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
