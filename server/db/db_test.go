@@ -1,0 +1,136 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/certctl/certctl/server/db"
+	"github.com/certctl/certctl/server/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func open(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := db.Open(context.Background(), url, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func TestMigrationsApplyOnEmptyDatabaseAndAreIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := open(t, pgtest.NewDatabase(t))
+	if pending, err := db.Pending(ctx, pool); err != nil || !pending {
+		t.Fatalf("empty database: pending = %v, %v; want true", pending, err)
+	}
+	v1, err := db.Migrate(ctx, pool, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1 < 1 {
+		t.Fatalf("schema version %d after migrating", v1)
+	}
+	var tables int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'
+		AND table_name IN ('issuers','targets','managed_certificates','certificate_versions','deployments','agents',
+		'agent_credentials','enrollment_tokens','jobs','notifiers','notification_rules','notifications','audit_events',
+		'api_keys','renewal_policies','plugins')`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 16 {
+		t.Errorf("found %d of the 16 domain tables", tables)
+	}
+	// A second start finds nothing to do and changes nothing.
+	v2, err := db.Migrate(ctx, pool, quiet)
+	if err != nil || v2 != v1 {
+		t.Fatalf("second migrate: version %d, %v; want %d", v2, err, v1)
+	}
+	if pending, err := db.Pending(ctx, pool); err != nil || pending {
+		t.Fatalf("after migrating: pending = %v, %v", pending, err)
+	}
+	var policies int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM renewal_policies WHERE is_default`).Scan(&policies); err != nil || policies != 1 {
+		t.Fatalf("default renewal policies: %d, %v", policies, err)
+	}
+}
+
+func TestConcurrentStartsMigrateOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	const servers = 4
+	var wg sync.WaitGroup
+	errs := make([]error, servers)
+	for i := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pool, err := db.Open(ctx, url, 4)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer pool.Close()
+			errs[i] = db.WithStartupLock(ctx, pool, func(ctx context.Context) error {
+				_, err := db.Migrate(ctx, pool, quiet)
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("server %d: %v", i, err)
+		}
+	}
+	pool := open(t, url)
+	var applied int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version_id > 0`).Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	if applied != 1 {
+		t.Errorf("migration rows = %d, want 1 (each migration applied once)", applied)
+	}
+}
+
+func TestAuditTrailIsAppendOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := open(t, pgtest.NewDatabase(t))
+	if _, err := db.Migrate(ctx, pool, quiet); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_events (id, occurred_at, actor, actor_type, action, resource_type, outcome)
+		VALUES (gen_random_uuid(), now(), 'x', 'system', 'test', 'test', 'success')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`UPDATE audit_events SET actor = 'someone else'`,
+		`DELETE FROM audit_events`,
+		`TRUNCATE audit_events`,
+	} {
+		_, err := pool.Exec(ctx, stmt)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+			t.Errorf("%s: err = %v, want insufficient_privilege from the append-only trigger", stmt, err)
+		}
+	}
+	var n int
+	var actor string
+	if err := pool.QueryRow(ctx, `SELECT count(*), max(actor) FROM audit_events`).Scan(&n, &actor); err != nil || n != 1 || actor != "x" {
+		t.Errorf("audit rows after attempts: %d %q %v", n, actor, err)
+	}
+}
