@@ -43,10 +43,28 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (core.Actor, 
 	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
 		return core.Actor{}, core.Errorf(core.EUNAUTHORIZED, "API key %s expired at %s", k.Prefix, k.ExpiresAt.Format(time.RFC3339))
 	}
+	s.touchAPIKey(ctx, k, now)
+	return core.APIKeyActor(k), nil
+}
+
+// touchInterval is how often a key's last_used_at is written: often enough
+// to tell a live key from a forgotten one, rarely enough that reads do not
+// each cost a write.
+const touchInterval = time.Minute
+
+// touchAPIKey records that k was used, at most once per touchInterval per
+// key and process (the store enforces the same across replicas).
+func (s *Service) touchAPIKey(ctx context.Context, k core.APIKey, now time.Time) {
+	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < touchInterval {
+		return
+	}
+	if last, ok := s.touched.Load(k.ID); ok && now.Sub(last.(time.Time)) < touchInterval {
+		return
+	}
+	s.touched.Store(k.ID, now)
 	if err := s.store.Q().TouchAPIKey(ctx, k.ID, now); err != nil {
 		s.logger.WarnContext(ctx, "record API key use", "key", k.Prefix, "err", err)
 	}
-	return core.APIKeyActor(k), nil
 }
 
 // CreateAPIKey creates an API key. The secret is in the returned key's

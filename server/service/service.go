@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +31,7 @@ type Service struct {
 	connectors ConnectorCatalog
 	now        func() time.Time
 	logger     *slog.Logger
+	touched    sync.Map // API key id → when this process last recorded its use
 }
 
 // Options are what a Service is built from.
