@@ -20,6 +20,7 @@ CREATE TABLE issuers (
     updated_at    timestamptz NOT NULL,
     CONSTRAINT issuers_config_object CHECK (jsonb_typeof(config) = 'object')
 );
+CREATE INDEX issuers_type_id ON issuers (type, id);
 
 CREATE TABLE agents (
     id                uuid PRIMARY KEY,
@@ -83,6 +84,7 @@ CREATE TABLE targets (
     CONSTRAINT targets_config_object CHECK (jsonb_typeof(config) = 'object')
 );
 CREATE INDEX targets_agent_id ON targets (agent_id, id);
+CREATE INDEX targets_type_id ON targets (type, id);
 
 -- When a certificate is due for renewal. Exactly one policy is the default.
 CREATE TABLE renewal_policies (
@@ -136,6 +138,8 @@ CREATE INDEX managed_certificates_status_id ON managed_certificates (status, id)
 CREATE INDEX managed_certificates_issuer_id ON managed_certificates (issuer_id, id);
 CREATE INDEX managed_certificates_not_after ON managed_certificates (not_after, id);
 CREATE INDEX managed_certificates_policy ON managed_certificates (renewal_policy_id);
+-- name_prefix filters with LIKE 'prefix%' whatever the database's collation.
+CREATE INDEX managed_certificates_name_pattern ON managed_certificates (name text_pattern_ops);
 -- The scheduler's due scan: next_renewal_at <= now, for live certificates.
 CREATE INDEX managed_certificates_due ON managed_certificates (next_renewal_at)
     WHERE status IN ('active', 'failed');
@@ -326,6 +330,7 @@ CREATE INDEX audit_events_resource ON audit_events (resource_type, resource_id, 
 CREATE INDEX audit_events_actor ON audit_events (actor, id);
 CREATE INDEX audit_events_action ON audit_events (action, id);
 CREATE INDEX audit_events_occurred ON audit_events (occurred_at);
+CREATE INDEX audit_events_outcome ON audit_events (outcome, id);
 
 -- +goose StatementBegin
 CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
