@@ -1,0 +1,234 @@
+// Package plugin is certctl's connector SDK: what an issuer, target or
+// notifier plugin implements (the Issuer, Target and Notifier interfaces),
+// the one call its main makes (Serve), and what a host uses to run a plugin
+// binary and call it through the same interfaces (Open).
+//
+// Plugins are separate executables that speak gRPC with their host through
+// hashicorp/go-plugin, over a Unix socket secured with automatic mutual
+// TLS. A crashing or hanging plugin cannot take its host down, and anyone
+// can write one in Go with this package (or in another language from the
+// protocol in proto/).
+//
+// Configuration travels as JSON objects (Config). Each plugin describes its
+// configuration with a Schema; hosts validate and redact configuration with
+// it before the plugin sees it, and plugins check it further in
+// ValidateConfig. Errors cross the process boundary with a Code so that the
+// host can tell a bad configuration from a failure worth retrying.
+package plugin
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is the kind of connector a plugin provides.
+type Kind string
+
+// The three kinds of connector.
+const (
+	KindIssuer   Kind = "issuer"
+	KindTarget   Kind = "target"
+	KindNotifier Kind = "notifier"
+)
+
+// Kinds lists every kind.
+var Kinds = []Kind{KindIssuer, KindTarget, KindNotifier}
+
+// ProtocolVersion is the version of the plugin protocol this SDK speaks.
+// A host and a plugin agree on the highest version both support.
+const ProtocolVersion = 1
+
+// Info describes a plugin.
+type Info struct {
+	Name             string // the connector type users write, e.g. "local", "nginx", "webhook"
+	Kind             Kind
+	Version          string // the plugin's own version, e.g. "1.2.0"
+	Description      string
+	ProtocolVersions []int // filled by Serve
+	Schema           Schema
+}
+
+// Plugin is what every plugin implements.
+type Plugin interface {
+	// Info describes the plugin. It must not depend on configuration.
+	Info(ctx context.Context) (Info, error)
+	// ValidateConfig checks a configuration that already satisfies the
+	// plugin's schema (types, required fields and defaults applied). It
+	// returns an *Error with CodeInvalidConfig, naming the field, when the
+	// configuration cannot work. It may reach out (e.g. to check that a CA
+	// answers) but must honour ctx.
+	ValidateConfig(ctx context.Context, cfg Config) error
+}
+
+// Issuer is a certificate authority connector.
+type Issuer interface {
+	Plugin
+	// Provision prepares a newly configured issuer and returns the
+	// configuration to store, e.g. with a generated CA certificate and key.
+	// It is called once when the issuer is created; most issuers return cfg
+	// unchanged. The host stores fields marked sensitive encrypted.
+	Provision(ctx context.Context, cfg Config) (Config, error)
+	// IssueCertificate issues a certificate for a CSR. A CA that issues
+	// asynchronously returns Status Pending with an OrderID, and the host
+	// calls GetOrderStatus later.
+	IssueCertificate(ctx context.Context, req IssueRequest) (IssueResult, error)
+	// RenewCertificate issues the next certificate of a series; CAs without
+	// a renewal operation of their own issue anew.
+	RenewCertificate(ctx context.Context, req RenewRequest) (IssueResult, error)
+	// RevokeCertificate revokes a certificate by serial number.
+	RevokeCertificate(ctx context.Context, req RevokeRequest) error
+	// GetOrderStatus reports on an order IssueCertificate left pending.
+	GetOrderStatus(ctx context.Context, cfg Config, orderID string) (IssueResult, error)
+	// SignCRL produces a DER-encoded CRL listing the revoked certificates,
+	// for issuers whose CA certctl holds (the local CA). Others return an
+	// error with CodeUnimplemented.
+	SignCRL(ctx context.Context, req CRLRequest) ([]byte, error)
+}
+
+// IssueRequest asks for a certificate.
+type IssueRequest struct {
+	Config     Config
+	CSR        []byte   // DER-encoded PKCS#10 request; its signature is checked by the host
+	CommonName string   // as declared; the CSR carries the same
+	SANs       []string // DNS names, IP addresses, e-mail addresses and URIs, as declared
+	Profile    string   // issuer-specific certificate profile, "" for the default
+	Validity   time.Duration
+	// IdempotencyKey is the same for retries of one logical request, so an
+	// issuer that can (ACME orders, ...) never issues twice.
+	IdempotencyKey string
+}
+
+// RenewRequest asks for the next certificate of a series.
+type RenewRequest struct {
+	IssueRequest
+	PreviousSerial         string // hexadecimal serial of the certificate being replaced
+	PreviousCertificatePEM string
+}
+
+// Order statuses of an IssueResult.
+const (
+	StatusIssued  = "issued"
+	StatusPending = "pending"
+)
+
+// IssueResult is an issued certificate, or a pending order.
+type IssueResult struct {
+	Status         string // StatusIssued or StatusPending
+	CertificatePEM string // the leaf certificate
+	ChainPEM       string // intermediates up to (not including) the root, then the root if the CA wants it served
+	OrderID        string // for StatusPending
+	RetryAfter     time.Duration
+	// RenewalWindow is the CA's suggested renewal window (ACME ARI), if any.
+	RenewalWindowStart, RenewalWindowEnd time.Time
+}
+
+// RevokeRequest revokes a certificate.
+type RevokeRequest struct {
+	Config         Config
+	SerialNumber   string // hexadecimal
+	Reason         int    // RFC 5280 CRLReason code
+	CertificatePEM string
+}
+
+// RevokedCertificate is one entry of a CRL.
+type RevokedCertificate struct {
+	SerialNumber string // hexadecimal
+	RevokedAt    time.Time
+	Reason       int
+}
+
+// CRLRequest asks an issuer to sign a CRL.
+type CRLRequest struct {
+	Config     Config
+	Number     int64 // the CRL number, increasing
+	ThisUpdate time.Time
+	NextUpdate time.Time
+	Revoked    []RevokedCertificate
+}
+
+// Target is a deployment connector: it puts a certificate where it is
+// served and checks that it is.
+type Target interface {
+	Plugin
+	// DeployCertificate installs a certificate, its chain and key. It must
+	// be idempotent (deploying what is already there succeeds and reports
+	// Changed false), leave the previous certificate in place when it
+	// fails, honour ctx, and never log the key. With DryRun it checks
+	// configuration, paths, permissions and reachability and changes nothing.
+	DeployCertificate(ctx context.Context, req DeployRequest) (DeployResult, error)
+	// ValidateDeployment checks that what is live is the certificate with
+	// the given serial, e.g. with a TLS handshake.
+	ValidateDeployment(ctx context.Context, req ValidateDeploymentRequest) (ValidateDeploymentResult, error)
+}
+
+// DeployRequest installs a certificate.
+type DeployRequest struct {
+	Config         Config
+	CertificatePEM string
+	ChainPEM       string
+	PrivateKeyPEM  string
+	Metadata       map[string]string // certificate name, version id, ...
+	DryRun         bool
+}
+
+// DeployResult says what a deployment did.
+type DeployResult struct {
+	Changed  bool
+	Message  string
+	Metadata map[string]string // target address, duration, files written, ...
+}
+
+// ValidateDeploymentRequest asks what is live.
+type ValidateDeploymentRequest struct {
+	Config       Config
+	SerialNumber string // hexadecimal, the serial expected live
+}
+
+// ValidateDeploymentResult is what was found live.
+type ValidateDeploymentResult struct {
+	Valid        bool
+	ServedSerial string
+	Message      string
+}
+
+// Notifier is a notification connector.
+type Notifier interface {
+	Plugin
+	// SendAlert delivers something that needs attention (a certificate
+	// about to expire, a failed renewal or deployment, an agent offline).
+	SendAlert(ctx context.Context, cfg Config, n Notification) (SendResult, error)
+	// SendEvent delivers an informational event (issued, renewed, revoked).
+	SendEvent(ctx context.Context, cfg Config, n Notification) (SendResult, error)
+}
+
+// Severities of a Notification.
+const (
+	SeverityInfo     = "info"
+	SeverityWarning  = "warning"
+	SeverityCritical = "critical"
+)
+
+// Notification is one alert or event.
+type Notification struct {
+	ID         string // stable across retries: receivers use it to drop duplicates
+	Event      string // e.g. "certificate.expiring", "certificate.renewed"
+	Severity   string
+	Title      string
+	Message    string
+	OccurredAt time.Time
+	URL        string // a link to the resource in certctl, if known
+	// Certificate fields, when the notification is about one.
+	CertificateID   string
+	CertificateName string
+	CommonName      string
+	SANs            []string
+	SerialNumber    string
+	NotAfter        time.Time
+	// Other context (agent, target, days left, error, ...).
+	Details map[string]string
+}
+
+// SendResult is what a notifier reports after delivery.
+type SendResult struct {
+	MessageID string // the receiving service's id, if it gives one
+}
