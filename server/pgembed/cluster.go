@@ -117,8 +117,8 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 // directory.
 func (c *Cluster) Done() <-chan struct{} { return c.done }
 
-// Err returns nil while the cluster runs and after Stop, and the reason once
-// the postmaster has exited without being asked to.
+// Err returns why the postmaster exited if it did so without being asked
+// to (by Stop), and nil otherwise.
 func (c *Cluster) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,3 +1,5 @@
+//go:build unix
+
 package pgembed
 
 import (
@@ -108,6 +110,53 @@ func TestRootRunsClusterAsPostgresUser(t *testing.T) {
 	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 0 {
 		t.Errorf("superuser-password owned by uid %d, want 0 (not readable by the cluster's user)", uid)
 	}
+
+	// Ownership and mode that postgres would refuse are repaired on start.
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pgdata := filepath.Join(dir, "pgdata")
+	err = filepath.WalkDir(pgdata, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, 0, 0)
+	})
+	if err == nil {
+		err = os.Chmod(pgdata, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := startCluster(t, Options{DataDir: dir, Fast: true})
+	connect(t, c2, "postgres")
+	fi, _ = os.Stat(filepath.Join(pgdata, "base"))
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; int(uid) != wantUID {
+		t.Errorf("pgdata/base owned by uid %d after restart, want %d", uid, wantUID)
+	}
+}
+
+func TestStartIsBoundedByContext(t *testing.T) {
+	t.Parallel()
+	dir := testDataDir(t)
+	// Too short for initdb (about half a second) to finish.
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	c, err := Start(ctx, Options{DataDir: dir, Fast: true, Logger: testLogger(t)})
+	if err == nil {
+		c.Stop(context.Background())
+		t.Skip("this machine started a cluster within 150ms")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want a deadline error", err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("Start returned %v after its deadline", d)
+	}
+	t.Logf("Start error: %v", err)
+	// The interrupted attempt leaves the data directory usable.
+	startCluster(t, Options{DataDir: dir, Fast: true})
 }
 
 func TestRootFallsBackToNobody(t *testing.T) {
@@ -270,4 +319,22 @@ func TestStalePidFileIsIgnored(t *testing.T) {
 	if !processAlive(sleeper.Process.Pid) {
 		t.Error("the unrelated process was killed")
 	}
+}
+
+func TestStartupFailureQuotesPostgres(t *testing.T) {
+	t.Parallel()
+	dir := testDataDir(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := Start(ctx, Options{DataDir: dir, Fast: true, Logger: testLogger(t), Settings: map[string]string{"max_connections": "lots"}})
+	if err == nil {
+		c.Stop(ctx)
+		t.Fatal("Start succeeded with an invalid setting")
+	}
+	for _, want := range []string{"postgres exited during startup", `invalid value for parameter "max_connections": "lots"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	startCluster(t, Options{DataDir: dir, Fast: true}) // the failed attempt released the directory
 }

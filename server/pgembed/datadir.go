@@ -106,7 +106,7 @@ func (a account) own(path string) error {
 	if !a.switched {
 		return nil
 	}
-	return os.Lchown(path, a.uid, a.gid)
+	return os.Chown(path, a.uid, a.gid)
 }
 
 // prepareDataDir creates l.dir (0700, owned by a) and checks that a can
@@ -245,7 +245,7 @@ func fixDataPermissions(l layout, a account) error {
 			if err != nil {
 				return err
 			}
-			return a.own(path)
+			return os.Lchown(path, a.uid, a.gid) // not through symlinks such as pg_wal
 		})
 		if err != nil {
 			return err

@@ -137,9 +137,17 @@ func ensureCluster(ctx context.Context, l layout, a account, binDir string, fast
 	began := time.Now()
 	cmd := a.command(ctx, l.dir, filepath.Join(binDir, "initdb"), args...)
 	setParentDeathSignal(cmd.SysProcAttr, syscall.SIGKILL)
+	// The parent-death signal follows the starting thread (see supervise).
+	// Locked to this goroutine, that thread cannot meanwhile be taken over,
+	// and then ended, by another cluster's supervise goroutine.
+	runtime.LockOSThread()
 	out, err := cmd.CombinedOutput()
+	runtime.UnlockOSThread()
 	if err != nil {
 		_ = os.RemoveAll(l.initTemp)
+		if ctx.Err() != nil {
+			err = context.Cause(ctx) // it was killed for that
+		}
 		return "", fmt.Errorf("pgembed: initdb: %w%s", err, outputTail(out))
 	}
 	if err := writeFileAtomic(l.passwordFile, []byte(password+"\n")); err != nil {

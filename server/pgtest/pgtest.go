@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -134,7 +135,8 @@ type harness struct {
 
 	startOnce sync.Once
 	startErr  error
-	dir       string           // the cluster's directory, when we run one
+	dir       string           // holds the cluster, when we run one
+	lock      *os.File         // claims dir (see removeAbandoned)
 	cluster   *pgembed.Cluster // nil when using externalURL
 	admin     *pgxpool.Pool    // connected to the maintenance database
 
@@ -170,18 +172,24 @@ func (h *harness) doStart() (err error) {
 			return fmt.Errorf("pgtest: %s must be a postgres:// URL", envURL)
 		}
 	} else {
-		if h.dir, err = os.MkdirTemp("", "certctl-pgtest-"); err != nil {
+		removeAbandoned(os.TempDir())
+		if h.dir, err = os.MkdirTemp("", dirPrefix); err != nil {
 			return fmt.Errorf("pgtest: %w", err)
 		}
-		h.cluster, err = pgembed.Start(ctx, pgembed.Options{
-			DataDir:  h.dir,
-			Logger:   h.logger,
-			Fast:     true,
-			Settings: map[string]string{"max_connections": "300"},
-		})
+		h.lock, err = claim(h.dir)
+		if err == nil {
+			err = os.Chmod(h.dir, 0o711) // the cluster's user must get through to its DataDir
+		}
+		if err == nil {
+			h.cluster, err = pgembed.Start(ctx, pgembed.Options{
+				DataDir:  filepath.Join(h.dir, "cluster"),
+				Logger:   h.logger,
+				Fast:     true,
+				Settings: map[string]string{"max_connections": "300"},
+			})
+		}
 		if err != nil {
-			os.RemoveAll(h.dir)
-			h.dir = ""
+			h.removeDir()
 			return fmt.Errorf("pgtest: start the test cluster: %w", err)
 		}
 		adminURL = h.cluster.ConnString("postgres")
@@ -222,10 +230,21 @@ func (h *harness) close() error {
 	if h.cluster != nil {
 		errs = append(errs, h.cluster.Stop(ctx))
 	}
-	if h.dir != "" {
-		errs = append(errs, os.RemoveAll(h.dir))
-	}
+	errs = append(errs, h.removeDir())
 	return errors.Join(errs...)
+}
+
+// removeDir removes the cluster's directory, if any, and then lets go of it.
+func (h *harness) removeDir() error {
+	if h.dir == "" {
+		return nil
+	}
+	err := os.RemoveAll(h.dir)
+	if h.lock != nil {
+		h.lock.Close()
+	}
+	h.dir, h.lock = "", nil
+	return err
 }
 
 // urlFor returns the connection URL of database db.
@@ -258,18 +277,16 @@ func (h *harness) newDatabase(t testing.TB, tmpl *template) (string, error) {
 	return h.urlFor(name), nil
 }
 
-// createDatabase creates database name, as a copy of tmpl unless that is
-// nil. Copying needs the template to itself, so copies are made one at a
-// time and retried while another session is still leaving it.
+// createDatabase creates database name, as a copy of tmpl (template1 when
+// nil). Copying needs the template to itself, so copies of a template are
+// made one at a time, and retried while another session is still leaving it.
 func (h *harness) createDatabase(ctx context.Context, name string, tmpl *template) error {
 	sql := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
-	if tmpl == nil {
-		_, err := h.admin.Exec(ctx, sql)
-		return err
+	if tmpl != nil {
+		sql += " TEMPLATE " + pgx.Identifier{tmpl.db}.Sanitize()
+		tmpl.clone.Lock()
+		defer tmpl.clone.Unlock()
 	}
-	sql += " TEMPLATE " + pgx.Identifier{tmpl.db}.Sanitize()
-	tmpl.clone.Lock()
-	defer tmpl.clone.Unlock()
 	delay := 10 * time.Millisecond
 	for {
 		_, err := h.admin.Exec(ctx, sql)

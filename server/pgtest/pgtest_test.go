@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +92,11 @@ func TestParallelTestsGetDistinctDatabases(t *testing.T) {
 	}
 }
 
+// runs makes template names unique per run of a test (go test -count).
+var runs atomic.Int32
+
 func TestTemplateIsCloned(t *testing.T) {
+	template := fmt.Sprintf("seeded-%d", runs.Add(1))
 	var setups atomic.Int32
 	setup := func(ctx context.Context, url string) error {
 		setups.Add(1)
@@ -107,7 +112,7 @@ func TestTemplateIsCloned(t *testing.T) {
 		for i := range 4 {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
 				t.Parallel()
-				conn := connect(t, NewDatabaseFrom(t, "seeded", setup))
+				conn := connect(t, NewDatabaseFrom(t, template, setup))
 				if got := scalar[string](t, conn, "SELECT v FROM seeded"); got != "from the template" {
 					t.Errorf("clone has %q", got)
 				}
@@ -237,5 +242,37 @@ func TestDatabaseName(t *testing.T) {
 	}
 	if len(a) > 63 || !strings.HasPrefix(a, "t_testsomething_sub_test_01_xxx") {
 		t.Errorf("name %q (%d bytes)", a, len(a))
+	}
+}
+
+func TestAbandonedClustersAreRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	mkdir := func(name string) string {
+		dir := filepath.Join(tmp, dirPrefix+name)
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	abandoned := mkdir("abandoned")
+	if f, err := claim(abandoned); err != nil {
+		t.Fatal(err)
+	} else {
+		f.Close() // as if its test binary had died
+	}
+	inUse := mkdir("in-use")
+	f, err := claim(inUse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	unclaimed := mkdir("just-created")
+
+	removeAbandoned(tmp)
+	for dir, wantKept := range map[string]bool{abandoned: false, inUse: true, unclaimed: true} {
+		_, err := os.Stat(dir)
+		if kept := err == nil; kept != wantKept {
+			t.Errorf("%s: kept = %v, want %v", filepath.Base(dir), kept, wantKept)
+		}
 	}
 }
