@@ -21,8 +21,13 @@ const hclogTimeLayout = "2006-01-02T15:04:05.000000Z07:00"
 // plugin's name. Never log configuration values marked sensitive, keys or
 // certificates' private parts.
 func Logger() *slog.Logger {
-	return newPluginLogger(os.Stderr, slog.LevelDebug)
+	return newPluginLogger(stderr, slog.LevelDebug)
 }
+
+// stderr is the process's standard error as it was at start. go-plugin's
+// Serve later points os.Stderr at a pipe that its host may discard; log
+// lines must go to the real one, which the host parses.
+var stderr = os.Stderr
 
 func newPluginLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{

@@ -21,18 +21,18 @@ const (
 // console, Terraform provider) validate, fill in and redact configuration
 // with it.
 type Schema struct {
-	Fields []Field
+	Fields []Field `json:"fields"`
 }
 
 // Field is one configuration field.
 type Field struct {
-	Name        string
-	Type        string
-	Description string
-	Required    bool
-	Default     any      // of the field's type, nil for none
-	Sensitive   bool     // secrets: encrypted at rest, never returned or logged
-	Enum        []string // for strings: the allowed values
+	Name        string   `json:"name"`
+	Type        string   `json:"type"`
+	Description string   `json:"description"`
+	Required    bool     `json:"required"`
+	Default     any      `json:"default,omitempty"` // of the field's type, nil for none
+	Sensitive   bool     `json:"sensitive"`         // secrets: encrypted at rest, never returned or logged
+	Enum        []string `json:"enum,omitempty"`    // for strings: the allowed values
 }
 
 var fieldNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)

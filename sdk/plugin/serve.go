@@ -30,7 +30,7 @@ func Serve(p Plugin) {
 		VersionedPlugins: pluginSets(info.Kind, p),
 		GRPCServer:       goplugin.DefaultGRPCServer,
 		Logger: hclog.New(&hclog.LoggerOptions{
-			Name: info.Name, Level: hclog.Info, Output: os.Stderr, JSONFormat: true,
+			Name: info.Name, Level: hclog.Info, Output: stderr, JSONFormat: true,
 		}),
 	})
 }

@@ -1,0 +1,465 @@
+package host_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/host"
+)
+
+// The test binary doubles as the plugin under test (when a host starts it
+// with the issuer handshake cookie) and as a host process to be killed.
+func TestMain(m *testing.M) {
+	if os.Getenv(plugin.Handshake(plugin.KindIssuer).MagicCookieKey) != "" {
+		plugin.Serve(fakeIssuer{})
+		return
+	}
+	if dir := os.Getenv("CERTCTL_TEST_HOST_DIR"); dir != "" {
+		runHostProcess(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// fakeIssuer behaves as its config says: "mode" ok (default), slow (sleeps
+// "sleep_ms", honouring ctx), hang (ignores ctx), crash (exits mid-call).
+// It reports its pid as the order id so tests see which process answered.
+type fakeIssuer struct{}
+
+func (fakeIssuer) Info(context.Context) (plugin.Info, error) {
+	return plugin.Info{Name: "fake", Kind: plugin.KindIssuer, Version: "0.1.0", Schema: plugin.Schema{Fields: []plugin.Field{
+		{Name: "mode", Type: plugin.TypeString, Enum: []string{"ok", "slow", "hang", "crash"}, Default: "ok"},
+		{Name: "sleep_ms", Type: plugin.TypeInt},
+		{Name: "token", Type: plugin.TypeString, Sensitive: true},
+	}}}, nil
+}
+
+func (fakeIssuer) ValidateConfig(_ context.Context, cfg plugin.Config) error {
+	if cfg.String("token") == "bad" {
+		return plugin.InvalidConfig("token", "is not accepted")
+	}
+	return nil
+}
+
+func (fakeIssuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) { return cfg, nil }
+
+func (fakeIssuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
+	switch req.Config.String("mode") {
+	case "slow":
+		select {
+		case <-time.After(time.Duration(req.Config.Int("sleep_ms")) * time.Millisecond):
+		case <-ctx.Done():
+			return plugin.IssueResult{}, ctx.Err()
+		}
+	case "hang":
+		time.Sleep(time.Hour)
+	case "crash":
+		os.Exit(3)
+	}
+	plugin.Logger().Info("fake issued", "mode", req.Config.String("mode"))
+	return plugin.IssueResult{Status: plugin.StatusIssued, OrderID: strconv.Itoa(os.Getpid())}, nil
+}
+
+func (f fakeIssuer) RenewCertificate(ctx context.Context, req plugin.RenewRequest) (plugin.IssueResult, error) {
+	return f.IssueCertificate(ctx, req.IssueRequest)
+}
+
+func (fakeIssuer) RevokeCertificate(context.Context, plugin.RevokeRequest) error { return nil }
+
+func (fakeIssuer) GetOrderStatus(context.Context, plugin.Config, string) (plugin.IssueResult, error) {
+	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound, "no orders")
+}
+
+func (fakeIssuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
+	return nil, plugin.Errorf(plugin.CodeUnimplemented, "no CRLs")
+}
+
+// pluginDir copies the test binary into a fresh plugin directory as the
+// issuer plugin "fake" and returns the directory.
+func pluginDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	copyFile(t, os.Args[0], filepath.Join(dir, host.FilePrefix+"issuer-fake"))
+	return dir
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newHost(t *testing.T, dir string, o host.Options) *host.Host {
+	t.Helper()
+	o.Dir = dir
+	if o.Catalogue == nil {
+		o.Catalogue = host.NewFileCatalogue(filepath.Join(t.TempDir(), "catalogue.json"))
+	}
+	if o.HealthInterval == 0 {
+		o.HealthInterval = -1
+	}
+	h, err := host.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+func issue(ctx context.Context, iss plugin.Issuer, cfg plugin.Config) (int, error) {
+	res, err := iss.IssueCertificate(ctx, plugin.IssueRequest{Config: cfg})
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(res.OrderID)
+}
+
+func TestDiscoveryAndCalls(t *testing.T) {
+	dir := pluginDir(t)
+	// Things that must be ignored or refused.
+	if err := os.Symlink(filepath.Join(dir, host.FilePrefix+"issuer-fake"), filepath.Join(dir, host.FilePrefix+"issuer-link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, host.FilePrefix+"issuer-noexec"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, os.Args[0], filepath.Join(dir, host.FilePrefix+"issuer-misnamed"))
+	h := newHost(t, dir, host.Options{})
+
+	statuses := map[string]string{}
+	for _, s := range h.Plugins() {
+		statuses[s.Name] = s.Status
+	}
+	if statuses["fake"] != host.StatusReady || statuses["misnamed"] != host.StatusInvalid {
+		t.Errorf("statuses = %v", statuses)
+	}
+	if _, ok := statuses["link"]; ok {
+		t.Error("a symlink was accepted as a plugin")
+	}
+	if _, ok := statuses["noexec"]; ok {
+		t.Error("a non-executable file was accepted as a plugin")
+	}
+	st, _ := h.Lookup(plugin.KindIssuer, "fake")
+	if st.Version != "0.1.0" || len(st.SHA256) != 64 || len(st.Schema.Fields) != 3 {
+		t.Errorf("fake status = %+v", st)
+	}
+	if _, err := h.Issuer("nope"); plugin.ErrorCode(err) != plugin.CodeNotFound {
+		t.Errorf("unknown plugin: %v", err)
+	}
+
+	iss, err := h.Issuer("fake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := iss.ValidateConfig(ctx, plugin.Config{"token": "bad"}); plugin.ErrorCode(err) != plugin.CodeInvalidConfig {
+		t.Errorf("ValidateConfig: %v, want invalid_config", err)
+	} else if e := err.(*plugin.Error); e.Field != "token" {
+		t.Errorf("invalid config field = %q, want token", e.Field)
+	}
+	if _, err := iss.GetOrderStatus(ctx, nil, "x"); plugin.ErrorCode(err) != plugin.CodeNotFound {
+		t.Errorf("GetOrderStatus: %v", err)
+	}
+
+	// One process serves many concurrent calls.
+	var wg sync.WaitGroup
+	pids := make([]int, 50)
+	errs := make([]error, 50)
+	start := time.Now()
+	for i := range pids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pids[i], errs[i] = issue(ctx, iss, plugin.Config{"mode": "slow", "sleep_ms": 200})
+		}()
+	}
+	wg.Wait()
+	for i := range pids {
+		if errs[i] != nil || pids[i] != pids[0] {
+			t.Fatalf("call %d: pid %d err %v (first pid %d)", i, pids[i], errs[i], pids[0])
+		}
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("50 concurrent 200ms calls took %s: not served concurrently", elapsed)
+	}
+}
+
+func TestKilledPluginFailsRetryablyAndIsRestarted(t *testing.T) {
+	h := newHost(t, pluginDir(t), host.Options{})
+	iss, _ := h.Issuer("fake")
+	ctx := context.Background()
+	first, err := issue(ctx, iss, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SIGKILL the plugin while a call is in flight.
+	errc := make(chan error, 1)
+	go func() {
+		_, err := issue(ctx, iss, plugin.Config{"mode": "slow", "sleep_ms": 5000})
+		errc <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // let the call reach the plugin
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if !plugin.Retryable(err) || plugin.ErrorCode(err) != plugin.CodeUnavailable {
+			t.Fatalf("call on a killed plugin: %v (code %s), want retryable unavailable", err, plugin.ErrorCode(err))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("call on a killed plugin did not return")
+	}
+	second, err := issue(ctx, iss, nil)
+	if err != nil {
+		t.Fatalf("call after the crash: %v", err)
+	}
+	if second == first {
+		t.Fatal("the call after the crash was served by the dead process")
+	}
+	st, _ := h.Lookup(plugin.KindIssuer, "fake")
+	if st.Restarts != 1 || st.Status != host.StatusRunning {
+		t.Errorf("status after restart = %+v", st)
+	}
+}
+
+func TestHangingPluginIsCutOffByDeadline(t *testing.T) {
+	h := newHost(t, pluginDir(t), host.Options{})
+	iss, _ := h.Issuer("fake")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := issue(ctx, iss, plugin.Config{"mode": "hang"})
+	if plugin.ErrorCode(err) != plugin.CodeDeadline || !plugin.Retryable(err) {
+		t.Fatalf("hanging call: %v, want deadline", err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Fatalf("hanging call returned after %s", elapsed)
+	}
+	// The process still answers other calls.
+	if _, err := issue(context.Background(), iss, nil); err != nil {
+		t.Fatalf("call after a hung one: %v", err)
+	}
+}
+
+func TestCallTimeoutAppliesWithoutDeadline(t *testing.T) {
+	h := newHost(t, pluginDir(t), host.Options{CallTimeout: 300 * time.Millisecond})
+	iss, _ := h.Issuer("fake")
+	if _, err := issue(context.Background(), iss, plugin.Config{"mode": "hang"}); plugin.ErrorCode(err) != plugin.CodeDeadline {
+		t.Fatalf("call without deadline on a hanging plugin: %v", err)
+	}
+}
+
+func TestChangedBinaryIsRefusedUntilRegistered(t *testing.T) {
+	dir := pluginDir(t)
+	cat := host.NewFileCatalogue(filepath.Join(t.TempDir(), "catalogue.json"))
+	h1 := newHost(t, dir, host.Options{Catalogue: cat})
+	iss, _ := h1.Issuer("fake")
+	if _, err := issue(context.Background(), iss, nil); err != nil {
+		t.Fatal(err)
+	}
+	h1.Close()
+
+	// Change the binary: append a byte (it still runs, but is not what was accepted).
+	f, err := os.OpenFile(filepath.Join(dir, host.FilePrefix+"issuer-fake"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte{0})
+	f.Close()
+
+	h2 := newHost(t, dir, host.Options{Catalogue: cat})
+	st, _ := h2.Lookup(plugin.KindIssuer, "fake")
+	if st.Status != host.StatusChecksumMismatch {
+		t.Fatalf("status of a changed binary = %q", st.Status)
+	}
+	iss2, _ := h2.Issuer("fake")
+	if _, err := issue(context.Background(), iss2, nil); plugin.ErrorCode(err) != plugin.CodePermanent {
+		t.Fatalf("call on a changed binary: %v, want refused", err)
+	}
+	if st, err := h2.Register(context.Background(), plugin.KindIssuer, "fake"); err != nil || st.Status != host.StatusReady {
+		t.Fatalf("register: %+v %v", st, err)
+	}
+	if _, err := issue(context.Background(), iss2, nil); err != nil {
+		t.Fatalf("call after re-registering: %v", err)
+	}
+}
+
+func TestBinaryReplacedWhileRunningIsRefusedAtRestart(t *testing.T) {
+	dir := pluginDir(t)
+	h := newHost(t, dir, host.Options{})
+	iss, _ := h.Issuer("fake")
+	pid, err := issue(context.Background(), iss, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, host.FilePrefix+"issuer-fake")
+	tmp := path + ".new"
+	copyFile(t, os.Args[0], tmp)
+	f, _ := os.OpenFile(tmp, os.O_APPEND|os.O_WRONLY, 0)
+	_, _ = f.Write([]byte("tampered"))
+	f.Close()
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	time.Sleep(200 * time.Millisecond)
+	_, _ = issue(context.Background(), iss, nil) // notices the crash
+	if _, err := issue(context.Background(), iss, nil); plugin.ErrorCode(err) != plugin.CodePermanent {
+		t.Fatalf("restart of a replaced binary: %v, want refused", err)
+	}
+}
+
+func TestCircuitBreakerOpensAfterRepeatedCrashes(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h := newHost(t, pluginDir(t), host.Options{BreakerThreshold: 3, BreakerCooldown: time.Minute, MaxBackoff: 10 * time.Millisecond, Clock: clock})
+	iss, _ := h.Issuer("fake")
+	for i := range 3 {
+		if _, err := issue(context.Background(), iss, plugin.Config{"mode": "crash"}); plugin.ErrorCode(err) != plugin.CodeUnavailable {
+			t.Fatalf("crash %d: %v", i, err)
+		}
+		mu.Lock()
+		now = now.Add(time.Second) // past any backoff
+		mu.Unlock()
+	}
+	st, _ := h.Lookup(plugin.KindIssuer, "fake")
+	if st.Status != host.StatusCircuitOpen {
+		t.Fatalf("status after 3 crashes = %q", st.Status)
+	}
+	if _, err := issue(context.Background(), iss, nil); plugin.ErrorCode(err) != plugin.CodeUnavailable {
+		t.Fatalf("call with the circuit open: %v", err)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	if _, err := issue(context.Background(), iss, nil); err != nil {
+		t.Fatalf("call after the cooldown: %v", err)
+	}
+}
+
+func TestPluginLogsReachHostLogger(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := newHost(t, pluginDir(t), host.Options{Logger: logger})
+	iss, _ := h.Issuer("fake")
+	if _, err := issue(context.Background(), iss, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	var found bool
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(line, `msg="fake issued"`) && strings.Contains(line, "plugin=certctl-plugin-issuer-fake") &&
+			strings.Contains(line, "level=INFO") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the plugin's log line did not reach the host logger at its level with the plugin's name:\n%s", buf.String())
+	}
+}
+
+// runHostProcess is a host that starts the plugin, prints its pid and waits
+// to be killed.
+func runHostProcess(dir string) {
+	h, err := host.New(context.Background(), host.Options{Dir: dir,
+		Catalogue: host.NewFileCatalogue(filepath.Join(dir, "catalogue.json")), HealthInterval: -1})
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	iss, _ := h.Issuer("fake")
+	pid, err := issue(context.Background(), iss, nil)
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("plugin-pid", pid)
+	time.Sleep(time.Hour)
+}
+
+func TestNoPluginOutlivesAKilledHost(t *testing.T) {
+	dir := pluginDir(t)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "CERTCTL_TEST_HOST_DIR="+dir)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("host process: %v", err)
+	}
+	var pid int
+	if _, err := fmt.Sscanf(line, "plugin-pid %d", &pid); err != nil {
+		t.Fatalf("host process said %q", line)
+	}
+	if !alive(pid) {
+		t.Fatal("plugin not running before the host is killed")
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin %d still running 10s after its host was killed", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || (s[i+2] != 'Z' && s[i+2] != 'X')
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
