@@ -54,7 +54,9 @@ func (fakeIssuer) ValidateConfig(_ context.Context, cfg plugin.Config) error {
 	return nil
 }
 
-func (fakeIssuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) { return cfg, nil }
+func (fakeIssuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) {
+	return cfg, nil
+}
 
 func (fakeIssuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
 	switch req.Config.String("mode") {
