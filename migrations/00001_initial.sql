@@ -43,6 +43,7 @@ CREATE TABLE agents (
 );
 CREATE INDEX agents_status_id ON agents (status, id);
 CREATE INDEX agents_os_id ON agents (os, id);
+CREATE INDEX agents_arch_id ON agents (arch, id);
 -- The offline sweep looks for agents whose heartbeat stopped.
 CREATE INDEX agents_online_heartbeat ON agents (last_heartbeat_at) WHERE status = 'online';
 

@@ -13,7 +13,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"sync/atomic"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -74,7 +74,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	st := store.New(pool)
 	svc := service.New(service.Options{Store: st, Logger: logger})
 
-	var migrated atomic.Bool
 	var adminKey string
 	err = db.WithStartupLock(ctx, pool, func(ctx context.Context) error {
 		version, err := db.Migrate(ctx, pool, logger)
@@ -88,17 +87,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("prepare database: %w", err)
 	}
-	migrated.Store(true)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newPoolCollector(pool))
 	api, err := httpapi.New(httpapi.Options{
 		Service: svc, Logger: logger, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		// The listener opens only once migrations are applied, so readiness
+		// is the database answering.
 		Ready: func(ctx context.Context) error {
-			if !migrated.Load() {
-				return core.Errorf(core.EUNAVAILABLE, "migrations not applied yet")
-			}
 			if err := pool.Ping(ctx); err != nil {
 				return core.Errorf(core.EUNAVAILABLE, "database unreachable")
 			}
@@ -129,11 +126,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("load TLS certificate: %w", err)
 		}
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
 	}
 
-	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	url := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 	fmt.Fprintf(stdout, "certctl-server %s listening on %s\n", Version, url)
 	if adminKey != "" {
 		fmt.Fprintf(stdout, "\nFirst start: an admin API key was created. It is shown only this once; keep it safe.\n\n"+
@@ -146,7 +142,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			serveErr <- srv.ServeTLS(ln, "", "") // ServeTLS sets up HTTP/2 as well
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 
 	var clusterDone <-chan struct{}
 	if cluster != nil {
@@ -176,7 +178,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func startEmbedded(ctx context.Context, cfg Config, logger *slog.Logger) (*pgembed.Cluster, error) {
 	dir := filepath.Join(cfg.DataDir, "postgres")
 	logger.Info("starting embedded PostgreSQL", "dir", dir)
-	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: cfg.PostgresBinDir, Logger: logger.With("component", "postgres")})
+	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: cfg.PostgresBinDir, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("embedded database: %w", err)
 	}
@@ -187,6 +189,16 @@ func startEmbedded(ctx context.Context, cfg Config, logger *slog.Logger) (*pgemb
 		return nil, fmt.Errorf("embedded database: %w", err)
 	}
 	return cluster, nil
+}
+
+// displayAddr is the listener's address as a client would dial it: an
+// unspecified host (0.0.0.0, ::) becomes localhost.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
 }
 
 func databaseKind(c *pgembed.Cluster) string {

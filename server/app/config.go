@@ -69,44 +69,26 @@ func defaultDataDir() string {
 }
 
 // ParseConfig reads flags from args and the environment through getenv.
+// A flag given on the command line wins over its variable. Defaults shown
+// by --help are the built-in ones, never values from the environment (which
+// may hold secrets such as CERTCTL_BOOTSTRAP_ADMIN_KEY).
 func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("certctl-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	settings := c.settings()
 	for _, s := range settings {
-		val := s.def
-		if v := getenv(s.env); v != "" {
-			val = v
-		}
 		help := fmt.Sprintf("%s (env %s)", s.help, s.env)
-		switch t := s.target.(type) {
-		case *string:
-			fs.StringVar(t, s.flag, val, help)
-		case *bool:
-			b, err := strconv.ParseBool(val)
-			if err != nil {
-				return c, fmt.Errorf("%s: %q is not true or false", s.env, val)
-			}
-			fs.BoolVar(t, s.flag, b, help)
-		case *int:
-			n, err := strconv.Atoi(val)
-			if err != nil {
-				return c, fmt.Errorf("%s: %q is not a number", s.env, val)
-			}
-			fs.IntVar(t, s.flag, n, help)
-		case *int64:
-			n, err := strconv.ParseInt(val, 10, 64)
-			if err != nil {
-				return c, fmt.Errorf("%s: %q is not a number", s.env, val)
-			}
-			fs.Int64Var(t, s.flag, n, help)
-		case *time.Duration:
-			d, err := time.ParseDuration(val)
-			if err != nil {
-				return c, fmt.Errorf("%s: %q is not a duration", s.env, val)
-			}
-			fs.DurationVar(t, s.flag, d, help)
+		if _, ok := s.target.(*bool); ok {
+			fs.BoolFunc(s.flag, help, func(v string) error { return s.set(v) })
+		} else {
+			fs.Func(s.flag, help, func(v string) error { return s.set(v) })
+		}
+		if err := s.set(s.def); err != nil {
+			return c, fmt.Errorf("default of --%s: %w", s.flag, err)
+		}
+		if f := fs.Lookup(s.flag); f != nil {
+			f.DefValue = s.def
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -115,7 +97,49 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range settings {
+		if v := getenv(s.env); v != "" && !given[s.flag] {
+			if err := s.set(v); err != nil {
+				return c, fmt.Errorf("%s: %w", s.env, err)
+			}
+		}
+	}
 	return c, c.validate()
+}
+
+// set parses v into the setting's target.
+func (s setting) set(v string) error {
+	switch t := s.target.(type) {
+	case *string:
+		*t = v
+	case *bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*t = b
+	case *int:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		*t = n
+	case *int64:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		*t = n
+	case *time.Duration:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration", v)
+		}
+		*t = d
+	}
+	return nil
 }
 
 func (c *Config) validate() error {

@@ -5,10 +5,12 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -49,7 +51,7 @@ func pingWithRetry(ctx context.Context, pool *pgxpool.Pool) error {
 		if err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if permanent(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("db: database unreachable: %w", err)
 		}
 		select {
@@ -58,6 +60,20 @@ func pingWithRetry(ctx context.Context, pool *pgxpool.Pool) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// permanent reports errors that waiting will not fix: bad credentials,
+// a missing database or role.
+func permanent(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "28P01", "28000", "3D000": // invalid_password, invalid_authorization_specification, invalid_catalog_name
+		return true
+	}
+	return false
 }
 
 // WithStartupLock runs fn while holding a session-level advisory lock, so
@@ -108,7 +124,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (int6
 	return version, nil
 }
 
-// Pending reports whether migrations remain to be applied; /readyz uses it.
+// Pending reports whether migrations remain to be applied.
 func Pending(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()

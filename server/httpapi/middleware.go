@@ -122,7 +122,8 @@ func routeName(next http.Handler) http.Handler {
 
 // authenticate resolves the API key of a request into an actor, or
 // answers 401. Keys come as "Authorization: Bearer <key>" or "X-API-Key".
-func (s *Server) authenticate(next http.Handler) http.Handler {
+func (s *Server) authenticate(action string, next http.Handler) http.Handler {
+	resourceType, _, _ := strings.Cut(action, ".")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor, err := s.svc.Authenticate(r.Context(), apiKeyOf(r))
 		if err != nil {
@@ -137,7 +138,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		ctx := core.WithActor(r.Context(), actor)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			// Refuse viewers before the body is even read.
-			if err := s.svc.AuthorizeMutation(ctx, r.Method+" "+info.route); err != nil {
+			if err := s.svc.AuthorizeMutation(ctx, action, resourceType, mux.Vars(r)["id"]); err != nil {
 				writeError(w, r, s.logger, err)
 				return
 			}

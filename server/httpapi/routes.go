@@ -24,46 +24,48 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// The API: every route needs an API key. Routes are registered on the
 	// root router (not a PathPrefix subrouter) so that a method mismatch
 	// answers 405 rather than 404.
-	v1 := func(method, path string, f handlerFunc) {
-		r.Handle("/api/v1"+path, s.authenticate(s.h(f))).Methods(method)
+	// Each route names its action ("<resource>.<verb>"), which the
+	// audit trail records when a caller is refused.
+	v1 := func(method, path, action string, f handlerFunc) {
+		r.Handle("/api/v1"+path, s.authenticate(action, s.h(f))).Methods(method)
 	}
 
-	v1(http.MethodGet, "/openapi.json", s.openAPI)
+	v1(http.MethodGet, "/openapi.json", "openapi.get", s.openAPI)
 
-	v1(http.MethodGet, "/issuers", s.listIssuers)
-	v1(http.MethodPost, "/issuers", s.createIssuer)
-	v1(http.MethodGet, "/issuers/{id}", s.getIssuer)
-	v1(http.MethodPut, "/issuers/{id}", s.updateIssuer)
-	v1(http.MethodDelete, "/issuers/{id}", s.deleteIssuer)
+	v1(http.MethodGet, "/issuers", "issuer.list", s.listIssuers)
+	v1(http.MethodPost, "/issuers", "issuer.create", s.createIssuer)
+	v1(http.MethodGet, "/issuers/{id}", "issuer.get", s.getIssuer)
+	v1(http.MethodPut, "/issuers/{id}", "issuer.update", s.updateIssuer)
+	v1(http.MethodDelete, "/issuers/{id}", "issuer.delete", s.deleteIssuer)
 
-	v1(http.MethodGet, "/targets", s.listTargets)
-	v1(http.MethodPost, "/targets", s.createTarget)
-	v1(http.MethodGet, "/targets/{id}", s.getTarget)
-	v1(http.MethodPut, "/targets/{id}", s.updateTarget)
-	v1(http.MethodDelete, "/targets/{id}", s.deleteTarget)
+	v1(http.MethodGet, "/targets", "target.list", s.listTargets)
+	v1(http.MethodPost, "/targets", "target.create", s.createTarget)
+	v1(http.MethodGet, "/targets/{id}", "target.get", s.getTarget)
+	v1(http.MethodPut, "/targets/{id}", "target.update", s.updateTarget)
+	v1(http.MethodDelete, "/targets/{id}", "target.delete", s.deleteTarget)
 
-	v1(http.MethodGet, "/certificates", s.listCertificates)
-	v1(http.MethodPost, "/certificates", s.createCertificate)
-	v1(http.MethodGet, "/certificates/{id}", s.getCertificate)
-	v1(http.MethodPut, "/certificates/{id}", s.updateCertificate)
-	v1(http.MethodDelete, "/certificates/{id}", s.deleteCertificate)
-	v1(http.MethodGet, "/certificates/{id}/versions", s.listVersions)
-	v1(http.MethodGet, "/certificates/{id}/versions/{version_id}", s.getVersion)
-	v1(http.MethodGet, "/certificates/{id}/deployments", s.listDeployments)
+	v1(http.MethodGet, "/certificates", "certificate.list", s.listCertificates)
+	v1(http.MethodPost, "/certificates", "certificate.create", s.createCertificate)
+	v1(http.MethodGet, "/certificates/{id}", "certificate.get", s.getCertificate)
+	v1(http.MethodPut, "/certificates/{id}", "certificate.update", s.updateCertificate)
+	v1(http.MethodDelete, "/certificates/{id}", "certificate.delete", s.deleteCertificate)
+	v1(http.MethodGet, "/certificates/{id}/versions", "certificate.list_versions", s.listVersions)
+	v1(http.MethodGet, "/certificates/{id}/versions/{version_id}", "certificate.get_version", s.getVersion)
+	v1(http.MethodGet, "/certificates/{id}/deployments", "certificate.list_deployments", s.listDeployments)
 
-	v1(http.MethodGet, "/agents", s.listAgents)
-	v1(http.MethodGet, "/agents/{id}", s.getAgent)
-	v1(http.MethodPost, "/agents/{id}/retire", s.retireAgent)
+	v1(http.MethodGet, "/agents", "agent.list", s.listAgents)
+	v1(http.MethodGet, "/agents/{id}", "agent.get", s.getAgent)
+	v1(http.MethodPost, "/agents/{id}/retire", "agent.retire", s.retireAgent)
 
-	v1(http.MethodGet, "/enrollment-tokens", s.listEnrollmentTokens)
-	v1(http.MethodPost, "/enrollment-tokens", s.createEnrollmentToken)
-	v1(http.MethodGet, "/enrollment-tokens/{id}", s.getEnrollmentToken)
-	v1(http.MethodDelete, "/enrollment-tokens/{id}", s.revokeEnrollmentToken)
+	v1(http.MethodGet, "/enrollment-tokens", "enrollment_token.list", s.listEnrollmentTokens)
+	v1(http.MethodPost, "/enrollment-tokens", "enrollment_token.create", s.createEnrollmentToken)
+	v1(http.MethodGet, "/enrollment-tokens/{id}", "enrollment_token.get", s.getEnrollmentToken)
+	v1(http.MethodDelete, "/enrollment-tokens/{id}", "enrollment_token.revoke", s.revokeEnrollmentToken)
 
-	v1(http.MethodGet, "/api-keys", s.listAPIKeys)
-	v1(http.MethodPost, "/api-keys", s.createAPIKey)
-	v1(http.MethodGet, "/api-keys/{id}", s.getAPIKey)
-	v1(http.MethodDelete, "/api-keys/{id}", s.revokeAPIKey)
+	v1(http.MethodGet, "/api-keys", "api_key.list", s.listAPIKeys)
+	v1(http.MethodPost, "/api-keys", "api_key.create", s.createAPIKey)
+	v1(http.MethodGet, "/api-keys/{id}", "api_key.get", s.getAPIKey)
+	v1(http.MethodDelete, "/api-keys/{id}", "api_key.revoke", s.revokeAPIKey)
 
-	v1(http.MethodGet, "/audit-events", s.listAuditEvents)
+	v1(http.MethodGet, "/audit-events", "audit_event.list", s.listAuditEvents)
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -99,7 +100,10 @@ func (s *Service) newAPIKey(ctx context.Context, q *store.Queries, in APIKeyInpu
 	if secret == "" {
 		secret, hash, display = newSecret(apiKeyPrefix)
 	} else {
-		hash, display = hashSecret(secret), secret[:displayPrefixLen]
+		// A key chosen by an operator may be short on entropy: show a
+		// digest of it, never a piece of it.
+		hash = hashSecret(secret)
+		display = fmt.Sprintf("preset-%x", hash[:3])
 	}
 	k := core.APIKey{ID: newID(), Name: in.Name, Prefix: display, Secret: secret, Role: in.Role,
 		ExpiresAt: in.ExpiresAt, CreatedBy: createdBy, CreatedAt: now}

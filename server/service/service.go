@@ -173,8 +173,8 @@ func errIs(err error, code string) bool {
 // AuthorizeMutation is the coarse gate transports put before every
 // request that changes something: only operators and admins change
 // anything. (Each operation checks its own, possibly stricter, role too.)
-// A refusal is recorded in the audit trail under action.
-func (s *Service) AuthorizeMutation(ctx context.Context, action string) error {
-	_, err := s.authorize(ctx, core.RoleOperator, action, "api", "")
+// A refusal is recorded in the audit trail under the action and resource.
+func (s *Service) AuthorizeMutation(ctx context.Context, action, resourceType, resourceID string) error {
+	_, err := s.authorize(ctx, core.RoleOperator, action, resourceType, resourceID)
 	return err
 }
