@@ -16,6 +16,7 @@ CREATE TABLE issuers (
     type          text NOT NULL,
     config        jsonb NOT NULL DEFAULT '{}'::jsonb,
     config_secret bytea,
+    secret_fields text[] NOT NULL DEFAULT '{}',
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,
     CONSTRAINT issuers_config_object CHECK (jsonb_typeof(config) = 'object')
@@ -80,6 +81,7 @@ CREATE TABLE targets (
     agent_id      uuid REFERENCES agents (id) ON DELETE RESTRICT,
     config        jsonb NOT NULL DEFAULT '{}'::jsonb,
     config_secret bytea,
+    secret_fields text[] NOT NULL DEFAULT '{}',
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,
     CONSTRAINT targets_config_object CHECK (jsonb_typeof(config) = 'object')
@@ -242,6 +244,7 @@ CREATE TABLE notifiers (
     type          text NOT NULL,
     config        jsonb NOT NULL DEFAULT '{}'::jsonb,
     config_secret bytea,
+    secret_fields text[] NOT NULL DEFAULT '{}',
     enabled       boolean NOT NULL DEFAULT true,
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,
@@ -299,18 +302,26 @@ CREATE TABLE api_keys (
     created_at   timestamptz NOT NULL
 );
 
--- The catalogue of connector plugins found in the plugin directory.
+-- The catalogue of accepted connector plugins: the checksum an admin (or
+-- the first sight of the binary) accepted. A binary whose checksum differs
+-- is refused until re-registered.
 CREATE TABLE plugins (
-    name          text NOT NULL,
     kind          text NOT NULL CHECK (kind IN ('issuer', 'target', 'notifier')),
+    name          text NOT NULL,
     version       text NOT NULL DEFAULT '',
+    description   text NOT NULL DEFAULT '',
     path          text NOT NULL,
     sha256        text NOT NULL,
-    status        text NOT NULL DEFAULT 'ready',
     schema        jsonb NOT NULL DEFAULT '{}'::jsonb,
     registered_at timestamptz NOT NULL,
-    updated_at    timestamptz NOT NULL,
     PRIMARY KEY (kind, name)
+);
+
+-- Server-wide settings and one-time markers (e.g. the encryption key check).
+CREATE TABLE settings (
+    name       text PRIMARY KEY,
+    value      jsonb NOT NULL,
+    updated_at timestamptz NOT NULL
 );
 
 -- The audit trail: append-only, enforced below.
@@ -350,7 +361,7 @@ CREATE TRIGGER audit_events_no_truncate
     FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
 
 -- +goose Down
-DROP TABLE IF EXISTS audit_events, plugins, api_keys, notifications, notification_rules,
+DROP TABLE IF EXISTS audit_events, settings, plugins, api_keys, notifications, notification_rules,
     notifiers, deployments, certificate_versions, jobs, certificate_targets,
     managed_certificates, renewal_policies, targets, enrollment_tokens,
     agent_credentials, agents, issuers CASCADE;

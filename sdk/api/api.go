@@ -44,16 +44,20 @@ type List[T any] struct {
 
 // Issuer is a configured CA connector.
 type Issuer struct {
-	ID        string         `json:"id"`
-	Name      string         `json:"name"`
-	Type      string         `json:"type"`
-	Config    map[string]any `json:"config"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Type   string         `json:"type"`
+	Config map[string]any `json:"config"`
+	// SecretFields names the sensitive configuration fields that are set;
+	// their values are stored encrypted and never returned.
+	SecretFields []string  `json:"secret_fields"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
-// IssuerRequest creates (POST) or replaces (PUT) an issuer. Type cannot
-// change after creation.
+// IssuerRequest creates (POST) or updates (PUT) an issuer. Type cannot
+// change after creation. On update, configuration fields left out keep
+// their values and fields set to null return to their defaults.
 type IssuerRequest struct {
 	Name   string         `json:"name"`
 	Type   string         `json:"type"`
@@ -62,22 +66,80 @@ type IssuerRequest struct {
 
 // Target is a place certificates are deployed to, through an agent.
 type Target struct {
-	ID        string         `json:"id"`
-	Name      string         `json:"name"`
-	Type      string         `json:"type"`
-	AgentID   *string        `json:"agent_id"`
-	Config    map[string]any `json:"config"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID           string         `json:"id"`
+	Name         string         `json:"name"`
+	Type         string         `json:"type"`
+	AgentID      *string        `json:"agent_id"`
+	Config       map[string]any `json:"config"`
+	SecretFields []string       `json:"secret_fields"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
 }
 
-// TargetRequest creates (POST) or replaces (PUT) a target. Type cannot
-// change after creation.
+// TargetRequest creates (POST) or updates (PUT) a target. Type cannot
+// change after creation; configuration fields work as in IssuerRequest.
 type TargetRequest struct {
 	Name    string         `json:"name"`
 	Type    string         `json:"type"`
 	AgentID *string        `json:"agent_id"`
 	Config  map[string]any `json:"config"`
+}
+
+// Notifier is a configured notification connector.
+type Notifier struct {
+	ID           string         `json:"id"`
+	Name         string         `json:"name"`
+	Type         string         `json:"type"`
+	Config       map[string]any `json:"config"`
+	SecretFields []string       `json:"secret_fields"`
+	Enabled      bool           `json:"enabled"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+}
+
+// NotifierRequest creates (POST) or updates (PUT) a notifier; Enabled
+// defaults to true. Configuration fields work as in IssuerRequest.
+type NotifierRequest struct {
+	Name    string         `json:"name"`
+	Type    string         `json:"type"`
+	Config  map[string]any `json:"config"`
+	Enabled *bool          `json:"enabled"`
+}
+
+// NotifierTestResult is the answer to a test notification.
+type NotifierTestResult struct {
+	Delivered bool   `json:"delivered"`
+	MessageID string `json:"message_id"`
+}
+
+// Plugin is a connector plugin the server found in its plugin directory.
+type Plugin struct {
+	Kind         string       `json:"kind"`
+	Name         string       `json:"name"`
+	Version      string       `json:"version"`
+	Description  string       `json:"description"`
+	SHA256       string       `json:"sha256"`
+	Status       string       `json:"status"`
+	Restarts     int          `json:"restarts"`
+	LastError    string       `json:"last_error,omitempty"`
+	RegisteredAt *time.Time   `json:"registered_at"`
+	Schema       PluginSchema `json:"schema"`
+}
+
+// PluginSchema describes a plugin's configuration.
+type PluginSchema struct {
+	Fields []PluginField `json:"fields"`
+}
+
+// PluginField is one configuration field of a plugin.
+type PluginField struct {
+	Name        string   `json:"name"`
+	Type        string   `json:"type"`
+	Description string   `json:"description"`
+	Required    bool     `json:"required"`
+	Default     any      `json:"default,omitempty"`
+	Sensitive   bool     `json:"sensitive"`
+	Enum        []string `json:"enum,omitempty"`
 }
 
 // Certificate is a managed certificate.

@@ -60,7 +60,9 @@ type Plugin interface {
 	ValidateConfig(ctx context.Context, cfg Config) error
 }
 
-// Issuer is a certificate authority connector.
+// Issuer is a certificate authority connector. Every Config a host passes
+// to an issuer (Provision, IssueCertificate, ...) has been normalised with
+// the plugin's Schema: defaults applied, types as declared.
 type Issuer interface {
 	Plugin
 	// Provision prepares a newly configured issuer and returns the
@@ -121,6 +123,23 @@ type IssueResult struct {
 	// RenewalWindow is the CA's suggested renewal window (ACME ARI), if any.
 	RenewalWindowStart, RenewalWindowEnd time.Time
 }
+
+// RFC 5280 CRLReason codes for RevokeRequest.Reason (7 is not used).
+const (
+	ReasonUnspecified          = 0
+	ReasonKeyCompromise        = 1
+	ReasonCACompromise         = 2
+	ReasonAffiliationChanged   = 3
+	ReasonSuperseded           = 4
+	ReasonCessationOfOperation = 5
+	ReasonCertificateHold      = 6
+	ReasonRemoveFromCRL        = 8
+	ReasonPrivilegeWithdrawn   = 9
+	ReasonAACompromise         = 10
+)
+
+// ValidReason reports whether code is an RFC 5280 CRLReason.
+func ValidReason(code int) bool { return code >= 0 && code <= 10 && code != 7 }
 
 // RevokeRequest revokes a certificate.
 type RevokeRequest struct {

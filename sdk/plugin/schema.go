@@ -153,8 +153,8 @@ func (f Field) normalize(v any) (any, error) {
 		}
 		return b, nil
 	case TypeDuration:
-		if _, ok := toDuration(v); !ok {
-			return nil, fmt.Errorf(`must be a duration such as "90d", "12h" or "30m"`)
+		if d, ok := toDuration(v); !ok || d < 0 {
+			return nil, fmt.Errorf(`must be a positive duration such as "90d", "12h" or "30m"`)
 		}
 		if n, ok := toInt(v); ok {
 			return fmt.Sprintf("%ds", n), nil

@@ -18,10 +18,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/db"
 	"github.com/certctl/certctl/server/httpapi"
 	"github.com/certctl/certctl/server/pgtest"
+	"github.com/certctl/certctl/server/secrets"
 	"github.com/certctl/certctl/server/service"
 	"github.com/certctl/certctl/server/store"
 )
@@ -29,6 +31,7 @@ import (
 // Env is a running API with its database.
 type Env struct {
 	URL      string
+	Plugins  *host.Host // nil without Options.PluginDir
 	AdminKey string
 	Pool     *pgxpool.Pool
 	Store    *store.Store
@@ -61,6 +64,10 @@ type Options struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 	PoolSize     int32
+	// PluginDir, when set, runs the plugins in it (see BuildPlugins) and
+	// validates connector configuration through them; otherwise connector
+	// types are checked by name only.
+	PluginDir string
 }
 
 // Start returns an API served by httptest on a fresh database, with a
@@ -77,7 +84,18 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	t.Cleanup(pool.Close)
 	st := store.New(pool)
-	svc := service.New(service.Options{Store: st, Clock: o.Clock, Logger: o.Logger})
+	so := service.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Secrets: TestSecrets(t)}
+	var plugins *host.Host
+	if o.PluginDir != "" {
+		var err error
+		plugins, err = host.New(ctx, host.Options{Dir: o.PluginDir, Catalogue: st.Plugins(), Logger: o.Logger})
+		if err != nil {
+			t.Fatalf("apitest: plugin host: %v", err)
+		}
+		t.Cleanup(plugins.Close)
+		so.Connectors, so.Plugins, so.Notifiers = service.HostCatalog{Host: plugins}, plugins, plugins
+	}
+	svc := service.New(so)
 	key, err := svc.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatalf("apitest: bootstrap: %v", err)
@@ -89,7 +107,7 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Env{URL: srv.URL, AdminKey: key, Pool: pool, Store: st, Service: svc, Handler: h, Client: srv.Client()}
+	return &Env{URL: srv.URL, Plugins: plugins, AdminKey: key, Pool: pool, Store: st, Service: svc, Handler: h, Client: srv.Client()}
 }
 
 // Response is a reply read whole.
@@ -205,4 +223,18 @@ func (e *Env) DoWithContentType(t testing.TB, method, path, key, body, contentTy
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// testKey is the encryption key of every Env: fixed, so that a test can
+// build a second service over the same database.
+var testKey = bytes.Repeat([]byte{0x5e}, secrets.KeySize)
+
+// TestSecrets returns a Box with the key every Env uses.
+func TestSecrets(t testing.TB) *secrets.Box {
+	t.Helper()
+	box, err := secrets.New(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
 }

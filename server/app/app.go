@@ -12,18 +12,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/db"
 	"github.com/certctl/certctl/server/httpapi"
 	"github.com/certctl/certctl/server/pgembed"
+	"github.com/certctl/certctl/server/secrets"
 	"github.com/certctl/certctl/server/service"
 	"github.com/certctl/certctl/server/store"
 )
@@ -72,8 +77,26 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer pool.Close()
 
 	st := store.New(pool)
-	svc := service.New(service.Options{Store: st, Logger: logger})
+	key, keyCreated, err := secrets.LoadKey(getenv("CERTCTL_ENCRYPTION_KEY"), cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("encryption key: %w", err)
+	}
+	box, err := secrets.New(key)
+	if err != nil {
+		return err
+	}
+	if keyCreated {
+		logger.Info("created an encryption key for secrets at rest; back it up, and give every replica the same key",
+			"file", filepath.Join(cfg.DataDir, secrets.KeyFileName), "key_id", box.KeyID())
+	}
 
+	var plugins *host.Host
+	defer func() {
+		if plugins != nil {
+			plugins.Close()
+		}
+	}()
+	var svc *service.Service
 	var adminKey string
 	err = db.WithStartupLock(ctx, pool, func(ctx context.Context) error {
 		version, err := db.Migrate(ctx, pool, logger)
@@ -81,8 +104,28 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		logger.Info("database schema ready", "version", version)
-		adminKey, err = svc.Bootstrap(ctx, cfg.BootstrapAdminKey)
-		return err
+		plugins, err = startPlugins(ctx, cfg, st, logger)
+		if err != nil {
+			return err
+		}
+		svc = service.New(service.Options{Store: st, Logger: logger, Secrets: box,
+			Connectors: service.HostCatalog{Host: plugins}, Plugins: plugins, Notifiers: plugins})
+		if err := svc.CheckEncryptionKey(ctx); err != nil {
+			return err
+		}
+		if adminKey, err = svc.Bootstrap(ctx, cfg.BootstrapAdminKey); err != nil {
+			return err
+		}
+		if _, ok := plugins.Lookup(plugin.KindIssuer, "local"); ok {
+			created, err := svc.EnsureDefaultIssuer(ctx)
+			if err != nil {
+				return err
+			}
+			if created {
+				logger.Info("created the default local CA issuer", "name", "local")
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("prepare database: %w", err)
@@ -163,6 +206,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	// Plugins stop after in-flight requests finish (deferred above).
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -199,6 +243,33 @@ func displayAddr(a net.Addr) string {
 		return a.String()
 	}
 	return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+}
+
+// startPlugins discovers the plugins of the plugin directory: the
+// configured one, else bin/plugins next to the server binary when it exists.
+func startPlugins(ctx context.Context, cfg Config, st *store.Store, logger *slog.Logger) (*host.Host, error) {
+	dir := cfg.PluginDir
+	if dir == "" {
+		if exe, err := os.Executable(); err == nil {
+			candidate := filepath.Join(filepath.Dir(exe), "plugins")
+			if fi, err := os.Stat(candidate); err == nil && fi.IsDir() {
+				dir = candidate
+			}
+		}
+	}
+	if dir == "" {
+		logger.Warn("no plugin directory: set CERTCTL_PLUGIN_DIR; issuers and notifiers cannot work without plugins")
+	}
+	h, err := host.New(ctx, host.Options{Dir: dir, Catalogue: st.Plugins(), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range h.Plugins() {
+		names = append(names, string(p.Kind)+"/"+p.Name+"="+p.Status)
+	}
+	logger.Info("plugins", "dir", dir, "found", strings.Join(names, " "))
+	return h, nil
 }
 
 func databaseKind(c *pgembed.Cluster) string {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,16 +19,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/app"
 	"github.com/certctl/certctl/server/pgtest"
 )
+
+// pluginDir holds the built-in plugins the servers under test run.
+var pluginDir string
 
 func TestMain(m *testing.M) {
 	if os.Getenv("CERTCTL_TEST_HELPER_SERVER") == "1" {
 		helperServer()
 		return
 	}
-	os.Exit(pgtest.Main(m))
+	dir, err := os.MkdirTemp("", "certctl-app-plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := apitest.BuildPlugins(dir, "issuer/local", "notifier/webhook"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pluginDir = dir
+	code := pgtest.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // helperServer runs the real server in this process, for tests that kill it.
@@ -90,6 +107,7 @@ func start(t *testing.T, vars map[string]string) *server {
 	s := &server{stdout: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
 	vars["CERTCTL_LISTEN_ADDR"] = "127.0.0.1:0"
+	vars["CERTCTL_PLUGIN_DIR"] = pluginDir
 	go func() { s.done <- app.Run(ctx, nil, env(vars), s.stdout, io.Discard, ready) }()
 	select {
 	case s.addr = <-ready:
@@ -161,7 +179,7 @@ func itemCount(t *testing.T, addr, path, key string) int {
 // createResources makes an issuer, a target and a certificate through the API.
 func createResources(t *testing.T, addr, key string) {
 	t.Helper()
-	iss := call(t, addr, "POST", "/api/v1/issuers", key, `{"name":"local","type":"local","config":{}}`, 201)
+	iss := call(t, addr, "POST", "/api/v1/issuers", key, `{"name":"my-ca","type":"local","config":{"ca_key_type":"ecdsa-p256"}}`, 201)
 	tgt := call(t, addr, "POST", "/api/v1/targets", key, `{"name":"web","type":"nginx","config":{}}`, 201)
 	call(t, addr, "POST", "/api/v1/certificates", key, fmt.Sprintf(
 		`{"name":"www","common_name":"www.example.com","issuer_id":%q,"target_ids":[%q]}`, iss["id"], tgt["id"]), 201)
@@ -186,9 +204,9 @@ func TestEmbeddedDefaultKeepsDataAcrossRestarts(t *testing.T) {
 	if second.key() != "" {
 		t.Error("second start printed an admin key again")
 	}
-	for _, path := range []string{"/api/v1/issuers", "/api/v1/targets", "/api/v1/certificates"} {
-		if n := itemCount(t, second.addr, path, key); n != 1 {
-			t.Errorf("%s after restart: %d items, want 1", path, n)
+	for path, want := range map[string]int{"/api/v1/issuers": 2, "/api/v1/targets": 1, "/api/v1/certificates": 1} {
+		if n := itemCount(t, second.addr, path, key); n != want {
+			t.Errorf("%s after restart: %d items, want %d", path, n, want)
 		}
 	}
 }
@@ -197,7 +215,7 @@ func TestEmbeddedDefaultRecoversFromSIGKILL(t *testing.T) {
 	dir := dataDir(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "CERTCTL_TEST_HELPER_SERVER=1", "CERTCTL_DATA_DIR="+dir,
-		"CERTCTL_LISTEN_ADDR=127.0.0.1:0")
+		"CERTCTL_LISTEN_ADDR=127.0.0.1:0", "CERTCTL_PLUGIN_DIR="+pluginDir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -232,22 +250,24 @@ func TestEmbeddedDefaultRecoversFromSIGKILL(t *testing.T) {
 	_ = cmd.Wait()
 
 	again := start(t, map[string]string{"CERTCTL_DATA_DIR": dir})
-	for _, path := range []string{"/api/v1/issuers", "/api/v1/targets", "/api/v1/certificates"} {
-		if n := itemCount(t, again.addr, path, key); n != 1 {
-			t.Errorf("%s after SIGKILL and restart: %d items, want 1", path, n)
+	for path, want := range map[string]int{"/api/v1/issuers": 2, "/api/v1/targets": 1, "/api/v1/certificates": 1} {
+		if n := itemCount(t, again.addr, path, key); n != want {
+			t.Errorf("%s after SIGKILL and restart: %d items, want %d", path, n, want)
 		}
 	}
 }
 
 func TestTwoServersStartTogetherOnOneDatabase(t *testing.T) {
 	url := pgtest.NewDatabase(t) // empty: both servers race to migrate it
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{42}, 32))
 	var wg sync.WaitGroup
 	servers := make([]*server, 2)
 	for i := range servers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			servers[i] = start(t, map[string]string{"CERTCTL_DATABASE_URL": url, "CERTCTL_DATA_DIR": t.TempDir()})
+			servers[i] = start(t, map[string]string{"CERTCTL_DATABASE_URL": url, "CERTCTL_DATA_DIR": t.TempDir(),
+				"CERTCTL_ENCRYPTION_KEY": key})
 		}()
 	}
 	wg.Wait()
@@ -268,6 +288,20 @@ func TestTwoServersStartTogetherOnOneDatabase(t *testing.T) {
 	createResources(t, servers[0].addr, keys[0])
 	if n := itemCount(t, servers[1].addr, "/api/v1/certificates", keys[0]); n != 1 {
 		t.Errorf("second server sees %d certificates, want 1", n)
+	}
+}
+
+func TestMismatchedEncryptionKeyIsRefused(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	first := start(t, map[string]string{"CERTCTL_DATABASE_URL": url, "CERTCTL_DATA_DIR": t.TempDir()})
+	first.stop(t)
+	// Another data directory means another generated key.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := app.Run(ctx, nil, env(map[string]string{"CERTCTL_DATABASE_URL": url, "CERTCTL_DATA_DIR": t.TempDir(),
+		"CERTCTL_LISTEN_ADDR": "127.0.0.1:0", "CERTCTL_PLUGIN_DIR": pluginDir}), io.Discard, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "encryption key") {
+		t.Fatalf("a server with another encryption key started: %v", err)
 	}
 }
 

@@ -50,6 +50,12 @@ type IssuerFilter struct {
 	Type string
 }
 
+// NotifierFilter selects notifiers.
+type NotifierFilter struct {
+	Page
+	Type string
+}
+
 // AuditFilter selects audit events; lists are newest first.
 type AuditFilter struct {
 	Page

@@ -10,12 +10,20 @@ import (
 // Issuer is a configured certificate authority connector: an instance of an
 // issuer plugin (its Type) with its configuration.
 type Issuer struct {
-	ID        uuid.UUID
-	Name      string
-	Type      string
-	Config    map[string]any
+	ID     uuid.UUID
+	Name   string
+	Type   string
+	Config map[string]any // the fields its plugin does not mark sensitive
+	Secret Sealed         // the sensitive fields, encrypted
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Sealed holds a connector's sensitive configuration fields: their names,
+// and their values encrypted as one JSON object (nil when there are none).
+type Sealed struct {
+	Fields     []string
+	Ciphertext []byte
 }
 
 // Target is a place a certificate is deployed to, reached by an agent
@@ -26,6 +34,20 @@ type Target struct {
 	Type      string
 	AgentID   *uuid.UUID
 	Config    map[string]any
+	Secret    Sealed
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Notifier is a configured notification connector: an instance of a
+// notifier plugin (its Type) with its configuration.
+type Notifier struct {
+	ID        uuid.UUID
+	Name      string
+	Type      string
+	Config    map[string]any
+	Secret    Sealed
+	Enabled   bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

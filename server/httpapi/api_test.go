@@ -20,7 +20,24 @@ import (
 	"github.com/certctl/certctl/server/service"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// pluginDir holds built-in plugins for the tests that run real plugins.
+var pluginDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "certctl-httpapi-plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := apitest.BuildPlugins(dir, "issuer/local", "notifier/webhook"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pluginDir = dir
+	code := pgtest.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // testClock is a clock tests move by hand.
 type testClock struct {

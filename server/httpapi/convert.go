@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/core"
 )
 
@@ -62,13 +63,36 @@ func decodeCursor(s string) (*uuid.UUID, error) {
 	return &id, nil
 }
 
+// Connector configurations are shown without their sensitive fields: the
+// store keeps those apart, sealed, and only their names are shown.
+
 func toIssuer(i core.Issuer) api.Issuer {
-	return api.Issuer{ID: i.ID.String(), Name: i.Name, Type: i.Type, Config: i.Config, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+	return api.Issuer{ID: i.ID.String(), Name: i.Name, Type: i.Type, Config: i.Config, SecretFields: emptyIfNil(i.Secret.Fields),
+		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
 }
 
 func toTarget(t core.Target) api.Target {
 	return api.Target{ID: t.ID.String(), Name: t.Name, Type: t.Type, AgentID: idPtr(t.AgentID), Config: t.Config,
-		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		SecretFields: emptyIfNil(t.Secret.Fields), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+func toNotifier(n core.Notifier) api.Notifier {
+	return api.Notifier{ID: n.ID.String(), Name: n.Name, Type: n.Type, Config: n.Config, SecretFields: emptyIfNil(n.Secret.Fields),
+		Enabled: n.Enabled, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt}
+}
+
+func toPlugin(s host.Status) api.Plugin {
+	out := api.Plugin{Kind: string(s.Kind), Name: s.Name, Version: s.Version, Description: s.Description, SHA256: s.SHA256,
+		Status: s.Status, Restarts: s.Restarts, LastError: s.LastError, Schema: api.PluginSchema{Fields: []api.PluginField{}}}
+	if !s.RegisteredAt.IsZero() {
+		t := s.RegisteredAt
+		out.RegisteredAt = &t
+	}
+	for _, f := range s.Schema.Fields {
+		out.Schema.Fields = append(out.Schema.Fields, api.PluginField{Name: f.Name, Type: f.Type, Description: f.Description,
+			Required: f.Required, Default: f.Default, Sensitive: f.Sensitive, Enum: f.Enum})
+	}
+	return out
 }
 
 func toCertificate(c core.Certificate) api.Certificate {

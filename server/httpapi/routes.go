@@ -44,6 +44,16 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	v1(http.MethodPut, "/targets/{id}", "target.update", s.updateTarget)
 	v1(http.MethodDelete, "/targets/{id}", "target.delete", s.deleteTarget)
 
+	v1(http.MethodGet, "/notifiers", "notifier.list", s.listNotifiers)
+	v1(http.MethodPost, "/notifiers", "notifier.create", s.createNotifier)
+	v1(http.MethodGet, "/notifiers/{id}", "notifier.get", s.getNotifier)
+	v1(http.MethodPut, "/notifiers/{id}", "notifier.update", s.updateNotifier)
+	v1(http.MethodDelete, "/notifiers/{id}", "notifier.delete", s.deleteNotifier)
+	v1(http.MethodPost, "/notifiers/{id}/test", "notifier.test", s.testNotifier)
+
+	v1(http.MethodGet, "/plugins", "plugin.list", s.listPlugins)
+	v1(http.MethodPost, "/plugins/{kind}/{name}/register", "plugin.register", s.registerPlugin)
+
 	v1(http.MethodGet, "/certificates", "certificate.list", s.listCertificates)
 	v1(http.MethodPost, "/certificates", "certificate.create", s.createCertificate)
 	v1(http.MethodGet, "/certificates/{id}", "certificate.get", s.getCertificate)

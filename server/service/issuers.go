@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/store"
 )
@@ -16,26 +17,22 @@ type IssuerInput struct {
 	Config map[string]any
 }
 
-func (s *Service) validateIssuer(ctx context.Context, in *IssuerInput) error {
-	if err := core.ValidateName("name", in.Name); err != nil {
-		return err
-	}
-	if in.Config == nil {
-		in.Config = map[string]any{}
-	}
-	return s.connectors.ValidateConnector(ctx, "issuer", in.Type, in.Config)
-}
-
-// CreateIssuer creates an issuer.
+// CreateIssuer creates an issuer. Its plugin checks the configuration and
+// provisions it (the local CA creates its root here).
 func (s *Service) CreateIssuer(ctx context.Context, in IssuerInput) (core.Issuer, error) {
 	var out core.Issuer
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "issuer.create", resourceType: "issuer"},
 		func(q *store.Queries) (string, map[string]any, error) {
-			if err := s.validateIssuer(ctx, &in); err != nil {
+			if err := core.ValidateName("name", in.Name); err != nil {
+				return "", nil, err
+			}
+			id := newID()
+			public, sealed, err := s.prepareConnector(ctx, connectorInput{plugin.KindIssuer, in.Type, in.Config}, id.String(), nil, true)
+			if err != nil {
 				return "", nil, err
 			}
 			now := s.clock()
-			out = core.Issuer{ID: newID(), Name: in.Name, Type: in.Type, Config: in.Config, CreatedAt: now, UpdatedAt: now}
+			out = core.Issuer{ID: id, Name: in.Name, Type: in.Type, Config: public, Secret: sealed, CreatedAt: now, UpdatedAt: now}
 			if err := q.CreateIssuer(ctx, out); err != nil {
 				return "", nil, err
 			}
@@ -60,8 +57,10 @@ func (s *Service) ListIssuers(ctx context.Context, f core.IssuerFilter) ([]core.
 	return s.store.Q().ListIssuers(ctx, f)
 }
 
-// UpdateIssuer replaces an issuer's name and configuration. Its type
-// cannot change: certificates depend on what kind of CA it is.
+// UpdateIssuer renames an issuer and changes its configuration: fields
+// left out keep their values, fields sent as null return to their
+// defaults. Its type cannot change: certificates depend on what kind of CA
+// it is.
 func (s *Service) UpdateIssuer(ctx context.Context, id uuid.UUID, in IssuerInput) (core.Issuer, error) {
 	var out core.Issuer
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "issuer.update", resourceType: "issuer", resourceID: id.String()},
@@ -70,17 +69,19 @@ func (s *Service) UpdateIssuer(ctx context.Context, id uuid.UUID, in IssuerInput
 			if err != nil {
 				return "", nil, err
 			}
-			if in.Type == "" {
-				in.Type = cur.Type
-			}
-			if in.Type != cur.Type {
+			if in.Type != "" && in.Type != cur.Type {
 				return "", nil, core.Invalid("type", "cannot change from %q to %q; create a new issuer", cur.Type, in.Type)
 			}
-			if err := s.validateIssuer(ctx, &in); err != nil {
+			if err := core.ValidateName("name", in.Name); err != nil {
+				return "", nil, err
+			}
+			current := &storedConfig{public: cur.Config, sealed: cur.Secret, context: sealContext(plugin.KindIssuer, id.String())}
+			public, sealed, err := s.prepareConnector(ctx, connectorInput{plugin.KindIssuer, cur.Type, in.Config}, id.String(), current, true)
+			if err != nil {
 				return "", nil, err
 			}
 			out = cur
-			out.Name, out.Config, out.UpdatedAt = in.Name, in.Config, s.clock()
+			out.Name, out.Config, out.Secret, out.UpdatedAt = in.Name, public, sealed, s.clock()
 			if err := q.UpdateIssuer(ctx, out); err != nil {
 				return "", nil, err
 			}
@@ -99,4 +100,10 @@ func (s *Service) DeleteIssuer(ctx context.Context, id uuid.UUID) error {
 			}
 			return "", nil, err
 		})
+}
+
+// IssuerConfig returns an issuer's whole configuration, sensitive fields
+// included, for calling its plugin. It never leaves the server.
+func (s *Service) IssuerConfig(iss core.Issuer) (plugin.Config, error) {
+	return s.openConfig(iss.Config, iss.Secret, sealContext(plugin.KindIssuer, iss.ID.String()))
 }

@@ -13,22 +13,17 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/secrets"
 	"github.com/certctl/certctl/server/store"
 )
-
-// ConnectorCatalog says which connector types exist and checks their
-// configuration. The plugin host implements it; Builtins is a static one.
-type ConnectorCatalog interface {
-	// ValidateConnector checks that a connector of kind ("issuer",
-	// "target", "notifier") and type exists and that config suits it. It
-	// returns a core error with code EINVALID for a bad type or config.
-	ValidateConnector(ctx context.Context, kind, typ string, config map[string]any) error
-}
 
 // Service is the control plane's domain logic.
 type Service struct {
 	store      *store.Store
 	connectors ConnectorCatalog
+	plugins    PluginRegistry
+	senders    NotifierSender
+	box        *secrets.Box
 	now        func() time.Time
 	logger     *slog.Logger
 	touched    sync.Map // API key id → when this process last recorded its use
@@ -37,7 +32,10 @@ type Service struct {
 // Options are what a Service is built from.
 type Options struct {
 	Store      *store.Store
-	Connectors ConnectorCatalog
+	Connectors ConnectorCatalog // nil means Builtins (type names only)
+	Plugins    PluginRegistry   // nil means no plugins to list
+	Notifiers  NotifierSender   // nil means no notifier plugins
+	Secrets    *secrets.Box     // encrypts sensitive configuration fields
 	Clock      func() time.Time // nil means time.Now
 	Logger     *slog.Logger
 }
@@ -53,7 +51,7 @@ func New(o Options) *Service {
 	if o.Connectors == nil {
 		o.Connectors = Builtins{}
 	}
-	return &Service{store: o.Store, connectors: o.Connectors, now: o.Clock, logger: o.Logger}
+	return &Service{store: o.Store, connectors: o.Connectors, plugins: o.Plugins, senders: o.Notifiers, box: o.Secrets, now: o.Clock, logger: o.Logger}
 }
 
 // clock returns the current time at the database's precision.

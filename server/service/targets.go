@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/store"
 )
@@ -17,14 +18,10 @@ type TargetInput struct {
 	Config  map[string]any
 }
 
+// validateTarget checks a target's name and agent; prepareConnector checks
+// its configuration.
 func (s *Service) validateTarget(ctx context.Context, q *store.Queries, in *TargetInput) error {
 	if err := core.ValidateName("name", in.Name); err != nil {
-		return err
-	}
-	if in.Config == nil {
-		in.Config = map[string]any{}
-	}
-	if err := s.connectors.ValidateConnector(ctx, "target", in.Type, in.Config); err != nil {
 		return err
 	}
 	if in.AgentID != nil {
@@ -50,8 +47,13 @@ func (s *Service) CreateTarget(ctx context.Context, in TargetInput) (core.Target
 			if err := s.validateTarget(ctx, q, &in); err != nil {
 				return "", nil, err
 			}
+			id := newID()
+			public, sealed, err := s.prepareConnector(ctx, connectorInput{plugin.KindTarget, in.Type, in.Config}, id.String(), nil, false)
+			if err != nil {
+				return "", nil, err
+			}
 			now := s.clock()
-			out = core.Target{ID: newID(), Name: in.Name, Type: in.Type, AgentID: in.AgentID, Config: in.Config,
+			out = core.Target{ID: id, Name: in.Name, Type: in.Type, AgentID: in.AgentID, Config: public, Secret: sealed,
 				CreatedAt: now, UpdatedAt: now}
 			if err := q.CreateTarget(ctx, out); err != nil {
 				return "", nil, err
@@ -77,7 +79,8 @@ func (s *Service) ListTargets(ctx context.Context, f core.TargetFilter) ([]core.
 	return s.store.Q().ListTargets(ctx, f)
 }
 
-// UpdateTarget replaces a target's name, agent and configuration.
+// UpdateTarget replaces a target's name and agent and changes its
+// configuration (fields left out keep their values, null resets them).
 func (s *Service) UpdateTarget(ctx context.Context, id uuid.UUID, in TargetInput) (core.Target, error) {
 	var out core.Target
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "target.update", resourceType: "target", resourceID: id.String()},
@@ -86,17 +89,19 @@ func (s *Service) UpdateTarget(ctx context.Context, id uuid.UUID, in TargetInput
 			if err != nil {
 				return "", nil, err
 			}
-			if in.Type == "" {
-				in.Type = cur.Type
-			}
-			if in.Type != cur.Type {
+			if in.Type != "" && in.Type != cur.Type {
 				return "", nil, core.Invalid("type", "cannot change from %q to %q; create a new target", cur.Type, in.Type)
 			}
 			if err := s.validateTarget(ctx, q, &in); err != nil {
 				return "", nil, err
 			}
+			current := &storedConfig{public: cur.Config, sealed: cur.Secret, context: sealContext(plugin.KindTarget, id.String())}
+			public, sealed, err := s.prepareConnector(ctx, connectorInput{plugin.KindTarget, cur.Type, in.Config}, id.String(), current, false)
+			if err != nil {
+				return "", nil, err
+			}
 			out = cur
-			out.Name, out.AgentID, out.Config, out.UpdatedAt = in.Name, in.AgentID, in.Config, s.clock()
+			out.Name, out.AgentID, out.Config, out.Secret, out.UpdatedAt = in.Name, in.AgentID, public, sealed, s.clock()
 			if err := q.UpdateTarget(ctx, out); err != nil {
 				return "", nil, err
 			}

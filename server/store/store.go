@@ -149,3 +149,11 @@ func trimPage[T any](items []T, p core.Page) ([]T, bool) {
 	}
 	return items, false
 }
+
+// fields returns the names of sealed fields, never nil (the column is NOT NULL).
+func fields(s core.Sealed) []string {
+	if s.Fields == nil {
+		return []string{}
+	}
+	return s.Fields
+}

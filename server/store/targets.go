@@ -9,18 +9,20 @@ import (
 	"github.com/certctl/certctl/server/core"
 )
 
-const targetColumns = `id, name, type, agent_id, config, created_at, updated_at`
+const targetColumns = `id, name, type, agent_id, config, secret_fields, config_secret, created_at, updated_at`
 
 func scanTarget(row pgx.Row) (core.Target, error) {
 	var t core.Target
-	err := row.Scan(&t.ID, &t.Name, &t.Type, &t.AgentID, &t.Config, &t.CreatedAt, &t.UpdatedAt)
+	err := row.Scan(&t.ID, &t.Name, &t.Type, &t.AgentID, &t.Config, &t.Secret.Fields, &t.Secret.Ciphertext, &t.CreatedAt,
+		&t.UpdatedAt)
 	return t, err
 }
 
 // CreateTarget inserts a target.
 func (q *Queries) CreateTarget(ctx context.Context, t core.Target) error {
-	_, err := q.db.Exec(ctx, `INSERT INTO targets (id, name, type, agent_id, config, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.Name, t.Type, t.AgentID, t.Config, t.CreatedAt, t.UpdatedAt)
+	_, err := q.db.Exec(ctx, `INSERT INTO targets (id, name, type, agent_id, config, secret_fields, config_secret,
+		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, t.ID, t.Name, t.Type, t.AgentID, t.Config,
+		fields(t.Secret), t.Secret.Ciphertext, t.CreatedAt, t.UpdatedAt)
 	return mapError(err, "target")
 }
 
@@ -64,8 +66,9 @@ func (q *Queries) ListTargets(ctx context.Context, f core.TargetFilter) ([]core.
 
 // UpdateTarget writes a target's mutable fields.
 func (q *Queries) UpdateTarget(ctx context.Context, t core.Target) error {
-	tag, err := q.db.Exec(ctx, `UPDATE targets SET name = $2, agent_id = $3, config = $4, updated_at = $5 WHERE id = $1`,
-		t.ID, t.Name, t.AgentID, t.Config, t.UpdatedAt)
+	tag, err := q.db.Exec(ctx, `UPDATE targets SET name = $2, agent_id = $3, config = $4, secret_fields = $5,
+		config_secret = $6, updated_at = $7 WHERE id = $1`, t.ID, t.Name, t.AgentID, t.Config, fields(t.Secret),
+		t.Secret.Ciphertext, t.UpdatedAt)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = pgx.ErrNoRows
 	}

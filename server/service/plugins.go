@@ -1,0 +1,118 @@
+package service
+
+import (
+	"context"
+	"slices"
+
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/host"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/store"
+)
+
+// HostCatalog is the ConnectorCatalog of a server with a plugin host:
+// issuer and notifier configurations are checked against their plugin's
+// schema and by the plugin itself; target configurations against the
+// schema when the server has the target plugin (agents run target plugins
+// and check the rest), else by type name.
+type HostCatalog struct {
+	Host *host.Host
+}
+
+// Prepare implements ConnectorCatalog.
+func (c HostCatalog) Prepare(ctx context.Context, kind plugin.Kind, typ string, cfg plugin.Config) (plugin.Config, plugin.Schema, error) {
+	schema, err := c.Host.Schema(kind, typ)
+	if plugin.ErrorCode(err) == plugin.CodeNotFound && kind == plugin.KindTarget && slices.Contains(BuiltinTypes[kind], typ) {
+		return Builtins{}.Prepare(ctx, kind, typ, cfg)
+	}
+	if err != nil {
+		return nil, schema, pluginError(err, kind, typ)
+	}
+	norm, err := schema.Normalize(cfg)
+	if err != nil {
+		return nil, schema, pluginError(err, kind, typ)
+	}
+	if kind == plugin.KindTarget {
+		return norm, schema, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, validationTimeout)
+	defer cancel()
+	var p plugin.Plugin
+	if kind == plugin.KindIssuer {
+		p, err = c.Host.Issuer(typ)
+	} else {
+		p, err = c.Host.Notifier(typ)
+	}
+	if err == nil {
+		err = p.ValidateConfig(ctx, norm)
+	}
+	if err != nil {
+		return nil, schema, pluginError(err, kind, typ)
+	}
+	return norm, schema, nil
+}
+
+// Provision implements ConnectorCatalog.
+func (c HostCatalog) Provision(ctx context.Context, typ string, cfg plugin.Config) (plugin.Config, error) {
+	iss, err := c.Host.Issuer(typ)
+	if err != nil {
+		return nil, pluginError(err, plugin.KindIssuer, typ)
+	}
+	ctx, cancel := context.WithTimeout(ctx, validationTimeout)
+	defer cancel()
+	out, err := iss.Provision(ctx, cfg)
+	if err != nil {
+		return nil, pluginError(err, plugin.KindIssuer, typ)
+	}
+	schema, err := c.Host.Schema(plugin.KindIssuer, typ)
+	if err != nil {
+		return nil, pluginError(err, plugin.KindIssuer, typ)
+	}
+	// What the plugin returns must still fit its schema.
+	if out, err = schema.Normalize(out); err != nil {
+		return nil, core.Errorf(core.EINTERNAL, "issuer plugin %q returned a configuration outside its schema: %v", typ, err)
+	}
+	return out, nil
+}
+
+// PluginRegistry lists and registers plugins; *host.Host implements it.
+type PluginRegistry interface {
+	Plugins() []host.Status
+	Register(ctx context.Context, kind plugin.Kind, name string) (host.Status, error)
+}
+
+// ListPlugins returns every plugin the server found, with its status.
+func (s *Service) ListPlugins(ctx context.Context) ([]host.Status, error) {
+	if err := s.read(ctx); err != nil {
+		return nil, err
+	}
+	if s.plugins == nil {
+		return []host.Status{}, nil
+	}
+	return s.plugins.Plugins(), nil
+}
+
+// RegisterPlugin accepts the binary now in the plugin directory for kind
+// and name, e.g. after an upgrade changed its checksum.
+func (s *Service) RegisterPlugin(ctx context.Context, kind plugin.Kind, name string) (host.Status, error) {
+	var out host.Status
+	err := s.mutate(ctx, change{role: core.RoleAdmin, action: "plugin.register", resourceType: "plugin", resourceID: string(kind) + "/" + name},
+		func(_ *store.Queries) (string, map[string]any, error) {
+			if !slices.Contains(plugin.Kinds, kind) {
+				return "", nil, core.Invalid("kind", "must be issuer, target or notifier")
+			}
+			if s.plugins == nil {
+				return "", nil, core.Errorf(core.ENOTFOUND, "this server has no plugin directory")
+			}
+			st, err := s.plugins.Register(ctx, kind, name)
+			if err != nil {
+				if plugin.ErrorCode(err) == plugin.CodeNotFound {
+					return "", nil, core.Errorf(core.ENOTFOUND, "%s", err.(*plugin.Error).Message)
+				}
+				return "", nil, pluginError(err, kind, name)
+			}
+			out = st
+			return "", map[string]any{"sha256": st.SHA256, "version": st.Version}, nil
+		})
+	return out, err
+}
