@@ -70,7 +70,7 @@ func testKey(t *testing.T, kt string) crypto.Signer {
 }
 
 // makeCSR returns a DER CSR for cn signed by key.
-func makeCSR(t *testing.T, key crypto.Signer, cn string) []byte {
+func makeCSR(t testing.TB, key crypto.Signer, cn string) []byte {
 	t.Helper()
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
 		Subject: pkix.Name{CommonName: cn},

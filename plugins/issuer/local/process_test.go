@@ -17,9 +17,6 @@ import (
 )
 
 func TestThroughProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the plugin binary")
-	}
 	bin := filepath.Join(t.TempDir(), "certctl-plugin-issuer-local")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
