@@ -134,6 +134,10 @@ CREATE TABLE managed_certificates (
     next_renewal_at    timestamptz,
     -- Bumped when subject, SANs or key type change: the version that needs issuing.
     spec_revision      bigint NOT NULL DEFAULT 1,
+    last_error         text NOT NULL DEFAULT '',
+    -- The smallest expiry-alert threshold (days) already announced for the
+    -- current version; reset when a new version becomes current.
+    expiry_alert_days  integer,
     created_at         timestamptz NOT NULL,
     updated_at         timestamptz NOT NULL
 );
@@ -154,6 +158,10 @@ CREATE TABLE certificate_targets (
 );
 CREATE INDEX certificate_targets_target ON certificate_targets (target_id);
 
+-- Durable jobs. A worker claims a due job with FOR UPDATE SKIP LOCKED and
+-- holds a lease it renews while it works; a job whose lease expired (its
+-- worker died) is claimed again. 'waiting' jobs wait for something from
+-- outside (an agent's CSR).
 CREATE TABLE jobs (
     id               uuid PRIMARY KEY,
     kind             text NOT NULL CHECK (kind IN ('issue', 'renew', 'revoke', 'deploy', 'notify')),
@@ -168,7 +176,7 @@ CREATE TABLE jobs (
     run_at           timestamptz NOT NULL,
     lease_owner      text,
     lease_expires_at timestamptz,
-    last_error       text,
+    last_error       text NOT NULL DEFAULT '',
     created_at       timestamptz NOT NULL,
     updated_at       timestamptz NOT NULL,
     finished_at      timestamptz
@@ -179,9 +187,12 @@ CREATE INDEX jobs_kind_state_id ON jobs (kind, state, id);
 CREATE INDEX jobs_state_id ON jobs (state, id);
 CREATE INDEX jobs_certificate_id ON jobs (certificate_id, id);
 CREATE INDEX jobs_agent_waiting ON jobs (agent_id, id) WHERE state IN ('queued', 'waiting');
--- Never two live lifecycle jobs of one kind for one certificate.
-CREATE UNIQUE INDEX jobs_one_live_per_certificate ON jobs (certificate_id, kind)
+-- Never two live issuances or renewals of one certificate at once.
+CREATE UNIQUE INDEX jobs_one_live_issuance ON jobs (certificate_id)
     WHERE state IN ('queued', 'running', 'waiting', 'retrying') AND kind IN ('issue', 'renew');
+-- Never two live revocations of one version.
+CREATE UNIQUE INDEX jobs_one_live_revocation ON jobs (certificate_id, (payload->>'version_id'))
+    WHERE state IN ('queued', 'running', 'retrying') AND kind = 'revoke';
 
 CREATE TABLE certificate_versions (
     id                 uuid PRIMARY KEY,
@@ -198,6 +209,9 @@ CREATE TABLE certificate_versions (
     csr_pem            text NOT NULL DEFAULT '',
     -- Only for key_mode 'server': the private key, encrypted at rest.
     private_key_enc    bytea,
+    -- The CA's suggested renewal window (ACME ARI), when it gives one.
+    renewal_window_start timestamptz,
+    renewal_window_end   timestamptz,
     issuer_id          uuid REFERENCES issuers (id) ON DELETE SET NULL,
     job_id             uuid REFERENCES jobs (id) ON DELETE SET NULL,
     status             text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'superseded', 'revoked')),
@@ -317,6 +331,19 @@ CREATE TABLE plugins (
     PRIMARY KEY (kind, name)
 );
 
+-- The current CRL of each issuer whose CA certctl holds. Revocations only
+-- mark versions revoked and set dirty; the CRL is re-signed from the
+-- revoked versions at most once per interval, on demand.
+CREATE TABLE crls (
+    issuer_id    uuid PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+    number       bigint NOT NULL,
+    this_update  timestamptz NOT NULL,
+    next_update  timestamptz NOT NULL,
+    der          bytea NOT NULL,
+    entries      integer NOT NULL,
+    dirty        boolean NOT NULL DEFAULT false
+);
+
 -- Server-wide settings and one-time markers (e.g. the encryption key check).
 CREATE TABLE settings (
     name       text PRIMARY KEY,
@@ -361,7 +388,7 @@ CREATE TRIGGER audit_events_no_truncate
     FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
 
 -- +goose Down
-DROP TABLE IF EXISTS audit_events, settings, plugins, api_keys, notifications, notification_rules,
+DROP TABLE IF EXISTS audit_events, crls, settings, plugins, api_keys, notifications, notification_rules,
     notifiers, deployments, certificate_versions, jobs, certificate_targets,
     managed_certificates, renewal_policies, targets, enrollment_tokens,
     agent_credentials, agents, issuers CASCADE;

@@ -36,13 +36,13 @@ func (s *issuerServer) Provision(ctx context.Context, r *pb.ProvisionRequest) (*
 func issueRequestFromProto(r *pb.IssueRequest) (IssueRequest, error) {
 	cfg, err := configArg(r.GetConfigJson())
 	return IssueRequest{Config: cfg, CSR: r.GetCsrDer(), CommonName: r.GetCommonName(), SANs: r.GetSans(),
-		Profile: r.GetProfile(), Validity: fromDur(r.GetValidity()), IdempotencyKey: r.GetIdempotencyKey()}, err
+		Profile: r.GetProfile(), Validity: fromDur(r.GetValidity()), IdempotencyKey: r.GetIdempotencyKey(), Now: fromTS(r.GetNow())}, err
 }
 
 func issueRequestToProto(r IssueRequest) (*pb.IssueRequest, error) {
 	raw, err := MarshalConfig(r.Config)
 	return &pb.IssueRequest{ConfigJson: raw, CsrDer: r.CSR, CommonName: r.CommonName, Sans: r.SANs, Profile: r.Profile,
-		Validity: dur(r.Validity), IdempotencyKey: r.IdempotencyKey}, err
+		Validity: dur(r.Validity), IdempotencyKey: r.IdempotencyKey, Now: ts(r.Now)}, err
 }
 
 func issueResultToProto(r IssueResult) *pb.IssueResponse {

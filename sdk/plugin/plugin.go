@@ -98,6 +98,10 @@ type IssueRequest struct {
 	// IdempotencyKey is the same for retries of one logical request, so an
 	// issuer that can (ACME orders, ...) never issues twice.
 	IdempotencyKey string
+	// Now is the host's current time. An issuer that signs certificates
+	// itself (the local CA) dates them from it when set, so that validity
+	// follows the control plane's clock.
+	Now time.Time
 }
 
 // RenewRequest asks for the next certificate of a series.

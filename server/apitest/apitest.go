@@ -64,6 +64,7 @@ type Options struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 	PoolSize     int32
+	Jobs         *service.JobSettings
 	// PluginDir, when set, runs the plugins in it (see BuildPlugins) and
 	// validates connector configuration through them; otherwise connector
 	// types are checked by name only.
@@ -84,7 +85,7 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	t.Cleanup(pool.Close)
 	st := store.New(pool)
-	so := service.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Secrets: TestSecrets(t)}
+	so := service.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Secrets: TestSecrets(t), Jobs: o.Jobs}
 	var plugins *host.Host
 	if o.PluginDir != "" {
 		var err error
@@ -93,7 +94,7 @@ func Start(t testing.TB, o Options) *Env {
 			t.Fatalf("apitest: plugin host: %v", err)
 		}
 		t.Cleanup(plugins.Close)
-		so.Connectors, so.Plugins, so.Notifiers = service.HostCatalog{Host: plugins}, plugins, plugins
+		so.Connectors, so.Plugins, so.Notifiers, so.Issuers = service.HostCatalog{Host: plugins}, plugins, plugins, plugins
 	}
 	svc := service.New(so)
 	key, err := svc.Bootstrap(ctx, "")
@@ -237,4 +238,23 @@ func TestSecrets(t testing.TB) *secrets.Box {
 		t.Fatal(err)
 	}
 	return box
+}
+
+// RunJobs runs due jobs until none is left, and returns how many ran.
+func (e *Env) RunJobs(t testing.TB) int {
+	t.Helper()
+	w := e.Service.NewWorker(service.WorkerOptions{Owner: "apitest"})
+	total := 0
+	for range 1000 {
+		n, err := w.RunOnce(context.Background())
+		if err != nil {
+			t.Fatalf("run jobs: %v", err)
+		}
+		if n == 0 {
+			return total
+		}
+		total += n
+	}
+	t.Fatal("jobs keep coming after 1000 rounds")
+	return total
 }

@@ -16,8 +16,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -109,7 +111,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		svc = service.New(service.Options{Store: st, Logger: logger, Secrets: box,
-			Connectors: service.HostCatalog{Host: plugins}, Plugins: plugins, Notifiers: plugins})
+			Connectors: service.HostCatalog{Host: plugins}, Plugins: plugins, Notifiers: plugins, Issuers: plugins})
 		if err := svc.CheckEncryptionKey(ctx); err != nil {
 			return err
 		}
@@ -117,7 +119,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		if _, ok := plugins.Lookup(plugin.KindIssuer, "local"); ok {
-			created, err := svc.EnsureDefaultIssuer(ctx)
+			created, err := svc.EnsureDefaultIssuer(ctx, publicURL(cfg))
 			if err != nil {
 				return err
 			}
@@ -184,6 +186,24 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ready <- ln.Addr().String()
 	}
 
+	// The lifecycle engine: workers run jobs; the scheduler runs on the
+	// one server that wins the leader election.
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	var engine sync.WaitGroup
+	if cfg.Workers > 0 {
+		worker := svc.NewWorker(service.WorkerOptions{Concurrency: cfg.Workers, Owner: workerOwner()})
+		engine.Add(2)
+		go func() { defer engine.Done(); worker.Run(engineCtx) }()
+		go func() {
+			defer engine.Done()
+			svc.RunScheduler(engineCtx, service.SchedulerOptions{Interval: cfg.SchedulerInterval})
+		}()
+	}
+	defer func() {
+		stopEngine()
+		engine.Wait() // jobs in flight finish (or their leases expire) before plugins stop
+	}()
+
 	serveErr := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {
@@ -243,6 +263,31 @@ func displayAddr(a net.Addr) string {
 		return a.String()
 	}
 	return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+}
+
+// publicURL is the URL clients reach the server at.
+func publicURL(cfg Config) string {
+	if cfg.PublicURL != "" {
+		return strings.TrimSuffix(cfg.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(cfg.ListenAddr)
+	if err != nil || port == "0" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// workerOwner names this process in job leases.
+func workerOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8])
 }
 
 // startPlugins discovers the plugins of the plugin directory: the

@@ -31,6 +31,9 @@ type Config struct {
 	MaxBodyBytes      int64
 	DBMaxConns        int
 	ShutdownTimeout   time.Duration
+	PublicURL         string
+	Workers           int
+	SchedulerInterval time.Duration
 }
 
 // setting is one configuration entry: its flag, its variable, its help.
@@ -56,6 +59,9 @@ func (c *Config) settings() []setting {
 		{"max-body-bytes", "CERTCTL_MAX_BODY_BYTES", "largest request body accepted", &c.MaxBodyBytes, "1048576"},
 		{"db-max-conns", "CERTCTL_DB_MAX_CONNS", "largest number of database connections", &c.DBMaxConns, "20"},
 		{"shutdown-timeout", "CERTCTL_SHUTDOWN_TIMEOUT", "how long in-flight requests may finish after SIGTERM", &c.ShutdownTimeout, "20s"},
+		{"public-url", "CERTCTL_PUBLIC_URL", "URL clients reach this server at (CRL distribution points); empty derives it from the listen address", &c.PublicURL, ""},
+		{"workers", "CERTCTL_WORKERS", "jobs (issuance, renewal, revocation, notifications) this server runs at once; 0 runs none", &c.Workers, "16"},
+		{"scheduler-interval", "CERTCTL_SCHEDULER_INTERVAL", "how often the leader looks for due renewals, expiring certificates and stuck jobs", &c.SchedulerInterval, "10s"},
 	}
 }
 
@@ -159,6 +165,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return errors.New("--max-body-bytes must be at least 1024")
+	}
+	if c.Workers < 0 {
+		return errors.New("--workers must not be negative")
 	}
 	if c.DBMaxConns < 2 {
 		return errors.New("--db-max-conns must be at least 2")

@@ -125,6 +125,7 @@ type Certificate struct {
 	KeyMode          string
 	RenewalPolicyID  *uuid.UUID
 	Status           string
+	LastError        string
 	Labels           map[string]string
 	CurrentVersionID *uuid.UUID
 	NotAfter         *time.Time
@@ -153,7 +154,20 @@ type CertificateVersion struct {
 	RevokedAt         *time.Time
 	RevocationReason  string
 	CreatedAt         time.Time
+	// The CA's suggested renewal window (ACME ARI), when it gave one.
+	RenewalWindowStart *time.Time
+	RenewalWindowEnd   *time.Time
+	// HasPrivateKey says the server holds this version's key (server key
+	// mode), sealed; it is exported only on an admin's request.
+	HasPrivateKey bool
 }
+
+// Version statuses.
+const (
+	VersionActive     = "active"
+	VersionSuperseded = "superseded"
+	VersionRevoked    = "revoked"
+)
 
 // Deployment is the delivery of one certificate version to one target.
 type Deployment struct {

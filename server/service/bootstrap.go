@@ -57,14 +57,19 @@ func (s *Service) CheckEncryptionKey(ctx context.Context) error {
 // issuer named "local", so that a new installation can issue at once. If
 // an admin deletes or renames it later, it is not created again. It
 // returns whether it created one.
-func (s *Service) EnsureDefaultIssuer(ctx context.Context) (bool, error) {
+// publicURL, when known, gives the CA its CRL distribution point.
+func (s *Service) EnsureDefaultIssuer(ctx context.Context, publicURL string) (bool, error) {
 	var marker map[string]string
 	found, err := s.store.Q().GetSetting(ctx, settingDefaultIssuer, &marker)
 	if err != nil || found {
 		return false, err
 	}
 	sys := core.WithActor(ctx, core.SystemActor)
-	iss, err := s.CreateIssuer(sys, IssuerInput{Name: "local", Type: "local", Config: map[string]any{}})
+	cfg := map[string]any{}
+	if publicURL != "" {
+		cfg["crl_url"] = publicURL + "/crl/local.crl"
+	}
+	iss, err := s.CreateIssuer(sys, IssuerInput{Name: "local", Type: "local", Config: cfg})
 	switch {
 	case err == nil:
 		marker = map[string]string{"issuer_id": iss.ID.String()}

@@ -132,10 +132,10 @@ func (s *Service) validateCertificateTargets(ctx context.Context, q *store.Queri
 	return nil
 }
 
-// CreateCertificate declares a managed certificate. It starts in status
-// "pending" until its first version is issued.
+// CreateCertificate declares a managed certificate and starts its first
+// issuance: status "issuing" until the version exists.
 func (s *Service) CreateCertificate(ctx context.Context, in CertificateInput) (core.Certificate, error) {
-	var out core.Certificate
+	var out, created core.Certificate
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "certificate.create", resourceType: "certificate"},
 		func(q *store.Queries) (string, map[string]any, error) {
 			if err := s.validateCertificate(ctx, q, &in); err != nil {
@@ -150,8 +150,18 @@ func (s *Service) CreateCertificate(ctx context.Context, in CertificateInput) (c
 			if err := q.CreateCertificate(ctx, out); err != nil {
 				return "", nil, err
 			}
+			a, _ := core.ActorFrom(ctx)
+			if _, err := s.enqueueIssuance(ctx, q, a, out, core.JobIssue, "created"); err != nil {
+				return "", nil, err
+			}
+			if out, err := q.GetCertificate(ctx, out.ID); err == nil {
+				created = out
+			}
 			return out.ID.String(), map[string]any{"name": out.Name, "common_name": out.CommonName}, nil
 		})
+	if err == nil && created.ID != uuid.Nil {
+		out = created
+	}
 	return out, err
 }
 
@@ -177,8 +187,8 @@ func (s *Service) ListCertificates(ctx context.Context, f core.CertificateFilter
 }
 
 // UpdateCertificate replaces a certificate's declaration. A change of
-// subject, SANs or key type raises its spec revision: the current version
-// no longer matches what is declared and must be reissued.
+// subject, SANs, key type or key mode raises its spec revision and starts
+// an issuance: the current version no longer matches what is declared.
 func (s *Service) UpdateCertificate(ctx context.Context, id uuid.UUID, in CertificateInput) (core.Certificate, error) {
 	var out core.Certificate
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "certificate.update", resourceType: "certificate", resourceID: id.String()},
@@ -201,6 +211,15 @@ func (s *Service) UpdateCertificate(ctx context.Context, id uuid.UUID, in Certif
 			}
 			if err := q.UpdateCertificate(ctx, out); err != nil {
 				return "", nil, err
+			}
+			if respec {
+				a, _ := core.ActorFrom(ctx)
+				if _, err := s.enqueueIssuance(ctx, q, a, out, core.JobIssue, "updated"); err != nil {
+					return "", nil, err
+				}
+				if out, err = q.GetCertificate(ctx, id); err != nil {
+					return "", nil, err
+				}
 			}
 			return "", map[string]any{"name": out.Name, "spec_revision": out.SpecRevision, "respec": respec}, nil
 		})

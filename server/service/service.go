@@ -23,7 +23,9 @@ type Service struct {
 	connectors ConnectorCatalog
 	plugins    PluginRegistry
 	senders    NotifierSender
+	issuers    IssuerProvider
 	box        *secrets.Box
+	jobs       JobSettings
 	now        func() time.Time
 	logger     *slog.Logger
 	touched    sync.Map // API key id → when this process last recorded its use
@@ -35,6 +37,8 @@ type Options struct {
 	Connectors ConnectorCatalog // nil means Builtins (type names only)
 	Plugins    PluginRegistry   // nil means no plugins to list
 	Notifiers  NotifierSender   // nil means no notifier plugins
+	Issuers    IssuerProvider   // nil means no issuer plugins
+	Jobs       *JobSettings     // nil means DefaultJobSettings()
 	Secrets    *secrets.Box     // encrypts sensitive configuration fields
 	Clock      func() time.Time // nil means time.Now
 	Logger     *slog.Logger
@@ -51,7 +55,12 @@ func New(o Options) *Service {
 	if o.Connectors == nil {
 		o.Connectors = Builtins{}
 	}
-	return &Service{store: o.Store, connectors: o.Connectors, plugins: o.Plugins, senders: o.Notifiers, box: o.Secrets, now: o.Clock, logger: o.Logger}
+	jobs := DefaultJobSettings()
+	if o.Jobs != nil {
+		jobs = *o.Jobs
+	}
+	return &Service{store: o.Store, connectors: o.Connectors, plugins: o.Plugins, senders: o.Notifiers, issuers: o.Issuers,
+		box: o.Secrets, jobs: jobs, now: o.Clock, logger: o.Logger}
 }
 
 // clock returns the current time at the database's precision.

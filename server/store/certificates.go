@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -11,13 +12,13 @@ import (
 
 const certificateColumns = `c.id, c.name, c.common_name, c.sans, c.issuer_id,
 	COALESCE((SELECT array_agg(ct.target_id ORDER BY ct.target_id) FROM certificate_targets ct WHERE ct.certificate_id = c.id), '{}'),
-	c.key_type, c.key_mode, c.renewal_policy_id, c.status, c.labels, c.current_version_id, c.not_after,
+	c.key_type, c.key_mode, c.renewal_policy_id, c.status, c.last_error, c.labels, c.current_version_id, c.not_after,
 	c.next_renewal_at, c.spec_revision, c.created_at, c.updated_at`
 
 func scanCertificate(row pgx.Row) (core.Certificate, error) {
 	var c core.Certificate
 	err := row.Scan(&c.ID, &c.Name, &c.CommonName, &c.SANs, &c.IssuerID, &c.TargetIDs, &c.KeyType, &c.KeyMode,
-		&c.RenewalPolicyID, &c.Status, &c.Labels, &c.CurrentVersionID, &c.NotAfter, &c.NextRenewalAt,
+		&c.RenewalPolicyID, &c.Status, &c.LastError, &c.Labels, &c.CurrentVersionID, &c.NotAfter, &c.NextRenewalAt,
 		&c.SpecRevision, &c.CreatedAt, &c.UpdatedAt)
 	return c, err
 }
@@ -117,13 +118,13 @@ func (q *Queries) DeleteCertificate(ctx context.Context, id uuid.UUID) error {
 
 const versionColumns = `id, certificate_id, spec_revision, serial_number, fingerprint_sha256, subject, sans,
 	not_before, not_after, certificate_pem, chain_pem, issuer_id, job_id, status, revoked_at,
-	COALESCE(revocation_reason, ''), created_at`
+	COALESCE(revocation_reason, ''), created_at, renewal_window_start, renewal_window_end, private_key_enc IS NOT NULL`
 
 func scanVersion(row pgx.Row) (core.CertificateVersion, error) {
 	var v core.CertificateVersion
 	err := row.Scan(&v.ID, &v.CertificateID, &v.SpecRevision, &v.SerialNumber, &v.FingerprintSHA256, &v.Subject,
 		&v.SANs, &v.NotBefore, &v.NotAfter, &v.CertificatePEM, &v.ChainPEM, &v.IssuerID, &v.JobID, &v.Status,
-		&v.RevokedAt, &v.RevocationReason, &v.CreatedAt)
+		&v.RevokedAt, &v.RevocationReason, &v.CreatedAt, &v.RenewalWindowStart, &v.RenewalWindowEnd, &v.HasPrivateKey)
 	return v, err
 }
 
@@ -150,14 +151,54 @@ func (q *Queries) GetVersion(ctx context.Context, certificateID, id uuid.UUID) (
 	return v, mapError(err, "certificate version")
 }
 
-// CreateVersion stores an issued certificate version.
-func (q *Queries) CreateVersion(ctx context.Context, v core.CertificateVersion) error {
+// CreateVersion stores an issued certificate version, with its private key
+// sealed when the server holds it (nil otherwise).
+func (q *Queries) CreateVersion(ctx context.Context, v core.CertificateVersion, csrPEM string, sealedKey []byte) error {
 	_, err := q.db.Exec(ctx, `INSERT INTO certificate_versions (id, certificate_id, spec_revision, serial_number,
-		fingerprint_sha256, subject, sans, not_before, not_after, certificate_pem, chain_pem, issuer_id, job_id,
-		status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		fingerprint_sha256, subject, sans, not_before, not_after, certificate_pem, chain_pem, csr_pem, private_key_enc,
+		renewal_window_start, renewal_window_end, issuer_id, job_id, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		v.ID, v.CertificateID, v.SpecRevision, v.SerialNumber, v.FingerprintSHA256, v.Subject, v.SANs, v.NotBefore,
-		v.NotAfter, v.CertificatePEM, v.ChainPEM, v.IssuerID, v.JobID, v.Status, v.CreatedAt)
+		v.NotAfter, v.CertificatePEM, v.ChainPEM, csrPEM, sealedKey, v.RenewalWindowStart, v.RenewalWindowEnd,
+		v.IssuerID, v.JobID, v.Status, v.CreatedAt)
 	return mapError(err, "certificate version")
+}
+
+// VersionPrivateKey returns a version's sealed private key, or nil.
+func (q *Queries) VersionPrivateKey(ctx context.Context, id uuid.UUID) ([]byte, error) {
+	var key []byte
+	err := q.db.QueryRow(ctx, `SELECT private_key_enc FROM certificate_versions WHERE id = $1`, id).Scan(&key)
+	return key, mapError(err, "certificate version")
+}
+
+// MakeVersionCurrent makes a new version the certificate's current one:
+// earlier active versions become superseded and the certificate is active
+// with the new expiry and renewal time.
+func (q *Queries) MakeVersionCurrent(ctx context.Context, certID, versionID uuid.UUID, notAfter, nextRenewal, now time.Time) error {
+	if _, err := q.db.Exec(ctx, `UPDATE certificate_versions SET status = 'superseded'
+		WHERE certificate_id = $1 AND status = 'active' AND id <> $2`, certID, versionID); err != nil {
+		return mapError(err, "certificate versions")
+	}
+	_, err := q.db.Exec(ctx, `UPDATE managed_certificates SET current_version_id = $2, not_after = $3,
+		next_renewal_at = $4, status = 'active', last_error = '', expiry_alert_days = NULL, updated_at = $5 WHERE id = $1`,
+		certID, versionID, notAfter, nextRenewal, now)
+	return mapError(err, "certificate")
+}
+
+// SetCertificateStatus records a certificate's status, last error and next
+// renewal time (nil leaves it unscheduled).
+func (q *Queries) SetCertificateStatus(ctx context.Context, id uuid.UUID, status, lastError string, nextRenewal *time.Time, now time.Time) error {
+	_, err := q.db.Exec(ctx, `UPDATE managed_certificates SET status = $2, last_error = $3, next_renewal_at = $4,
+		updated_at = $5 WHERE id = $1`, id, status, lastError, nextRenewal, now)
+	return mapError(err, "certificate")
+}
+
+// CreateDeployment records that a version is to be delivered to a target.
+func (q *Queries) CreateDeployment(ctx context.Context, d core.Deployment) error {
+	_, err := q.db.Exec(ctx, `INSERT INTO deployments (id, certificate_id, version_id, target_id, agent_id, job_id, status,
+		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (version_id, target_id) DO NOTHING`,
+		d.ID, d.CertificateID, d.VersionID, d.TargetID, d.AgentID, d.JobID, d.Status, d.CreatedAt)
+	return mapError(err, "deployment")
 }
 
 const deploymentColumns = `id, certificate_id, version_id, target_id, agent_id, job_id, status, message, metadata,

@@ -472,8 +472,12 @@ type IssueRequest struct {
 	Profile        string               `protobuf:"bytes,5,opt,name=profile,proto3" json:"profile,omitempty"`
 	Validity       *durationpb.Duration `protobuf:"bytes,6,opt,name=validity,proto3" json:"validity,omitempty"`
 	IdempotencyKey string               `protobuf:"bytes,7,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The host's current time. Issuers that sign themselves (the local CA)
+	// date certificates from it, so that validity follows the control plane's
+	// clock; unset means the plugin's own clock.
+	Now           *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=now,proto3" json:"now,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *IssueRequest) Reset() {
@@ -553,6 +557,13 @@ func (x *IssueRequest) GetIdempotencyKey() string {
 		return x.IdempotencyKey
 	}
 	return ""
+}
+
+func (x *IssueRequest) GetNow() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Now
+	}
+	return nil
 }
 
 type RenewRequest struct {
@@ -1575,7 +1586,7 @@ const file_pluginv1_plugin_proto_rawDesc = "" +
 	"configJson\"4\n" +
 	"\x11ProvisionResponse\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
-	"configJson\"\xf7\x01\n" +
+	"configJson\"\xa5\x02\n" +
 	"\fIssueRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12\x17\n" +
@@ -1585,7 +1596,8 @@ const file_pluginv1_plugin_proto_rawDesc = "" +
 	"\x04sans\x18\x04 \x03(\tR\x04sans\x12\x18\n" +
 	"\aprofile\x18\x05 \x01(\tR\aprofile\x125\n" +
 	"\bvalidity\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\bvalidity\x12'\n" +
-	"\x0fidempotency_key\x18\a \x01(\tR\x0eidempotencyKey\"\xac\x01\n" +
+	"\x0fidempotency_key\x18\a \x01(\tR\x0eidempotencyKey\x12,\n" +
+	"\x03now\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"\xac\x01\n" +
 	"\fRenewRequest\x129\n" +
 	"\arequest\x18\x01 \x01(\v2\x1f.certctl.plugin.v1.IssueRequestR\arequest\x12'\n" +
 	"\x0fprevious_serial\x18\x02 \x01(\tR\x0epreviousSerial\x128\n" +
@@ -1748,57 +1760,58 @@ var file_pluginv1_plugin_proto_depIdxs = []int32{
 	2,  // 0: certctl.plugin.v1.InfoResponse.schema:type_name -> certctl.plugin.v1.Schema
 	3,  // 1: certctl.plugin.v1.Schema.fields:type_name -> certctl.plugin.v1.Field
 	27, // 2: certctl.plugin.v1.IssueRequest.validity:type_name -> google.protobuf.Duration
-	8,  // 3: certctl.plugin.v1.RenewRequest.request:type_name -> certctl.plugin.v1.IssueRequest
-	27, // 4: certctl.plugin.v1.IssueResponse.retry_after:type_name -> google.protobuf.Duration
-	28, // 5: certctl.plugin.v1.IssueResponse.renewal_window_start:type_name -> google.protobuf.Timestamp
-	28, // 6: certctl.plugin.v1.IssueResponse.renewal_window_end:type_name -> google.protobuf.Timestamp
-	28, // 7: certctl.plugin.v1.RevokedCertificate.revoked_at:type_name -> google.protobuf.Timestamp
-	28, // 8: certctl.plugin.v1.SignCRLRequest.this_update:type_name -> google.protobuf.Timestamp
-	28, // 9: certctl.plugin.v1.SignCRLRequest.next_update:type_name -> google.protobuf.Timestamp
-	14, // 10: certctl.plugin.v1.SignCRLRequest.revoked:type_name -> certctl.plugin.v1.RevokedCertificate
-	24, // 11: certctl.plugin.v1.DeployRequest.metadata:type_name -> certctl.plugin.v1.DeployRequest.MetadataEntry
-	25, // 12: certctl.plugin.v1.DeployResponse.metadata:type_name -> certctl.plugin.v1.DeployResponse.MetadataEntry
-	28, // 13: certctl.plugin.v1.Notification.occurred_at:type_name -> google.protobuf.Timestamp
-	28, // 14: certctl.plugin.v1.Notification.not_after:type_name -> google.protobuf.Timestamp
-	26, // 15: certctl.plugin.v1.Notification.details:type_name -> certctl.plugin.v1.Notification.DetailsEntry
-	21, // 16: certctl.plugin.v1.SendRequest.notification:type_name -> certctl.plugin.v1.Notification
-	0,  // 17: certctl.plugin.v1.Issuer.Info:input_type -> certctl.plugin.v1.InfoRequest
-	4,  // 18: certctl.plugin.v1.Issuer.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
-	6,  // 19: certctl.plugin.v1.Issuer.Provision:input_type -> certctl.plugin.v1.ProvisionRequest
-	8,  // 20: certctl.plugin.v1.Issuer.IssueCertificate:input_type -> certctl.plugin.v1.IssueRequest
-	9,  // 21: certctl.plugin.v1.Issuer.RenewCertificate:input_type -> certctl.plugin.v1.RenewRequest
-	11, // 22: certctl.plugin.v1.Issuer.RevokeCertificate:input_type -> certctl.plugin.v1.RevokeRequest
-	13, // 23: certctl.plugin.v1.Issuer.GetOrderStatus:input_type -> certctl.plugin.v1.OrderStatusRequest
-	15, // 24: certctl.plugin.v1.Issuer.SignCRL:input_type -> certctl.plugin.v1.SignCRLRequest
-	0,  // 25: certctl.plugin.v1.Target.Info:input_type -> certctl.plugin.v1.InfoRequest
-	4,  // 26: certctl.plugin.v1.Target.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
-	17, // 27: certctl.plugin.v1.Target.DeployCertificate:input_type -> certctl.plugin.v1.DeployRequest
-	19, // 28: certctl.plugin.v1.Target.ValidateDeployment:input_type -> certctl.plugin.v1.ValidateDeploymentRequest
-	0,  // 29: certctl.plugin.v1.Notifier.Info:input_type -> certctl.plugin.v1.InfoRequest
-	4,  // 30: certctl.plugin.v1.Notifier.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
-	22, // 31: certctl.plugin.v1.Notifier.SendAlert:input_type -> certctl.plugin.v1.SendRequest
-	22, // 32: certctl.plugin.v1.Notifier.SendEvent:input_type -> certctl.plugin.v1.SendRequest
-	1,  // 33: certctl.plugin.v1.Issuer.Info:output_type -> certctl.plugin.v1.InfoResponse
-	5,  // 34: certctl.plugin.v1.Issuer.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
-	7,  // 35: certctl.plugin.v1.Issuer.Provision:output_type -> certctl.plugin.v1.ProvisionResponse
-	10, // 36: certctl.plugin.v1.Issuer.IssueCertificate:output_type -> certctl.plugin.v1.IssueResponse
-	10, // 37: certctl.plugin.v1.Issuer.RenewCertificate:output_type -> certctl.plugin.v1.IssueResponse
-	12, // 38: certctl.plugin.v1.Issuer.RevokeCertificate:output_type -> certctl.plugin.v1.RevokeResponse
-	10, // 39: certctl.plugin.v1.Issuer.GetOrderStatus:output_type -> certctl.plugin.v1.IssueResponse
-	16, // 40: certctl.plugin.v1.Issuer.SignCRL:output_type -> certctl.plugin.v1.SignCRLResponse
-	1,  // 41: certctl.plugin.v1.Target.Info:output_type -> certctl.plugin.v1.InfoResponse
-	5,  // 42: certctl.plugin.v1.Target.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
-	18, // 43: certctl.plugin.v1.Target.DeployCertificate:output_type -> certctl.plugin.v1.DeployResponse
-	20, // 44: certctl.plugin.v1.Target.ValidateDeployment:output_type -> certctl.plugin.v1.ValidateDeploymentResponse
-	1,  // 45: certctl.plugin.v1.Notifier.Info:output_type -> certctl.plugin.v1.InfoResponse
-	5,  // 46: certctl.plugin.v1.Notifier.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
-	23, // 47: certctl.plugin.v1.Notifier.SendAlert:output_type -> certctl.plugin.v1.SendResponse
-	23, // 48: certctl.plugin.v1.Notifier.SendEvent:output_type -> certctl.plugin.v1.SendResponse
-	33, // [33:49] is the sub-list for method output_type
-	17, // [17:33] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	28, // 3: certctl.plugin.v1.IssueRequest.now:type_name -> google.protobuf.Timestamp
+	8,  // 4: certctl.plugin.v1.RenewRequest.request:type_name -> certctl.plugin.v1.IssueRequest
+	27, // 5: certctl.plugin.v1.IssueResponse.retry_after:type_name -> google.protobuf.Duration
+	28, // 6: certctl.plugin.v1.IssueResponse.renewal_window_start:type_name -> google.protobuf.Timestamp
+	28, // 7: certctl.plugin.v1.IssueResponse.renewal_window_end:type_name -> google.protobuf.Timestamp
+	28, // 8: certctl.plugin.v1.RevokedCertificate.revoked_at:type_name -> google.protobuf.Timestamp
+	28, // 9: certctl.plugin.v1.SignCRLRequest.this_update:type_name -> google.protobuf.Timestamp
+	28, // 10: certctl.plugin.v1.SignCRLRequest.next_update:type_name -> google.protobuf.Timestamp
+	14, // 11: certctl.plugin.v1.SignCRLRequest.revoked:type_name -> certctl.plugin.v1.RevokedCertificate
+	24, // 12: certctl.plugin.v1.DeployRequest.metadata:type_name -> certctl.plugin.v1.DeployRequest.MetadataEntry
+	25, // 13: certctl.plugin.v1.DeployResponse.metadata:type_name -> certctl.plugin.v1.DeployResponse.MetadataEntry
+	28, // 14: certctl.plugin.v1.Notification.occurred_at:type_name -> google.protobuf.Timestamp
+	28, // 15: certctl.plugin.v1.Notification.not_after:type_name -> google.protobuf.Timestamp
+	26, // 16: certctl.plugin.v1.Notification.details:type_name -> certctl.plugin.v1.Notification.DetailsEntry
+	21, // 17: certctl.plugin.v1.SendRequest.notification:type_name -> certctl.plugin.v1.Notification
+	0,  // 18: certctl.plugin.v1.Issuer.Info:input_type -> certctl.plugin.v1.InfoRequest
+	4,  // 19: certctl.plugin.v1.Issuer.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
+	6,  // 20: certctl.plugin.v1.Issuer.Provision:input_type -> certctl.plugin.v1.ProvisionRequest
+	8,  // 21: certctl.plugin.v1.Issuer.IssueCertificate:input_type -> certctl.plugin.v1.IssueRequest
+	9,  // 22: certctl.plugin.v1.Issuer.RenewCertificate:input_type -> certctl.plugin.v1.RenewRequest
+	11, // 23: certctl.plugin.v1.Issuer.RevokeCertificate:input_type -> certctl.plugin.v1.RevokeRequest
+	13, // 24: certctl.plugin.v1.Issuer.GetOrderStatus:input_type -> certctl.plugin.v1.OrderStatusRequest
+	15, // 25: certctl.plugin.v1.Issuer.SignCRL:input_type -> certctl.plugin.v1.SignCRLRequest
+	0,  // 26: certctl.plugin.v1.Target.Info:input_type -> certctl.plugin.v1.InfoRequest
+	4,  // 27: certctl.plugin.v1.Target.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
+	17, // 28: certctl.plugin.v1.Target.DeployCertificate:input_type -> certctl.plugin.v1.DeployRequest
+	19, // 29: certctl.plugin.v1.Target.ValidateDeployment:input_type -> certctl.plugin.v1.ValidateDeploymentRequest
+	0,  // 30: certctl.plugin.v1.Notifier.Info:input_type -> certctl.plugin.v1.InfoRequest
+	4,  // 31: certctl.plugin.v1.Notifier.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
+	22, // 32: certctl.plugin.v1.Notifier.SendAlert:input_type -> certctl.plugin.v1.SendRequest
+	22, // 33: certctl.plugin.v1.Notifier.SendEvent:input_type -> certctl.plugin.v1.SendRequest
+	1,  // 34: certctl.plugin.v1.Issuer.Info:output_type -> certctl.plugin.v1.InfoResponse
+	5,  // 35: certctl.plugin.v1.Issuer.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
+	7,  // 36: certctl.plugin.v1.Issuer.Provision:output_type -> certctl.plugin.v1.ProvisionResponse
+	10, // 37: certctl.plugin.v1.Issuer.IssueCertificate:output_type -> certctl.plugin.v1.IssueResponse
+	10, // 38: certctl.plugin.v1.Issuer.RenewCertificate:output_type -> certctl.plugin.v1.IssueResponse
+	12, // 39: certctl.plugin.v1.Issuer.RevokeCertificate:output_type -> certctl.plugin.v1.RevokeResponse
+	10, // 40: certctl.plugin.v1.Issuer.GetOrderStatus:output_type -> certctl.plugin.v1.IssueResponse
+	16, // 41: certctl.plugin.v1.Issuer.SignCRL:output_type -> certctl.plugin.v1.SignCRLResponse
+	1,  // 42: certctl.plugin.v1.Target.Info:output_type -> certctl.plugin.v1.InfoResponse
+	5,  // 43: certctl.plugin.v1.Target.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
+	18, // 44: certctl.plugin.v1.Target.DeployCertificate:output_type -> certctl.plugin.v1.DeployResponse
+	20, // 45: certctl.plugin.v1.Target.ValidateDeployment:output_type -> certctl.plugin.v1.ValidateDeploymentResponse
+	1,  // 46: certctl.plugin.v1.Notifier.Info:output_type -> certctl.plugin.v1.InfoResponse
+	5,  // 47: certctl.plugin.v1.Notifier.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
+	23, // 48: certctl.plugin.v1.Notifier.SendAlert:output_type -> certctl.plugin.v1.SendResponse
+	23, // 49: certctl.plugin.v1.Notifier.SendEvent:output_type -> certctl.plugin.v1.SendResponse
+	34, // [34:50] is the sub-list for method output_type
+	18, // [18:34] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_pluginv1_plugin_proto_init() }

@@ -1,0 +1,414 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/store"
+)
+
+// IssuerProvider gives the issuer plugin of a type; *host.Host is one.
+type IssuerProvider interface {
+	Issuer(name string) (plugin.Issuer, error)
+}
+
+// issueTimeout bounds one call to an issuer plugin.
+const issueTimeout = 2 * time.Minute
+
+// enqueueIssuance starts the issuance of a certificate's next version: a
+// job that runs at once (server key mode) or waits for the agent's CSR
+// (agent key mode). The certificate's status shows it. It reports false
+// when an issuance is already live; that one will pick up the latest
+// declaration when it completes.
+func (s *Service) enqueueIssuance(ctx context.Context, q *store.Queries, a core.Actor, c core.Certificate, kind, trigger string) (bool, error) {
+	j := s.newJob(kind, &c.ID, core.JobPayload{SpecRevision: c.SpecRevision, Trigger: trigger})
+	if c.KeyMode == core.KeyModeAgent {
+		agent, err := q.CertificateAgent(ctx, c.ID)
+		if err != nil {
+			return false, err
+		}
+		j.State, j.AgentID = core.JobWaiting, agent
+	}
+	ok, err := s.insertJob(ctx, q, a, j)
+	if err != nil || !ok {
+		return ok, err
+	}
+	status := core.CertRenewing
+	if c.CurrentVersionID == nil {
+		status = core.CertIssuing
+	}
+	return true, q.SetCertificateStatus(ctx, c.ID, status, "", nil, s.clock())
+}
+
+// SubmitCSR hands a waiting issuance the CSR its agent made. The CSR is
+// checked against the declaration before any issuer sees it.
+func (s *Service) SubmitCSR(ctx context.Context, jobID uuid.UUID, csrPEM string) (core.Job, error) {
+	var out core.Job
+	err := s.mutate(ctx, change{role: core.RoleOperator, action: "job.submit_csr", resourceType: "job", resourceID: jobID.String()},
+		func(q *store.Queries) (string, map[string]any, error) {
+			j, err := q.GetJobForUpdate(ctx, jobID)
+			if err != nil {
+				return "", nil, err
+			}
+			if j.State != core.JobWaiting || (j.Kind != core.JobIssue && j.Kind != core.JobRenew) || j.CertificateID == nil {
+				return "", nil, core.Errorf(core.ECONFLICT, "job is a %s job in state %s; it does not wait for a CSR", j.Kind, j.State)
+			}
+			if a, _ := core.ActorFrom(ctx); a.Type == core.ActorAgent && (j.AgentID == nil || j.AgentID.String() != a.ID) {
+				return "", nil, core.Errorf(core.ENOTFOUND, "job not found")
+			}
+			c, err := q.GetCertificate(ctx, *j.CertificateID)
+			if err != nil {
+				return "", nil, err
+			}
+			csr, err := parseCSR([]byte(csrPEM))
+			if err != nil {
+				return "", nil, err
+			}
+			if err := CheckCSR(c, csr); err != nil {
+				return "", nil, err
+			}
+			p := j.Payload
+			p.CSRPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr.Raw}))
+			p.SpecRevision = c.SpecRevision
+			now := s.clock()
+			out, err = q.SetJobState(ctx, jobID, core.JobQueued, &p, now, now, "")
+			return "", map[string]any{"certificate_id": c.ID.String()}, err
+		})
+	return out, err
+}
+
+// issuanceInput is what an issuance needs, read before the slow part.
+type issuanceInput struct {
+	cert      core.Certificate
+	issuer    core.Issuer
+	config    plugin.Config
+	policy    core.RenewalPolicy
+	current   *core.CertificateVersion
+	csrDER    []byte
+	csrPEM    string
+	sealedKey []byte
+}
+
+// runIssuance issues (or renews) a certificate: CSR, issuer plugin, and one
+// transaction that stores the version, makes it current, schedules its
+// renewal, creates its deployments and finishes the job, all only while
+// this worker still holds the job.
+func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) error {
+	in, err := s.prepareIssuance(ctx, j)
+	if err != nil {
+		return err
+	}
+	iss, err := s.issuers.Issuer(in.issuer.Type)
+	if err != nil {
+		return err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, issueTimeout)
+	defer cancel()
+	req := plugin.IssueRequest{Config: in.config, CSR: in.csrDER, CommonName: in.cert.CommonName, SANs: in.cert.SANs,
+		IdempotencyKey: j.ID.String(), Now: s.clock()}
+	var res plugin.IssueResult
+	if j.Kind == core.JobRenew && in.current != nil {
+		res, err = iss.RenewCertificate(callCtx, plugin.RenewRequest{IssueRequest: req,
+			PreviousSerial: in.current.SerialNumber, PreviousCertificatePEM: in.current.CertificatePEM})
+	} else {
+		res, err = iss.IssueCertificate(callCtx, req)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Status == plugin.StatusPending {
+		return plugin.Errorf(plugin.CodeTransient, "the CA has not finished the order yet (order %s)", res.OrderID)
+	}
+	v, err := versionFromResult(in, res, j)
+	if err != nil {
+		return err
+	}
+	return s.completeIssuance(ctx, owner, j, in, v)
+}
+
+func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInput, error) {
+	var in issuanceInput
+	q := s.store.Q()
+	c, err := q.GetCertificate(ctx, *j.CertificateID)
+	if err != nil {
+		return in, err
+	}
+	in.cert = c
+	if in.issuer, err = q.GetIssuer(ctx, c.IssuerID); err != nil {
+		return in, err
+	}
+	if in.config, err = s.IssuerConfig(in.issuer); err != nil {
+		return in, err
+	}
+	if c.RenewalPolicyID != nil {
+		in.policy, err = q.GetPolicy(ctx, *c.RenewalPolicyID)
+	} else {
+		in.policy, err = q.GetDefaultPolicy(ctx)
+	}
+	if err != nil {
+		return in, err
+	}
+	if c.CurrentVersionID != nil {
+		v, err := q.GetVersion(ctx, c.ID, *c.CurrentVersionID)
+		if err != nil {
+			return in, err
+		}
+		in.current = &v
+	}
+	if c.KeyMode == core.KeyModeAgent {
+		if j.Payload.CSRPEM == "" {
+			return in, core.Errorf(core.EINVALID, "agent key mode: the job has no CSR from the agent")
+		}
+		csr, err := parseCSR([]byte(j.Payload.CSRPEM))
+		if err != nil {
+			return in, err
+		}
+		if err := CheckCSR(c, csr); err != nil {
+			return in, err
+		}
+		in.csrDER, in.csrPEM = csr.Raw, j.Payload.CSRPEM
+		return in, nil
+	}
+	// Server key mode: the server makes the key, sealed to the version.
+	key, err := s.serverKey(ctx, in)
+	if err != nil {
+		return in, err
+	}
+	der, err := newCSR(c, key)
+	if err != nil {
+		return in, fmt.Errorf("make CSR: %w", err)
+	}
+	keyPEM, err := marshalKeyPEM(key)
+	if err != nil {
+		return in, fmt.Errorf("encode key: %w", err)
+	}
+	if s.box == nil {
+		return in, core.Errorf(core.EINTERNAL, "no encryption key to seal the private key")
+	}
+	in.csrDER = der
+	in.csrPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+	in.sealedKey = keyPEM // sealed in completeIssuance, once the version id is known
+	return in, nil
+}
+
+// serverKey returns the key for a server-mode issuance: the current one
+// when the policy reuses keys and the type is unchanged, else a new one.
+func (s *Service) serverKey(ctx context.Context, in issuanceInput) (crypto.Signer, error) {
+	if in.policy.ReuseKey && in.current != nil && in.current.HasPrivateKey {
+		sealed, err := s.store.Q().VersionPrivateKey(ctx, in.current.ID)
+		if err == nil && len(sealed) > 0 {
+			if raw, err := s.box.Open(sealed, "version:"+in.current.ID.String()); err == nil {
+				if block, _ := pem.Decode(raw); block != nil {
+					if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+						if signer, ok := k.(crypto.Signer); ok && keyTypeOf(signer.Public()) == in.cert.KeyType {
+							return signer, nil
+						}
+					}
+				}
+			}
+		}
+	}
+	return generateKey(in.cert.KeyType)
+}
+
+// versionFromResult checks what the CA returned and turns it into a version.
+func versionFromResult(in issuanceInput, res plugin.IssueResult, j core.Job) (core.CertificateVersion, error) {
+	block, _ := pem.Decode([]byte(res.CertificatePEM))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned no PEM certificate")
+	}
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned a certificate that does not parse: %v", err)
+	}
+	csr, err := x509.ParseCertificateRequest(in.csrDER)
+	if err != nil {
+		return core.CertificateVersion{}, err
+	}
+	if !publicKeysEqual(leaf.PublicKey, csr.PublicKey) {
+		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned a certificate for another key than the CSR's")
+	}
+	fp := sha256.Sum256(leaf.Raw)
+	var sans []string
+	for _, ip := range leaf.IPAddresses {
+		sans = append(sans, ip.String())
+	}
+	for _, u := range leaf.URIs {
+		sans = append(sans, u.String())
+	}
+	sans = append(append(sans, leaf.EmailAddresses...), leaf.DNSNames...)
+	issuerID := in.issuer.ID
+	v := core.CertificateVersion{
+		ID: newID(), CertificateID: in.cert.ID, SpecRevision: in.cert.SpecRevision,
+		SerialNumber: strings.ToLower(leaf.SerialNumber.Text(16)), FingerprintSHA256: hex.EncodeToString(fp[:]),
+		Subject: leaf.Subject.String(), SANs: sans, NotBefore: leaf.NotBefore.UTC(), NotAfter: leaf.NotAfter.UTC(),
+		CertificatePEM: string(pem.EncodeToMemory(block)), ChainPEM: res.ChainPEM, IssuerID: &issuerID, JobID: &j.ID,
+		Status: core.VersionActive,
+	}
+	if !res.RenewalWindowStart.IsZero() && res.RenewalWindowEnd.After(res.RenewalWindowStart) {
+		start, end := res.RenewalWindowStart.UTC(), res.RenewalWindowEnd.UTC()
+		v.RenewalWindowStart, v.RenewalWindowEnd = &start, &end
+	}
+	return v, nil
+}
+
+func publicKeysEqual(a, b any) bool {
+	ka, err1 := x509.MarshalPKIXPublicKey(a)
+	kb, err2 := x509.MarshalPKIXPublicKey(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ka, kb)
+}
+
+// completeIssuance stores the new version in one transaction with the
+// job's end, so that a crash leaves either nothing (the job runs again) or
+// everything (exactly one version).
+func (s *Service) completeIssuance(ctx context.Context, owner string, j core.Job, in issuanceInput, v core.CertificateVersion) error {
+	return s.store.InTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
+		now := s.clock()
+		c, err := q.GetCertificateForUpdate(ctx, in.cert.ID)
+		if err != nil {
+			return err
+		}
+		if c.SpecRevision != in.cert.SpecRevision || c.KeyType != in.cert.KeyType {
+			// The declaration changed while the CA worked: issue again for
+			// the new one (agent mode waits for a new CSR).
+			return s.restartIssuance(ctx, q, owner, j, c)
+		}
+		v.CreatedAt = now
+		var sealed []byte
+		if in.sealedKey != nil {
+			sealed = s.box.Seal(in.sealedKey, "version:"+v.ID.String())
+		}
+		if err := q.CreateVersion(ctx, v, in.csrPEM, sealed); err != nil {
+			return err
+		}
+		var window *Window
+		if v.RenewalWindowStart != nil {
+			window = &Window{Start: *v.RenewalWindowStart, End: *v.RenewalWindowEnd}
+		}
+		plan := PlanRenewal(in.policy, c.ID, v.NotBefore, v.NotAfter, window)
+		if err := q.MakeVersionCurrent(ctx, c.ID, v.ID, v.NotAfter, plan.At, now); err != nil {
+			return err
+		}
+		if err := q.FinishJob(ctx, j.ID, owner, core.JobSucceeded, "", now, now); err != nil {
+			return err
+		}
+		action, event := "certificate.issued", EventIssued
+		if in.current != nil {
+			action, event = "certificate.renewed", EventRenewed
+		}
+		details := map[string]any{"version_id": v.ID.String(), "serial_number": v.SerialNumber,
+			"not_after": v.NotAfter, "next_renewal_at": plan.At, "job_id": j.ID.String()}
+		if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, action, "certificate", c.ID.String(), core.OutcomeSuccess, details)); err != nil {
+			return err
+		}
+		if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, "job.succeeded", "job", j.ID.String(), core.OutcomeSuccess,
+			map[string]any{"kind": j.Kind, "attempt": j.Attempt})); err != nil {
+			return err
+		}
+		if err := s.createDeployments(ctx, q, c, v); err != nil {
+			return err
+		}
+		return s.emit(ctx, q, Event{Name: event, Certificate: &c, Version: &v, Key: v.ID.String()})
+	})
+}
+
+// restartIssuance sends a job whose certificate changed back to the start.
+func (s *Service) restartIssuance(ctx context.Context, q *store.Queries, owner string, j core.Job, c core.Certificate) error {
+	now := s.clock()
+	state := core.JobQueued
+	if c.KeyMode == core.KeyModeAgent {
+		state = core.JobWaiting
+	}
+	if err := q.FinishJob(ctx, j.ID, owner, core.JobQueued, "the certificate changed during issuance; issuing again", now, now); err != nil {
+		return err
+	}
+	p := j.Payload
+	p.SpecRevision, p.CSRPEM = c.SpecRevision, ""
+	_, err := q.SetJobState(ctx, j.ID, state, &p, now, now, "")
+	return err
+}
+
+// createDeployments records a pending deployment of a new version to each
+// of the certificate's targets, with a deploy job for the target's agent.
+func (s *Service) createDeployments(ctx context.Context, q *store.Queries, c core.Certificate, v core.CertificateVersion) error {
+	if len(c.TargetIDs) == 0 {
+		return nil
+	}
+	targets, err := q.GetTargets(ctx, c.TargetIDs)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	for _, t := range targets {
+		vid, tid := v.ID, t.ID
+		j := s.newJob(core.JobDeploy, &c.ID, core.JobPayload{VersionID: &vid, Trigger: "issued"})
+		j.TargetID, j.AgentID, j.State = &tid, t.AgentID, core.JobWaiting
+		if _, err := s.insertJob(ctx, q, core.SystemActor, j); err != nil {
+			return err
+		}
+		d := core.Deployment{ID: newID(), CertificateID: c.ID, VersionID: v.ID, TargetID: t.ID, AgentID: t.AgentID,
+			JobID: &j.ID, Status: "pending", CreatedAt: now}
+		if err := q.CreateDeployment(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// issuanceFailed records a failed issuance attempt on the certificate, and
+// alerts once per job.
+func (s *Service) issuanceFailed(ctx context.Context, q *store.Queries, j core.Job, msg string, final bool) error {
+	c, err := q.GetCertificate(ctx, *j.CertificateID)
+	if errIs(err, core.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	status := c.Status
+	var next *time.Time
+	if final {
+		status = core.CertFailed
+		if c.CurrentVersionID != nil || c.Status != core.CertPending {
+			t := s.clock().Add(s.jobs.FailedRenewalRetry)
+			next = &t // the scheduler tries again later
+		}
+	}
+	if err := q.SetCertificateStatus(ctx, c.ID, status, msg, next, s.clock()); err != nil {
+		return err
+	}
+	// One alert per failing job, at its first failure.
+	return s.emit(ctx, q, Event{Name: EventRenewalFailed, Certificate: &c, Key: j.ID.String(),
+		Details: map[string]string{"error": msg, "attempt": fmt.Sprint(j.Attempt), "final": fmt.Sprint(final)}})
+}
+
+// afterIssuanceEnded puts a certificate whose issuance job was cancelled
+// back into a resting status.
+func (s *Service) afterIssuanceEnded(ctx context.Context, q *store.Queries, j core.Job, why string) error {
+	if j.CertificateID == nil || (j.Kind != core.JobIssue && j.Kind != core.JobRenew) {
+		return nil
+	}
+	c, err := q.GetCertificate(ctx, *j.CertificateID)
+	if err != nil {
+		return err
+	}
+	status := core.CertPending
+	var next *time.Time
+	if c.CurrentVersionID != nil {
+		t := s.clock().Add(s.jobs.FailedRenewalRetry) // the scheduler tries again later
+		status, next = core.CertActive, &t
+	}
+	return q.SetCertificateStatus(ctx, c.ID, status, "issuance "+why, next, s.clock())
+}

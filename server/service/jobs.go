@@ -1,0 +1,253 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/store"
+)
+
+// JobSettings tune the job system.
+type JobSettings struct {
+	MaxAttempts  map[string]int // per kind
+	RetryBase    time.Duration  // first retry delay
+	RetryCeiling time.Duration  // longest retry delay
+	// FailedRenewalRetry is when the scheduler tries a certificate again
+	// after a renewal job gave up.
+	FailedRenewalRetry time.Duration
+}
+
+// DefaultJobSettings are the settings of a server that does not say otherwise.
+func DefaultJobSettings() JobSettings {
+	return JobSettings{
+		MaxAttempts:        map[string]int{core.JobIssue: 8, core.JobRenew: 8, core.JobRevoke: 10, core.JobNotify: 8, core.JobDeploy: 5},
+		RetryBase:          15 * time.Second,
+		RetryCeiling:       30 * time.Minute,
+		FailedRenewalRetry: 6 * time.Hour,
+	}
+}
+
+func (s *Service) maxAttempts(kind string) int {
+	if n := s.jobs.MaxAttempts[kind]; n > 0 {
+		return n
+	}
+	return 5
+}
+
+// newJob returns a job of kind for certificate id, due now.
+func (s *Service) newJob(kind string, certID *uuid.UUID, payload core.JobPayload) core.Job {
+	now := s.clock()
+	return core.Job{ID: newID(), Kind: kind, State: core.JobQueued, CertificateID: certID, Payload: payload,
+		MaxAttempts: s.maxAttempts(kind), RunAt: now, CreatedAt: now, UpdatedAt: now}
+}
+
+// insertJob stores a job and audits it. It reports false when a live job
+// of the kind already exists for the certificate.
+func (s *Service) insertJob(ctx context.Context, q *store.Queries, a core.Actor, j core.Job) (bool, error) {
+	err := q.InsertJob(ctx, j)
+	if errors.Is(err, store.ErrJobExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	details := map[string]any{"kind": j.Kind, "state": j.State, "trigger": j.Payload.Trigger}
+	if j.CertificateID != nil {
+		details["certificate_id"] = j.CertificateID.String()
+	}
+	return true, q.AppendAudit(ctx, s.auditEvent(ctx, a, "job.created", "job", j.ID.String(), core.OutcomeSuccess, details))
+}
+
+// ListJobs returns a page of jobs, newest first.
+func (s *Service) ListJobs(ctx context.Context, f core.JobFilter) ([]core.Job, bool, error) {
+	if err := s.read(ctx); err != nil {
+		return nil, false, err
+	}
+	if f.Kind != "" {
+		if err := core.ValidateOneOf("kind", f.Kind, core.JobKinds); err != nil {
+			return nil, false, err
+		}
+	}
+	if f.State != "" {
+		if err := core.ValidateOneOf("state", f.State, core.JobStates); err != nil {
+			return nil, false, err
+		}
+	}
+	return s.store.Q().ListJobs(ctx, f)
+}
+
+// GetJob returns a job.
+func (s *Service) GetJob(ctx context.Context, id uuid.UUID) (core.Job, error) {
+	if err := s.read(ctx); err != nil {
+		return core.Job{}, err
+	}
+	return s.store.Q().GetJob(ctx, id)
+}
+
+// CancelJob stops a live job. A running job's worker loses its lease and
+// its result is discarded.
+func (s *Service) CancelJob(ctx context.Context, id uuid.UUID) (core.Job, error) {
+	var out core.Job
+	err := s.mutate(ctx, change{role: core.RoleOperator, action: "job.cancel", resourceType: "job", resourceID: id.String()},
+		func(q *store.Queries) (string, map[string]any, error) {
+			j, err := q.GetJobForUpdate(ctx, id)
+			if err != nil {
+				return "", nil, err
+			}
+			if !jobLive(j.State) {
+				return "", nil, core.Errorf(core.ECONFLICT, "job is %s; only live jobs can be cancelled", j.State)
+			}
+			now := s.clock()
+			out, err = q.SetJobState(ctx, id, core.JobCancelled, nil, j.RunAt, now, "cancelled by "+actorName(ctx))
+			if err != nil {
+				return "", nil, err
+			}
+			if err := s.afterIssuanceEnded(ctx, q, j, "cancelled"); err != nil {
+				return "", nil, err
+			}
+			return "", map[string]any{"kind": j.Kind, "from": j.State}, nil
+		})
+	return out, err
+}
+
+// RetryJob runs a failed or cancelled job again, from its first attempt.
+func (s *Service) RetryJob(ctx context.Context, id uuid.UUID) (core.Job, error) {
+	var out core.Job
+	err := s.mutate(ctx, change{role: core.RoleOperator, action: "job.retry", resourceType: "job", resourceID: id.String()},
+		func(q *store.Queries) (string, map[string]any, error) {
+			j, err := q.GetJobForUpdate(ctx, id)
+			if err != nil {
+				return "", nil, err
+			}
+			if j.State != core.JobFailed && j.State != core.JobCancelled {
+				return "", nil, core.Errorf(core.ECONFLICT, "job is %s; only failed or cancelled jobs can be retried", j.State)
+			}
+			state := core.JobQueued
+			if j.AgentID != nil && j.Payload.CSRPEM == "" && (j.Kind == core.JobIssue || j.Kind == core.JobRenew) {
+				state = core.JobWaiting
+			}
+			out, err = q.SetJobState(ctx, id, state, nil, s.clock(), s.clock(), "")
+			if errIs(err, core.ECONFLICT) {
+				return "", nil, core.Errorf(core.ECONFLICT, "another live job of this kind exists for the certificate")
+			}
+			if err != nil {
+				return "", nil, err
+			}
+			if j.CertificateID != nil && (j.Kind == core.JobIssue || j.Kind == core.JobRenew) {
+				if err := q.SetCertificateStatus(ctx, *j.CertificateID, core.CertRenewing, "", nil, s.clock()); err != nil {
+					return "", nil, err
+				}
+			}
+			return "", map[string]any{"kind": j.Kind}, nil
+		})
+	return out, err
+}
+
+func jobLive(state string) bool {
+	switch state {
+	case core.JobQueued, core.JobRunning, core.JobWaiting, core.JobRetrying:
+		return true
+	}
+	return false
+}
+
+func actorName(ctx context.Context) string {
+	if a, ok := core.ActorFrom(ctx); ok {
+		return a.Name
+	}
+	return "unknown"
+}
+
+// runJob runs one claimed job to its end: the handler's own transaction on
+// success, or failJob.
+func (s *Service) runJob(ctx context.Context, owner string, j core.Job) {
+	var err error
+	switch j.Kind {
+	case core.JobIssue, core.JobRenew:
+		err = s.runIssuance(ctx, owner, j)
+	case core.JobRevoke:
+		err = s.runRevoke(ctx, owner, j)
+	case core.JobNotify:
+		err = s.runNotify(ctx, owner, j)
+	default:
+		err = plugin.Errorf(plugin.CodePermanent, "no server worker runs %s jobs", j.Kind)
+	}
+	if err == nil || errors.Is(err, store.ErrLeaseLost) {
+		if err != nil {
+			s.logger.Warn("job result discarded: lease lost", "job", j.ID, "kind", j.Kind)
+		}
+		return
+	}
+	if ferr := s.failJob(ctx, owner, j, err); ferr != nil && !errors.Is(ferr, store.ErrLeaseLost) {
+		s.logger.Error("record job failure", "job", j.ID, "kind", j.Kind, "err", ferr, "job_err", err)
+	}
+}
+
+// retryable says whether a failed attempt is worth repeating: transient
+// plugin failures and infrastructure errors are; invalid input and
+// permanent refusals are not.
+func retryable(err error) bool {
+	var pe *plugin.Error
+	if errors.As(err, &pe) {
+		return plugin.Retryable(err)
+	}
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return ce.Code == core.EUNAVAILABLE || ce.Code == core.EINTERNAL
+	}
+	return true // database or network trouble
+}
+
+// failJob records a failed attempt: retry later with backoff, or give up.
+func (s *Service) failJob(ctx context.Context, owner string, j core.Job, cause error) error {
+	now := s.clock()
+	msg := errorText(cause)
+	final := !retryable(cause) || j.Attempt >= j.MaxAttempts
+	state, runAt := core.JobRetrying, now.Add(retryDelay(j.Attempt, s.jobs.RetryBase, s.jobs.RetryCeiling, rand.Float64()))
+	if final {
+		state, runAt = core.JobFailed, now
+	}
+	return s.store.InTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
+		if err := q.FinishJob(ctx, j.ID, owner, state, msg, runAt, now); err != nil {
+			return err
+		}
+		details := map[string]any{"kind": j.Kind, "attempt": j.Attempt, "max_attempts": j.MaxAttempts, "error": msg}
+		action := "job.retrying"
+		if final {
+			action = "job.failed"
+		} else {
+			details["retry_at"] = runAt
+		}
+		if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, action, "job", j.ID.String(), core.OutcomeFailure, details)); err != nil {
+			return err
+		}
+		if j.Kind == core.JobIssue || j.Kind == core.JobRenew {
+			return s.issuanceFailed(ctx, q, j, msg, final)
+		}
+		if j.Kind == core.JobNotify {
+			return s.notificationFailed(ctx, q, j, msg, final, runAt)
+		}
+		return nil
+	})
+}
+
+// errorText is an error's message for job records and alerts: the
+// client-safe message of core and plugin errors, the text otherwise.
+func errorText(err error) string {
+	var pe *plugin.Error
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("%s (%s)", pe.Message, pe.Code)
+	}
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return ce.Message
+	}
+	return err.Error()
+}
