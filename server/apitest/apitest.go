@@ -65,6 +65,8 @@ type Options struct {
 	Logger       *slog.Logger
 	PoolSize     int32
 	Jobs         *service.JobSettings
+	// WrapIssuers, when set, wraps the issuer plugins (to inject failures).
+	WrapIssuers func(service.IssuerProvider) service.IssuerProvider
 	// PluginDir, when set, runs the plugins in it (see BuildPlugins) and
 	// validates connector configuration through them; otherwise connector
 	// types are checked by name only.
@@ -95,6 +97,9 @@ func Start(t testing.TB, o Options) *Env {
 		}
 		t.Cleanup(plugins.Close)
 		so.Connectors, so.Plugins, so.Notifiers, so.Issuers = service.HostCatalog{Host: plugins}, plugins, plugins, plugins
+		if o.WrapIssuers != nil {
+			so.Issuers = o.WrapIssuers(plugins)
+		}
 	}
 	svc := service.New(so)
 	key, err := svc.Bootstrap(ctx, "")

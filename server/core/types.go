@@ -10,11 +10,11 @@ import (
 // Issuer is a configured certificate authority connector: an instance of an
 // issuer plugin (its Type) with its configuration.
 type Issuer struct {
-	ID     uuid.UUID
-	Name   string
-	Type   string
-	Config map[string]any // the fields its plugin does not mark sensitive
-	Secret Sealed         // the sensitive fields, encrypted
+	ID        uuid.UUID
+	Name      string
+	Type      string
+	Config    map[string]any // the fields its plugin does not mark sensitive
+	Secret    Sealed         // the sensitive fields, encrypted
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

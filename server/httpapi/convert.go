@@ -8,6 +8,7 @@ import (
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/service"
 )
 
 func idPtr(id *uuid.UUID) *string {
@@ -99,7 +100,7 @@ func toCertificate(c core.Certificate) api.Certificate {
 	return api.Certificate{
 		ID: c.ID.String(), Name: c.Name, CommonName: c.CommonName, SANs: emptyIfNil(c.SANs), IssuerID: c.IssuerID.String(),
 		TargetIDs: idStrings(c.TargetIDs), KeyType: c.KeyType, KeyMode: c.KeyMode, RenewalPolicyID: idPtr(c.RenewalPolicyID),
-		Status: c.Status, Labels: c.Labels, CurrentVersionID: idPtr(c.CurrentVersionID), NotAfter: c.NotAfter,
+		Status: c.Status, LastError: c.LastError, Labels: c.Labels, CurrentVersionID: idPtr(c.CurrentVersionID), NotAfter: c.NotAfter,
 		NextRenewalAt: c.NextRenewalAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -110,6 +111,7 @@ func toVersion(v core.CertificateVersion) api.CertificateVersion {
 		FingerprintSHA256: v.FingerprintSHA256, Subject: v.Subject, SANs: emptyIfNil(v.SANs), NotBefore: v.NotBefore,
 		NotAfter: v.NotAfter, CertificatePEM: v.CertificatePEM, ChainPEM: v.ChainPEM, IssuerID: idPtr(v.IssuerID),
 		JobID: idPtr(v.JobID), Status: v.Status, RevokedAt: v.RevokedAt, RevocationReason: v.RevocationReason,
+		HasPrivateKey: v.HasPrivateKey, RenewalWindowStart: v.RenewalWindowStart, RenewalWindowEnd: v.RenewalWindowEnd,
 		CreatedAt: v.CreatedAt,
 	}
 }
@@ -160,5 +162,61 @@ func toAuditEvent(e core.AuditEvent) api.AuditEvent {
 		ID: e.ID.String(), OccurredAt: e.OccurredAt, Actor: e.Actor, ActorType: e.ActorType, ActorName: e.ActorName,
 		Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID, Outcome: e.Outcome,
 		RequestID: e.RequestID, Details: e.Details,
+	}
+}
+
+// toJob shows a job without its payload: a CSR is not secret, but it is
+// large, so the reply only says whether there is one.
+func toJob(j core.Job) api.Job {
+	return api.Job{
+		ID: j.ID.String(), Kind: j.Kind, State: j.State, CertificateID: idPtr(j.CertificateID), TargetID: idPtr(j.TargetID),
+		AgentID: idPtr(j.AgentID), Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt, LastError: j.LastError,
+		Trigger: j.Payload.Trigger, VersionID: idPtr(j.Payload.VersionID), HasCSR: j.Payload.CSRPEM != "",
+		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
+	}
+}
+
+func toPolicy(p core.RenewalPolicy) api.RenewalPolicy {
+	return api.RenewalPolicy{
+		ID: p.ID.String(), Name: p.Name, Mode: p.Mode, RenewFraction: p.RenewFraction, DaysBeforeExpiry: p.DaysBeforeExpiry,
+		JitterFraction: p.JitterFraction, ReuseKey: p.ReuseKey, UseIssuerWindow: p.UseIssuerWindow, IsDefault: p.IsDefault,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func toRenewalExplanation(e service.RenewalExplanation) api.RenewalExplanation {
+	return api.RenewalExplanation{
+		CertificateID: e.CertificateID.String(), Status: e.Status, Policy: toPolicy(e.Policy), NotBefore: e.NotBefore,
+		NotAfter: e.NotAfter, NextRenewalAt: e.NextRenewalAt, Due: e.Due, Reason: e.Reason, JobID: idPtr(e.JobID),
+		LastError: e.LastError,
+	}
+}
+
+func toBulkResult(r service.BulkResult) api.BulkResult {
+	return api.BulkResult{Matched: r.Matched, Started: r.Started, Skipped: r.Skipped, JobIDs: idStrings(r.JobIDs)}
+}
+
+func toRule(r core.NotificationRule) api.NotificationRule {
+	labels := r.CertificateLabels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return api.NotificationRule{
+		ID: r.ID.String(), Name: r.Name, NotifierID: r.NotifierID.String(), Events: emptyIfNil(r.Events),
+		ExpiryDays: emptyIfNil(r.ExpiryDays), CertificateLabels: labels, Enabled: r.Enabled, CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt,
+	}
+}
+
+func toNotification(n core.Notification) api.Notification {
+	payload := n.Payload
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	return api.Notification{
+		ID: n.ID.String(), Event: n.Event, NotifierID: idPtr(n.NotifierID), RuleID: idPtr(n.RuleID),
+		CertificateID: idPtr(n.CertificateID), AgentID: idPtr(n.AgentID), Status: n.Status, Attempts: n.Attempts,
+		NextAttemptAt: n.NextAttemptAt, LastError: n.LastError, Payload: payload, CreatedAt: n.CreatedAt,
+		UpdatedAt: n.UpdatedAt, SentAt: n.SentAt,
 	}
 }

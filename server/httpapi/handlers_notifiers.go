@@ -116,4 +116,3 @@ func (s *Server) registerPlugin(w http.ResponseWriter, r *http.Request) error {
 	encode(w, http.StatusOK, toPlugin(st))
 	return nil
 }
-

@@ -389,11 +389,13 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		"Issuer": api.Issuer{}, "Target": api.Target{}, "Certificate": api.Certificate{},
 		"CertificateVersion": api.CertificateVersion{}, "Deployment": api.Deployment{}, "Agent": api.Agent{},
 		"AgentPlugin": api.AgentPlugin{}, "EnrollmentToken": api.EnrollmentToken{}, "APIKey": api.APIKey{},
-		"AuditEvent": api.AuditEvent{},
+		"AuditEvent": api.AuditEvent{}, "Notifier": api.Notifier{}, "NotifierTestResult": api.NotifierTestResult{},
+		"Plugin": api.Plugin{}, "PluginSchema": api.PluginSchema{}, "PluginField": api.PluginField{},
 	}
 	requests := map[string]any{
 		"IssuerRequest": api.IssuerRequest{}, "IssuerUpdate": api.IssuerRequest{},
 		"TargetRequest": api.TargetRequest{}, "TargetUpdate": api.TargetRequest{},
+		"NotifierRequest": api.NotifierRequest{}, "NotifierUpdate": api.NotifierRequest{},
 		"CertificateRequest": api.CertificateRequest{}, "EnrollmentTokenRequest": api.EnrollmentTokenRequest{},
 		"APIKeyRequest": api.APIKeyRequest{},
 	}

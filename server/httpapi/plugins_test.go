@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,7 +111,7 @@ func TestSensitiveFieldsAreEncryptedAndNeverShown(t *testing.T) {
 	r := env.MustDo(t, "POST", "/api/v1/notifiers", env.AdminKey, api.NotifierRequest{Name: "hook", Type: "webhook",
 		Config: map[string]any{"url": receiver.URL, "secret": secret}}, 201)
 	r.Decode(t, &n)
-	if strings.Contains(string(r.Body), secret) || n.Config["secret"] != nil || len(n.SecretFields) != 1 || n.SecretFields[0] != "secret" {
+	if strings.Contains(string(r.Body), secret) || n.Config["secret"] != nil || !slices.Contains(n.SecretFields, "secret") {
 		t.Fatalf("create answer shows the secret or misses its name: %s", r.Body)
 	}
 	for _, path := range []string{"/api/v1/notifiers/" + n.ID, "/api/v1/notifiers", "/api/v1/audit-events?limit=500"} {
