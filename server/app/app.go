@@ -191,7 +191,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	var engine sync.WaitGroup
 	if cfg.Workers > 0 {
-		worker := svc.NewWorker(service.WorkerOptions{Concurrency: cfg.Workers, Owner: workerOwner()})
+		worker := svc.NewWorker(service.WorkerOptions{Concurrency: cfg.Workers, Owner: workerOwner(), Lease: cfg.JobLease})
 		engine.Add(2)
 		go func() { defer engine.Done(); worker.Run(engineCtx) }()
 		go func() {

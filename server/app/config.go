@@ -34,6 +34,7 @@ type Config struct {
 	PublicURL         string
 	Workers           int
 	SchedulerInterval time.Duration
+	JobLease          time.Duration
 }
 
 // setting is one configuration entry: its flag, its variable, its help.
@@ -61,6 +62,7 @@ func (c *Config) settings() []setting {
 		{"shutdown-timeout", "CERTCTL_SHUTDOWN_TIMEOUT", "how long in-flight requests may finish after SIGTERM", &c.ShutdownTimeout, "20s"},
 		{"public-url", "CERTCTL_PUBLIC_URL", "URL clients reach this server at (CRL distribution points); empty derives it from the listen address", &c.PublicURL, ""},
 		{"workers", "CERTCTL_WORKERS", "jobs (issuance, renewal, revocation, notifications) this server runs at once; 0 runs none", &c.Workers, "16"},
+		{"job-lease", "CERTCTL_JOB_LEASE", "how long a job stays claimed by a server that stopped renewing its lease (crashed)", &c.JobLease, "60s"},
 		{"scheduler-interval", "CERTCTL_SCHEDULER_INTERVAL", "how often the leader looks for due renewals, expiring certificates and stuck jobs", &c.SchedulerInterval, "10s"},
 	}
 }
