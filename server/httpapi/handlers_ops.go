@@ -2,8 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"encoding/asn1"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/gorilla/mux"
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/server/core"
@@ -33,4 +38,53 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, err := w.Write(openAPIDocument)
 	return err
+}
+
+// crlMaxAge bounds how long caches may keep a CRL, so that a revocation
+// shows within minutes even though a CRL is valid for longer.
+const crlMaxAge = 300
+
+// crl serves an issuer's CRL (DER), named by the issuer's id or name. No
+// authentication: CRLs are public, and relying parties fetch them.
+func (s *Server) crl(w http.ResponseWriter, r *http.Request) error {
+	der, nextUpdate, err := s.svc.CRL(r.Context(), mux.Vars(r)["issuer"])
+	if err != nil {
+		return err
+	}
+	maxAge := min(crlMaxAge, int(time.Until(nextUpdate).Seconds()))
+	h := w.Header()
+	h.Set("Content-Type", "application/pkix-crl")
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", max(0, maxAge)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	if thisUpdate, ok := crlThisUpdate(der); ok {
+		h.Set("Last-Modified", thisUpdate.UTC().Format(http.TimeFormat))
+		if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !thisUpdate.Truncate(time.Second).After(ims) {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(der)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(der) // the client may have gone; nothing to do about it
+	}
+	return nil
+}
+
+// crlThisUpdate reads the thisUpdate time of a DER CRL without parsing its
+// entries (RFC 5280 5.1: CertificateList → TBSCertList → version?,
+// signature, issuer, thisUpdate). Trailing fields are left unread.
+func crlThisUpdate(der []byte) (time.Time, bool) {
+	var crl struct {
+		TBS struct {
+			Version    int `asn1:"optional"`
+			Signature  asn1.RawValue
+			Issuer     asn1.RawValue
+			ThisUpdate time.Time
+		}
+	}
+	if _, err := asn1.Unmarshal(der, &crl); err != nil {
+		return time.Time{}, false
+	}
+	return crl.TBS.ThisUpdate, true
 }

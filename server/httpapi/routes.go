@@ -20,6 +20,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	if reg != nil {
 		r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	}
+	// CRLs are public: relying parties fetch them without credentials.
+	// {issuer} is the issuer's id or name.
+	r.Handle("/crl/{issuer}.crl", s.h(s.crl)).Methods(http.MethodGet, http.MethodHead)
 
 	// The API: every route needs an API key. Routes are registered on the
 	// root router (not a PathPrefix subrouter) so that a method mismatch
@@ -56,12 +59,40 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	v1(http.MethodGet, "/certificates", "certificate.list", s.listCertificates)
 	v1(http.MethodPost, "/certificates", "certificate.create", s.createCertificate)
+	// The bulk actions come before /certificates/{id} so that their static
+	// paths are never read as an id.
+	v1(http.MethodPost, "/certificates/renew", "certificate.bulk_renew", s.bulkRenew)
+	v1(http.MethodPost, "/certificates/revoke", "certificate.bulk_revoke", s.bulkRevoke)
 	v1(http.MethodGet, "/certificates/{id}", "certificate.get", s.getCertificate)
 	v1(http.MethodPut, "/certificates/{id}", "certificate.update", s.updateCertificate)
 	v1(http.MethodDelete, "/certificates/{id}", "certificate.delete", s.deleteCertificate)
 	v1(http.MethodGet, "/certificates/{id}/versions", "certificate.list_versions", s.listVersions)
 	v1(http.MethodGet, "/certificates/{id}/versions/{version_id}", "certificate.get_version", s.getVersion)
 	v1(http.MethodGet, "/certificates/{id}/deployments", "certificate.list_deployments", s.listDeployments)
+	v1(http.MethodPost, "/certificates/{id}/renew", "certificate.renew", s.renewCertificate)
+	v1(http.MethodPost, "/certificates/{id}/revoke", "certificate.revoke", s.revokeCertificate)
+	v1(http.MethodGet, "/certificates/{id}/renewal", "certificate.explain_renewal", s.explainRenewal)
+	// Admin only (the service checks), and audited although it is a GET.
+	v1(http.MethodGet, "/certificates/{id}/versions/{version_id}/private-key", "certificate.export_key", s.exportPrivateKey)
+
+	v1(http.MethodGet, "/jobs", "job.list", s.listJobs)
+	v1(http.MethodGet, "/jobs/{id}", "job.get", s.getJob)
+	v1(http.MethodPost, "/jobs/{id}/cancel", "job.cancel", s.cancelJob)
+	v1(http.MethodPost, "/jobs/{id}/retry", "job.retry", s.retryJob)
+	v1(http.MethodPost, "/jobs/{id}/csr", "job.submit_csr", s.submitCSR)
+
+	v1(http.MethodGet, "/renewal-policies", "renewal_policy.list", s.listPolicies)
+	v1(http.MethodPost, "/renewal-policies", "renewal_policy.create", s.createPolicy)
+	v1(http.MethodGet, "/renewal-policies/{id}", "renewal_policy.get", s.getPolicy)
+	v1(http.MethodPut, "/renewal-policies/{id}", "renewal_policy.update", s.updatePolicy)
+	v1(http.MethodDelete, "/renewal-policies/{id}", "renewal_policy.delete", s.deletePolicy)
+
+	v1(http.MethodGet, "/notification-rules", "notification_rule.list", s.listRules)
+	v1(http.MethodPost, "/notification-rules", "notification_rule.create", s.createRule)
+	v1(http.MethodGet, "/notification-rules/{id}", "notification_rule.get", s.getRule)
+	v1(http.MethodPut, "/notification-rules/{id}", "notification_rule.update", s.updateRule)
+	v1(http.MethodDelete, "/notification-rules/{id}", "notification_rule.delete", s.deleteRule)
+	v1(http.MethodGet, "/notifications", "notification.list", s.listNotifications)
 
 	v1(http.MethodGet, "/agents", "agent.list", s.listAgents)
 	v1(http.MethodGet, "/agents/{id}", "agent.get", s.getAgent)
