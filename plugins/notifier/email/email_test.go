@@ -421,9 +421,6 @@ func TestValidateConfig(t *testing.T) {
 }
 
 func TestPluginProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
 	t.Parallel()
 	n := plugintesting.OpenNotifier(t, ".", "email")
 	plugintesting.WantSensitive(t, n, "password")

@@ -209,9 +209,6 @@ func TestValidateConfig(t *testing.T) {
 }
 
 func TestPluginProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
 	t.Parallel()
 	n := plugintesting.OpenNotifier(t, ".", "opsgenie")
 	plugintesting.WantSensitive(t, n, "api_key")

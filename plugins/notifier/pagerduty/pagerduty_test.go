@@ -244,9 +244,6 @@ func TestValidateConfig(t *testing.T) {
 }
 
 func TestPluginProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
 	t.Parallel()
 	n := plugintesting.OpenNotifier(t, ".", "pagerduty")
 	plugintesting.WantSensitive(t, n, "routing_key")

@@ -170,9 +170,6 @@ func TestValidateConfig(t *testing.T) {
 }
 
 func TestPluginProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
 	t.Parallel()
 	n := plugintesting.OpenNotifier(t, ".", "teams")
 	plugintesting.WantSensitive(t, n, "webhook_url")

@@ -240,9 +240,6 @@ func TestValidateConfig(t *testing.T) {
 }
 
 func TestPluginProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the plugin binary")
-	}
 	t.Parallel()
 	n := plugintesting.OpenNotifier(t, ".", "webhook")
 	plugintesting.WantSensitive(t, n, "url", "secret", "headers")
