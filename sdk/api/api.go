@@ -7,7 +7,12 @@
 // on the last page; errors are {"error": {"code": "...", "message": "..."}}.
 package api
 
-import "time"
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"time"
+)
 
 // Error codes carried in ErrorDetail.Code.
 const (
@@ -154,6 +159,7 @@ type Certificate struct {
 	KeyMode          string            `json:"key_mode"`
 	RenewalPolicyID  *string           `json:"renewal_policy_id"`
 	Status           string            `json:"status"`
+	LastError        string            `json:"last_error"`
 	Labels           map[string]string `json:"labels"`
 	CurrentVersionID *string           `json:"current_version_id"`
 	NotAfter         *time.Time        `json:"not_after"`
@@ -194,7 +200,13 @@ type CertificateVersion struct {
 	Status            string     `json:"status"`
 	RevokedAt         *time.Time `json:"revoked_at"`
 	RevocationReason  string     `json:"revocation_reason,omitempty"`
-	CreatedAt         time.Time  `json:"created_at"`
+	// HasPrivateKey says the server holds this version's key (server key
+	// mode); an admin can export it.
+	HasPrivateKey bool `json:"has_private_key"`
+	// The CA's suggested renewal window (ACME ARI), when it gave one.
+	RenewalWindowStart *time.Time `json:"renewal_window_start"`
+	RenewalWindowEnd   *time.Time `json:"renewal_window_end"`
+	CreatedAt          time.Time  `json:"created_at"`
 }
 
 // Deployment is the delivery of a certificate version to a target.
@@ -212,6 +224,192 @@ type Deployment struct {
 	CreatedAt     time.Time      `json:"created_at"`
 	UpdatedAt     time.Time      `json:"updated_at"`
 	CompletedAt   *time.Time     `json:"completed_at"`
+}
+
+// Job is a unit of durable work: issuing, renewing or revoking a
+// certificate, deploying it, delivering a notification.
+type Job struct {
+	ID            string  `json:"id"`
+	Kind          string  `json:"kind"`  // issue, renew, revoke, deploy, notify
+	State         string  `json:"state"` // queued, running, waiting, retrying, succeeded, failed, cancelled
+	CertificateID *string `json:"certificate_id"`
+	TargetID      *string `json:"target_id"`
+	AgentID       *string `json:"agent_id"`
+	Attempt       int     `json:"attempt"`
+	MaxAttempts   int     `json:"max_attempts"`
+	// RunAt is when the job runs (next).
+	RunAt     time.Time `json:"run_at"`
+	LastError string    `json:"last_error"`
+	// Trigger says why the job exists: created, updated, due, manual, ...
+	Trigger string `json:"trigger"`
+	// VersionID is the certificate version a revoke or deploy job is about.
+	VersionID *string `json:"version_id"`
+	// HasCSR says an issuance job has its agent's CSR (agent key mode).
+	HasCSR     bool       `json:"has_csr"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+}
+
+// CSRRequest hands a waiting issuance job the CSR its agent made
+// (PEM, "CERTIFICATE REQUEST").
+type CSRRequest struct {
+	CSRPEM string `json:"csr_pem"`
+}
+
+// RevocationReason is an RFC 5280 CRLReason: its name ("keyCompromise") or
+// its code. It is sent as a string; the server also accepts the code as a
+// JSON number (1) or a string ("1").
+type RevocationReason string
+
+// RevocationReasons maps the names of RFC 5280 revocation reasons to their codes.
+var RevocationReasons = map[string]int{
+	"unspecified": 0, "keyCompromise": 1, "cACompromise": 2, "affiliationChanged": 3, "superseded": 4,
+	"cessationOfOperation": 5, "certificateHold": 6, "removeFromCRL": 8, "privilegeWithdrawn": 9, "aACompromise": 10,
+}
+
+// UnmarshalJSON accepts a string or a number (kept as its text, for the
+// server to check).
+func (r *RevocationReason) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	switch c := b[0]; {
+	case c == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*r = RevocationReason(s)
+	case c == '-' || (c >= '0' && c <= '9'):
+		*r = RevocationReason(b)
+	default:
+		kind := map[byte]string{'t': "bool", 'f': "bool", '{': "object", '[': "array"}[c]
+		return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeOf("")}
+	}
+	return nil
+}
+
+// RevokeRequest revokes a version of a certificate. Reason defaults to
+// unspecified; VersionID to the current version.
+type RevokeRequest struct {
+	Reason    RevocationReason `json:"reason"`
+	VersionID *string          `json:"version_id"`
+}
+
+// BulkRenewRequest selects the certificates to renew at once; at least
+// one filter is required.
+type BulkRenewRequest struct {
+	Status         string     `json:"status"`
+	IssuerID       *string    `json:"issuer_id"`
+	TargetID       *string    `json:"target_id"`
+	ExpiringBefore *time.Time `json:"expiring_before"`
+	NamePrefix     string     `json:"name_prefix"`
+}
+
+// BulkRevokeRequest selects the certificates whose current versions to
+// revoke; at least one filter is required.
+type BulkRevokeRequest struct {
+	Status         string           `json:"status"`
+	IssuerID       *string          `json:"issuer_id"`
+	TargetID       *string          `json:"target_id"`
+	ExpiringBefore *time.Time       `json:"expiring_before"`
+	NamePrefix     string           `json:"name_prefix"`
+	Reason         RevocationReason `json:"reason"`
+}
+
+// BulkResult counts what a bulk action did.
+type BulkResult struct {
+	Matched int      `json:"matched"`
+	Started int      `json:"started"`
+	Skipped int      `json:"skipped"` // already under way, or nothing to do
+	JobIDs  []string `json:"job_ids"`
+}
+
+// RenewalExplanation says when and why a certificate renews next.
+type RenewalExplanation struct {
+	CertificateID string        `json:"certificate_id"`
+	Status        string        `json:"status"`
+	Policy        RenewalPolicy `json:"policy"`
+	NotBefore     *time.Time    `json:"not_before"`
+	NotAfter      *time.Time    `json:"not_after"`
+	NextRenewalAt *time.Time    `json:"next_renewal_at"`
+	Due           bool          `json:"due"`
+	Reason        string        `json:"reason"`
+	JobID         *string       `json:"job_id"` // the issuance under way, if any
+	LastError     string        `json:"last_error"`
+}
+
+// RenewalPolicy says when the certificates that follow it are renewed.
+type RenewalPolicy struct {
+	ID               string    `json:"id"`
+	Name             string    `json:"name"`
+	Mode             string    `json:"mode"` // fraction or days_before
+	RenewFraction    float64   `json:"renew_fraction"`
+	DaysBeforeExpiry int       `json:"days_before_expiry"`
+	JitterFraction   float64   `json:"jitter_fraction"`
+	ReuseKey         bool      `json:"reuse_key"`
+	UseIssuerWindow  bool      `json:"use_issuer_window"`
+	IsDefault        bool      `json:"is_default"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+// RenewalPolicyRequest creates (POST) or replaces (PUT) a renewal policy.
+// JitterFraction defaults to 0.05 and UseIssuerWindow to true.
+type RenewalPolicyRequest struct {
+	Name             string   `json:"name"`
+	Mode             string   `json:"mode"`
+	RenewFraction    float64  `json:"renew_fraction"`
+	DaysBeforeExpiry int      `json:"days_before_expiry"`
+	JitterFraction   *float64 `json:"jitter_fraction"`
+	ReuseKey         bool     `json:"reuse_key"`
+	UseIssuerWindow  *bool    `json:"use_issuer_window"`
+	IsDefault        bool     `json:"is_default"`
+}
+
+// NotificationRule routes lifecycle events to a notifier.
+type NotificationRule struct {
+	ID                string            `json:"id"`
+	Name              string            `json:"name"`
+	NotifierID        string            `json:"notifier_id"`
+	Events            []string          `json:"events"`
+	ExpiryDays        []int             `json:"expiry_days"`
+	CertificateLabels map[string]string `json:"certificate_labels"`
+	Enabled           bool              `json:"enabled"`
+	CreatedAt         time.Time         `json:"created_at"`
+	UpdatedAt         time.Time         `json:"updated_at"`
+}
+
+// NotificationRuleRequest creates (POST) or replaces (PUT) a notification
+// rule. ExpiryDays defaults to [30, 14, 7, 1]; Enabled to true on creation
+// and to its current value on update.
+type NotificationRuleRequest struct {
+	Name              string            `json:"name"`
+	NotifierID        string            `json:"notifier_id"`
+	Events            []string          `json:"events"`
+	ExpiryDays        []int             `json:"expiry_days"`
+	CertificateLabels map[string]string `json:"certificate_labels"`
+	Enabled           *bool             `json:"enabled"`
+}
+
+// Notification is one event for one notifier, and its delivery state.
+type Notification struct {
+	ID            string         `json:"id"`
+	Event         string         `json:"event"`
+	NotifierID    *string        `json:"notifier_id"`
+	RuleID        *string        `json:"rule_id"`
+	CertificateID *string        `json:"certificate_id"`
+	AgentID       *string        `json:"agent_id"`
+	Status        string         `json:"status"` // pending, sent, retrying, dead, no_notifier
+	Attempts      int            `json:"attempts"`
+	NextAttemptAt *time.Time     `json:"next_attempt_at"`
+	LastError     string         `json:"last_error"`
+	Payload       map[string]any `json:"payload"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+	SentAt        *time.Time     `json:"sent_at"`
 }
 
 // Agent is a certctl-agent with the facts it last reported.

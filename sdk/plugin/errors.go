@@ -14,7 +14,7 @@ const (
 	CodeTransient     = "transient"      // try again later (network, rate limit, CA busy)
 	CodePermanent     = "permanent"      // failed for good (CA refused, policy violation)
 	CodeUnimplemented = "unimplemented"  // this plugin does not do that
-	CodeUnavailable   = "unavailable"    // the plugin process is down or restarting (host-side)
+	CodeUnavailable   = "unavailable"    // the plugin process is down or restarting: set by the host only; a plugin that returns it is read as transient
 	CodeDeadline      = "deadline"       // the call ran out of time
 	CodeCanceled      = "canceled"       // the caller gave up
 )
@@ -43,6 +43,10 @@ func Errorf(code, format string, args ...any) *Error {
 func InvalidConfig(field, format string, args ...any) *Error {
 	return &Error{Code: CodeInvalidConfig, Field: field, Message: fmt.Sprintf(format, args...)}
 }
+
+// A plugin returns context errors as they are (ctx.Err(), or wrapped with
+// %w), not inside an *Error, so that ErrorCode reports them as canceled or
+// deadline.
 
 // ErrorCode returns the code of err: that of an *Error in its chain,
 // CodeDeadline or CodeCanceled for context errors, CodePermanent otherwise.

@@ -79,6 +79,11 @@ func fromStatus(ctx context.Context, err error) error {
 		case *errdetails.ErrorInfo:
 			if d.Domain == errorDomain {
 				e.Code = d.Reason
+				if e.Code == CodeUnavailable {
+					// Only the host decides a plugin is down; a plugin
+					// that answers is at most reporting a transient failure.
+					e.Code = CodeTransient
+				}
 			}
 		case *errdetails.BadRequest:
 			if len(d.FieldViolations) > 0 {
@@ -92,6 +97,8 @@ func fromStatus(ctx context.Context, err error) error {
 	switch st.Code() {
 	case codes.Unimplemented:
 		e.Code = CodeUnimplemented
+	case codes.OutOfRange:
+		e.Code = CodeInvalidInput
 	case codes.DeadlineExceeded:
 		e.Code = CodeDeadline
 	case codes.InvalidArgument:

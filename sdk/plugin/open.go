@@ -5,8 +5,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
@@ -42,6 +46,7 @@ func Open(ctx context.Context, o OpenOptions) (*Process, error) {
 	}
 	cmd := exec.Command(o.Path)
 	cmd.SysProcAttr = sysProcAttr()
+	cmd.Env = pluginEnv(os.Environ())
 	cfg := &goplugin.ClientConfig{
 		HandshakeConfig:  Handshake(o.Kind),
 		VersionedPlugins: pluginSets(o.Kind, nil),
@@ -49,6 +54,7 @@ func Open(ctx context.Context, o OpenOptions) (*Process, error) {
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Managed:          true,
+		SkipHostEnv:      true, // plugins get only pluginEnv: never the host's secrets
 		Logger:           newHCLogger(o.Logger.With("plugin", filepath.Base(o.Path)), hclog.Info),
 	}
 	if o.SHA256 != nil {
@@ -92,6 +98,23 @@ func (p *Process) connect(ctx context.Context) error {
 	}
 }
 
+// pluginEnvAllowed are the variables a plugin inherits from its host:
+// what programs need to run and reach the network, nothing of certctl's
+// own (CERTCTL_ENCRYPTION_KEY, CERTCTL_DATABASE_URL, ... stay in the host).
+var pluginEnvAllowed = []string{"PATH", "HOME", "TMPDIR", "TZ", "LANG", "LC_ALL", "SSL_CERT_FILE", "SSL_CERT_DIR",
+	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}
+
+func pluginEnv(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(pluginEnvAllowed, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // Issuer returns the process as an Issuer.
 func (p *Process) Issuer() Issuer { i, _ := p.impl.(Issuer); return i }
 
@@ -104,15 +127,26 @@ func (p *Process) Notifier() Notifier { n, _ := p.impl.(Notifier); return n }
 // Plugin returns the process as the Plugin of its kind.
 func (p *Process) Plugin() Plugin { pl, _ := p.impl.(Plugin); return pl }
 
-// Ping checks that the plugin process answers.
+// pingTimeout bounds a ping: a plugin that cannot answer a ping this long
+// is stuck (go-plugin's own ping has no deadline).
+const pingTimeout = 5 * time.Second
+
+// Ping checks that the plugin process answers, within pingTimeout.
 func (p *Process) Ping() error {
 	if p.client.Exited() {
 		return Errorf(CodeUnavailable, "plugin process exited")
 	}
-	if err := p.proto.Ping(); err != nil {
-		return &Error{Code: CodeUnavailable, Message: "plugin does not answer: " + err.Error()}
+	done := make(chan error, 1)
+	go func() { done <- p.proto.Ping() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return &Error{Code: CodeUnavailable, Message: "plugin does not answer: " + err.Error()}
+		}
+		return nil
+	case <-time.After(pingTimeout):
+		return Errorf(CodeUnavailable, "plugin does not answer a ping within %s", pingTimeout)
 	}
-	return nil
 }
 
 // Exited reports whether the process has ended.

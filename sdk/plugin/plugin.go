@@ -65,21 +65,25 @@ type Plugin interface {
 // the plugin's Schema: defaults applied, types as declared.
 type Issuer interface {
 	Plugin
-	// Provision prepares a newly configured issuer and returns the
-	// configuration to store, e.g. with a generated CA certificate and key.
-	// It is called once when the issuer is created; most issuers return cfg
-	// unchanged. The host stores fields marked sensitive encrypted.
+	// Provision prepares an issuer's configuration and returns the one to
+	// store, e.g. with a generated CA certificate and key. The host calls it
+	// when the issuer is created and again on every update, so it must be
+	// idempotent: a configuration that is already provisioned comes back
+	// unchanged. Most issuers return cfg as it is. The host stores fields
+	// marked sensitive encrypted.
 	Provision(ctx context.Context, cfg Config) (Config, error)
 	// IssueCertificate issues a certificate for a CSR. A CA that issues
-	// asynchronously returns Status Pending with an OrderID, and the host
-	// calls GetOrderStatus later.
+	// asynchronously returns Status Pending; the host then calls
+	// IssueCertificate again later with the same IdempotencyKey, which the
+	// issuer uses to find its order rather than start another.
 	IssueCertificate(ctx context.Context, req IssueRequest) (IssueResult, error)
 	// RenewCertificate issues the next certificate of a series; CAs without
 	// a renewal operation of their own issue anew.
 	RenewCertificate(ctx context.Context, req RenewRequest) (IssueResult, error)
 	// RevokeCertificate revokes a certificate by serial number.
 	RevokeCertificate(ctx context.Context, req RevokeRequest) error
-	// GetOrderStatus reports on an order IssueCertificate left pending.
+	// GetOrderStatus reports on an order IssueCertificate left pending
+	// (for display and tools; the host's issuance retries IssueCertificate).
 	GetOrderStatus(ctx context.Context, cfg Config, orderID string) (IssueResult, error)
 	// SignCRL produces a DER-encoded CRL listing the revoked certificates,
 	// for issuers whose CA certctl holds (the local CA). Others return an

@@ -391,13 +391,17 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		"AgentPlugin": api.AgentPlugin{}, "EnrollmentToken": api.EnrollmentToken{}, "APIKey": api.APIKey{},
 		"AuditEvent": api.AuditEvent{}, "Notifier": api.Notifier{}, "NotifierTestResult": api.NotifierTestResult{},
 		"Plugin": api.Plugin{}, "PluginSchema": api.PluginSchema{}, "PluginField": api.PluginField{},
+		"Job": api.Job{}, "BulkResult": api.BulkResult{}, "RenewalExplanation": api.RenewalExplanation{},
+		"RenewalPolicy": api.RenewalPolicy{}, "NotificationRule": api.NotificationRule{}, "Notification": api.Notification{},
 	}
 	requests := map[string]any{
 		"IssuerRequest": api.IssuerRequest{}, "IssuerUpdate": api.IssuerRequest{},
 		"TargetRequest": api.TargetRequest{}, "TargetUpdate": api.TargetRequest{},
 		"NotifierRequest": api.NotifierRequest{}, "NotifierUpdate": api.NotifierRequest{},
 		"CertificateRequest": api.CertificateRequest{}, "EnrollmentTokenRequest": api.EnrollmentTokenRequest{},
-		"APIKeyRequest": api.APIKeyRequest{},
+		"APIKeyRequest": api.APIKeyRequest{}, "CSRRequest": api.CSRRequest{}, "RevokeRequest": api.RevokeRequest{},
+		"BulkRenewRequest": api.BulkRenewRequest{}, "BulkRevokeRequest": api.BulkRevokeRequest{},
+		"RenewalPolicyRequest": api.RenewalPolicyRequest{}, "NotificationRuleRequest": api.NotificationRuleRequest{},
 	}
 	check := func(name string, v any, reply bool) {
 		schema, err := d.deref(map[string]any{"$ref": "#/components/schemas/" + name})

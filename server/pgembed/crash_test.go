@@ -29,7 +29,7 @@ const (
 func TestHelperProcess(t *testing.T) {
 	dir := os.Getenv(helperDirEnv)
 	if dir == "" {
-		t.Skip("runs only as a child of the crash tests")
+		return // only meaningful as a child of the crash tests
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -92,9 +92,15 @@ func (s *Service) runRevoke(ctx context.Context, owner string, j core.Job) error
 	}
 	callCtx, cancel := context.WithTimeout(ctx, issueTimeout)
 	defer cancel()
+	note := ""
 	if err := p.RevokeCertificate(callCtx, plugin.RevokeRequest{Config: cfg, SerialNumber: v.SerialNumber,
 		Reason: j.Payload.Reason, CertificatePEM: v.CertificatePEM}); err != nil {
-		return err
+		if plugin.ErrorCode(err) != plugin.CodeUnimplemented {
+			return err
+		}
+		// The CA has no revocation: certctl still records it (and stops
+		// deploying and renewing the version), and says so.
+		note = "the issuer does not support revocation; recorded in certctl only"
 	}
 	return s.store.InTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
 		now := s.clock()
@@ -118,7 +124,7 @@ func (s *Service) runRevoke(ctx context.Context, owner string, j core.Job) error
 		}
 		if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, "certificate.revoked", "certificate", c.ID.String(),
 			core.OutcomeSuccess, map[string]any{"version_id": v.ID.String(), "serial_number": v.SerialNumber,
-				"reason": reasonName(j.Payload.Reason), "job_id": j.ID.String()})); err != nil {
+				"reason": reasonName(j.Payload.Reason), "job_id": j.ID.String(), "note": note})); err != nil {
 			return err
 		}
 		return s.emit(ctx, q, Event{Name: EventRevoked, Certificate: &c, Version: &v, Key: v.ID.String(),

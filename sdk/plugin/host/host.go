@@ -73,7 +73,7 @@ type Options struct {
 	// SocketDir is a short directory for the plugins' Unix sockets; empty
 	// creates one under the system temp directory (removed by Close).
 	SocketDir string
-	// CallTimeout bounds a call whose context has no earlier deadline.
+	// CallTimeout bounds a call whose context has no deadline of its own.
 	CallTimeout time.Duration // default 60s
 	// StartTimeout bounds starting a process.
 	StartTimeout time.Duration // default 15s

@@ -24,9 +24,10 @@ type managed struct {
 	lastErr      string
 	proc         *plugin.Process
 	restarts     int
-	failures     int       // consecutive infrastructure failures (crash, start failure, no answer)
-	notBefore    time.Time // no restart before this (backoff)
-	breakerUntil time.Time // calls refused until this (circuit open)
+	failures     int           // consecutive infrastructure failures (crash, start failure, no answer)
+	notBefore    time.Time     // no restart before this (backoff)
+	starting     chan struct{} // closed when the start in progress ends
+	breakerUntil time.Time     // calls refused until this (circuit open)
 }
 
 func (m *managed) statusLocked() Status {
@@ -51,26 +52,75 @@ func (m *managed) killLocked() {
 	}
 }
 
-// acquire returns a running process, starting one if needed.
+// acquire returns a running process, starting one if needed. The lock is
+// not held while a process starts or a backoff runs, so that status
+// queries never wait behind a slow start; concurrent callers wait for the
+// one start in progress.
 func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch m.status {
-	case StatusChecksumMismatch, StatusInvalid:
-		return nil, plugin.Errorf(plugin.CodePermanent, "%s plugin %q refused: %s", m.kind, m.name, m.lastErr)
+	for {
+		m.mu.Lock()
+		switch m.status {
+		case StatusChecksumMismatch, StatusInvalid:
+			err := plugin.Errorf(plugin.CodePermanent, "%s plugin %q refused: %s", m.kind, m.name, m.lastErr)
+			m.mu.Unlock()
+			return nil, err
+		}
+		now := m.h.o.Clock()
+		if now.Before(m.breakerUntil) {
+			err := plugin.Errorf(plugin.CodeUnavailable, "%s plugin %q failed %d times in a row; retrying after %s",
+				m.kind, m.name, m.failures, m.breakerUntil.Format(time.RFC3339))
+			m.mu.Unlock()
+			return nil, err
+		}
+		if m.proc != nil && !m.proc.Exited() {
+			p := m.proc
+			m.mu.Unlock()
+			return p, nil
+		}
+		if m.proc != nil { // it died since the last call
+			m.noteCrashLocked("process exited")
+		}
+		if m.starting != nil { // another caller is starting it: wait for that
+			ch := m.starting
+			m.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return nil, &plugin.Error{Code: plugin.CodeUnavailable, Message: fmt.Sprintf("%s plugin %q is starting", m.kind, m.name)}
+			}
+		}
+		ch := make(chan struct{})
+		m.starting = ch
+		wait := m.notBefore.Sub(now)
+		sum, _ := hex.DecodeString(m.entry.SHA256)
+		m.mu.Unlock()
+
+		proc, err := m.start(ctx, wait, sum)
+
+		m.mu.Lock()
+		m.starting = nil
+		close(ch)
+		switch {
+		case err == nil:
+			if m.restarts > 0 || m.status == StatusCrashed {
+				m.h.o.Logger.Info("plugin restarted", "plugin", m.name, "kind", m.kind, "pid", proc.Pid(), "restarts", m.restarts)
+			}
+			m.proc, m.status = proc, StatusRunning
+		case plugin.ErrorCode(err) == plugin.CodePermanent: // checksum changed under us
+			m.status, m.lastErr = StatusChecksumMismatch, err.Error()
+			m.h.o.Logger.Warn("plugin refused", "plugin", m.name, "kind", m.kind, "err", err)
+		case ctx.Err() == nil:
+			m.noteFailureLocked("start: " + err.Error())
+		}
+		m.mu.Unlock()
+		return proc, err
 	}
-	now := m.h.o.Clock()
-	if now.Before(m.breakerUntil) {
-		return nil, plugin.Errorf(plugin.CodeUnavailable, "%s plugin %q failed %d times in a row; retrying after %s",
-			m.kind, m.name, m.failures, m.breakerUntil.Format(time.RFC3339))
-	}
-	if m.proc != nil && !m.proc.Exited() {
-		return m.proc, nil
-	}
-	if m.proc != nil { // it died since the last call
-		m.noteCrashLocked("process exited")
-	}
-	if wait := m.notBefore.Sub(now); wait > 0 {
+}
+
+// start waits out the restart backoff, then starts a process.
+func (m *managed) start(ctx context.Context, wait time.Duration, sum []byte) (*plugin.Process, error) {
+	if wait > 0 {
 		timer := time.NewTimer(wait)
 		defer timer.Stop()
 		select {
@@ -79,25 +129,10 @@ func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
 			return nil, &plugin.Error{Code: plugin.CodeUnavailable, Message: fmt.Sprintf("%s plugin %q is restarting", m.kind, m.name)}
 		}
 	}
-	sum, _ := hex.DecodeString(m.entry.SHA256)
 	startCtx, cancel := context.WithTimeout(ctx, m.h.o.StartTimeout)
 	defer cancel()
-	proc, err := plugin.Open(startCtx, plugin.OpenOptions{Path: m.path, Kind: m.kind, SHA256: sum,
+	return plugin.Open(startCtx, plugin.OpenOptions{Path: m.path, Kind: m.kind, SHA256: sum,
 		Logger: m.h.o.Logger, SocketDir: m.h.socketDir})
-	if err != nil {
-		if plugin.ErrorCode(err) == plugin.CodePermanent { // checksum changed under us
-			m.status, m.lastErr = StatusChecksumMismatch, err.Error()
-			m.h.o.Logger.Warn("plugin refused", "plugin", m.name, "kind", m.kind, "err", err)
-			return nil, err
-		}
-		m.noteFailureLocked("start: " + err.Error())
-		return nil, err
-	}
-	if m.restarts > 0 || m.status == StatusCrashed {
-		m.h.o.Logger.Info("plugin restarted", "plugin", m.name, "kind", m.kind, "pid", proc.Pid(), "restarts", m.restarts)
-	}
-	m.proc, m.status = proc, StatusRunning
-	return proc, nil
 }
 
 // noteCrashLocked records that the process died.
