@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
@@ -92,6 +93,7 @@ func (s *Service) SubmitCSR(ctx context.Context, jobID uuid.UUID, csrPEM string)
 // issuanceInput is what an issuance needs, read before the slow part.
 type issuanceInput struct {
 	cert      core.Certificate
+	targets   []core.Target
 	issuer    core.Issuer
 	config    plugin.Config
 	policy    core.RenewalPolicy
@@ -148,6 +150,11 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 	in.cert = c
 	if in.issuer, err = q.GetIssuer(ctx, c.IssuerID); err != nil {
 		return in, err
+	}
+	if len(c.TargetIDs) > 0 {
+		if in.targets, err = q.GetTargets(ctx, c.TargetIDs); err != nil {
+			return in, err
+		}
 	}
 	if in.config, err = s.IssuerConfig(in.issuer); err != nil {
 		return in, err
@@ -272,56 +279,64 @@ func publicKeysEqual(a, b any) bool {
 
 // completeIssuance stores the new version in one transaction with the
 // job's end, so that a crash leaves either nothing (the job runs again) or
-// everything (exactly one version).
+// everything (exactly one version). Everything is written in one round
+// trip (store.CompleteIssuance); only the lease and the declaration are
+// checked, by the statements themselves.
 func (s *Service) completeIssuance(ctx context.Context, owner string, j core.Job, in issuanceInput, v core.CertificateVersion) error {
-	return s.store.InTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
-		now := s.clock()
-		c, err := q.GetCertificateForUpdate(ctx, in.cert.ID)
-		if err != nil {
-			return err
-		}
-		if c.SpecRevision != in.cert.SpecRevision || c.KeyType != in.cert.KeyType {
-			// The declaration changed while the CA worked: issue again for
-			// the new one (agent mode waits for a new CSR).
-			return s.restartIssuance(ctx, q, owner, j, c)
-		}
-		v.CreatedAt = now
-		var sealed []byte
-		if in.sealedKey != nil {
-			sealed = s.box.Seal(in.sealedKey, "version:"+v.ID.String())
-		}
-		if err := q.CreateVersion(ctx, v, in.csrPEM, sealed); err != nil {
-			return err
-		}
-		var window *Window
-		if v.RenewalWindowStart != nil {
-			window = &Window{Start: *v.RenewalWindowStart, End: *v.RenewalWindowEnd}
-		}
-		plan := PlanRenewal(in.policy, c.ID, v.NotBefore, v.NotAfter, window)
-		if err := q.MakeVersionCurrent(ctx, c.ID, v.ID, v.NotAfter, plan.At, now); err != nil {
-			return err
-		}
-		if err := q.FinishJob(ctx, j.ID, owner, core.JobSucceeded, "", now, now); err != nil {
-			return err
-		}
-		action, event := "certificate.issued", EventIssued
-		if in.current != nil {
-			action, event = "certificate.renewed", EventRenewed
-		}
-		details := map[string]any{"version_id": v.ID.String(), "serial_number": v.SerialNumber,
-			"not_after": v.NotAfter, "next_renewal_at": plan.At, "job_id": j.ID.String()}
-		if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, action, "certificate", c.ID.String(), core.OutcomeSuccess, details)); err != nil {
-			return err
-		}
-		if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, "job.succeeded", "job", j.ID.String(), core.OutcomeSuccess,
-			map[string]any{"kind": j.Kind, "attempt": j.Attempt})); err != nil {
-			return err
-		}
-		if err := s.createDeployments(ctx, q, c, v); err != nil {
-			return err
-		}
-		return s.emit(ctx, q, Event{Name: event, Certificate: &c, Version: &v, Key: v.ID.String()})
-	})
+	ctx = context.WithoutCancel(ctx)
+	rules, err := s.activeRules(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	v.CreatedAt = now
+	var window *Window
+	if v.RenewalWindowStart != nil {
+		window = &Window{Start: *v.RenewalWindowStart, End: *v.RenewalWindowEnd}
+	}
+	plan := PlanRenewal(in.policy, in.cert.ID, v.NotBefore, v.NotAfter, window)
+	c := in.cert
+	c.CurrentVersionID, c.NotAfter, c.NextRenewalAt, c.Status = &v.ID, &v.NotAfter, &plan.At, core.CertActive
+	done := store.IssuanceCompletion{Version: v, CSRPEM: in.csrPEM, SpecRevision: in.cert.SpecRevision,
+		NextRenewal: plan.At, Now: now, JobID: j.ID, Owner: owner}
+	if in.sealedKey != nil {
+		done.SealedKey = s.box.Seal(in.sealedKey, "version:"+v.ID.String())
+	}
+	action, event := "certificate.issued", EventIssued
+	if in.current != nil {
+		action, event = "certificate.renewed", EventRenewed
+	}
+	done.Audits = append(done.Audits,
+		s.auditEvent(ctx, core.SystemActor, action, "certificate", c.ID.String(), core.OutcomeSuccess,
+			map[string]any{"version_id": v.ID.String(), "serial_number": v.SerialNumber, "not_after": v.NotAfter,
+				"next_renewal_at": plan.At, "job_id": j.ID.String()}),
+		s.auditEvent(ctx, core.SystemActor, "job.succeeded", "job", j.ID.String(), core.OutcomeSuccess,
+			map[string]any{"kind": j.Kind, "attempt": j.Attempt}))
+	for _, t := range in.targets {
+		vid, tid := v.ID, t.ID
+		dj := s.newJob(core.JobDeploy, &c.ID, core.JobPayload{VersionID: &vid, Trigger: "issued"})
+		dj.TargetID, dj.AgentID, dj.State = &tid, t.AgentID, core.JobWaiting
+		done.DeployJobs = append(done.DeployJobs, dj)
+		done.Deployments = append(done.Deployments, core.Deployment{ID: newID(), CertificateID: c.ID, VersionID: v.ID,
+			TargetID: t.ID, AgentID: t.AgentID, JobID: &dj.ID, Status: "pending", CreatedAt: now})
+		done.Audits = append(done.Audits, s.auditEvent(ctx, core.SystemActor, "job.created", "job", dj.ID.String(),
+			core.OutcomeSuccess, map[string]any{"kind": dj.Kind, "state": dj.State, "trigger": "issued",
+				"certificate_id": c.ID.String(), "target_id": t.ID.String()}))
+	}
+	done.Notifications = s.notificationsFor(rules, Event{Name: event, Certificate: &c, Version: &v, Key: v.ID.String()})
+	err = s.store.InTx(ctx, func(q *store.Queries) error { return q.CompleteIssuance(ctx, done) })
+	if errors.Is(err, store.ErrSpecChanged) {
+		// The declaration changed while the CA worked: issue again for the
+		// new one (agent mode waits for a new CSR).
+		return s.store.InTx(ctx, func(q *store.Queries) error {
+			cur, err := q.GetCertificateForUpdate(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			return s.restartIssuance(ctx, q, owner, j, cur)
+		})
+	}
+	return err
 }
 
 // restartIssuance sends a job whose certificate changed back to the start.
@@ -338,33 +353,6 @@ func (s *Service) restartIssuance(ctx context.Context, q *store.Queries, owner s
 	p.SpecRevision, p.CSRPEM = c.SpecRevision, ""
 	_, err := q.SetJobState(ctx, j.ID, state, &p, now, now, "")
 	return err
-}
-
-// createDeployments records a pending deployment of a new version to each
-// of the certificate's targets, with a deploy job for the target's agent.
-func (s *Service) createDeployments(ctx context.Context, q *store.Queries, c core.Certificate, v core.CertificateVersion) error {
-	if len(c.TargetIDs) == 0 {
-		return nil
-	}
-	targets, err := q.GetTargets(ctx, c.TargetIDs)
-	if err != nil {
-		return err
-	}
-	now := s.clock()
-	for _, t := range targets {
-		vid, tid := v.ID, t.ID
-		j := s.newJob(core.JobDeploy, &c.ID, core.JobPayload{VersionID: &vid, Trigger: "issued"})
-		j.TargetID, j.AgentID, j.State = &tid, t.AgentID, core.JobWaiting
-		if _, err := s.insertJob(ctx, q, core.SystemActor, j); err != nil {
-			return err
-		}
-		d := core.Deployment{ID: newID(), CertificateID: c.ID, VersionID: v.ID, TargetID: t.ID, AgentID: t.AgentID,
-			JobID: &j.ID, Status: "pending", CreatedAt: now}
-		if err := q.CreateDeployment(ctx, d); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // issuanceFailed records a failed issuance attempt on the certificate, and

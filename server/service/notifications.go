@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,49 +52,86 @@ type Event struct {
 // status no_notifier when nothing is configured to receive it. The dedupe
 // key makes a repeated event a no-op.
 func (s *Service) emit(ctx context.Context, q *store.Queries, e Event) error {
-	rules, err := q.ActiveRules(ctx)
+	rules, err := s.activeRules(ctx)
 	if err != nil {
 		return err
 	}
+	for _, pn := range s.notificationsFor(rules, e) {
+		inserted, err := q.InsertNotification(ctx, pn.Notification)
+		if err != nil {
+			return err
+		}
+		if inserted && pn.Job != nil {
+			if _, err := s.insertJob(ctx, q, core.SystemActor, *pn.Job); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// notificationsFor returns the notifications an event causes under rules,
+// each with its delivery job (none for the no_notifier record).
+func (s *Service) notificationsFor(rules []store.ActiveRule, e Event) []store.PendingNotification {
 	now := s.clock()
 	payload := s.notificationPayload(e, now)
 	raw, _ := json.Marshal(payload)
 	var asMap map[string]any
 	_ = json.Unmarshal(raw, &asMap)
 	base := core.Notification{Event: e.Name, CertificateID: certID(e), AgentID: e.AgentID, Payload: asMap, CreatedAt: now}
-	matched := 0
+	var out []store.PendingNotification
 	for _, r := range rules {
 		if !ruleMatches(r.NotificationRule, e) {
 			continue
 		}
-		matched++
 		n := base
 		notifierID, ruleID := r.NotifierID, r.ID
 		n.ID, n.NotifierID, n.RuleID = newID(), &notifierID, &ruleID
 		n.DedupeKey = e.Name + ":" + e.Key + ":" + notifierID.String()
 		n.Status, n.NextAttemptAt = core.NotificationPending, &now
-		inserted, err := q.InsertNotification(ctx, n)
-		if err != nil || !inserted {
-			if err != nil {
-				return err
-			}
-			continue
-		}
 		nid := n.ID
 		j := s.newJob(core.JobNotify, n.CertificateID, core.JobPayload{NotificationID: &nid, Trigger: e.Name})
-		if _, err := s.insertJob(ctx, q, core.SystemActor, j); err != nil {
-			return err
-		}
+		out = append(out, store.PendingNotification{Notification: n, Job: &j})
 	}
-	if matched == 0 {
+	if len(out) == 0 {
 		n := base
 		n.ID, n.Status, n.DedupeKey = newID(), core.NotificationNoNotifier, e.Name+":"+e.Key+":none"
 		n.LastError = "no enabled notification rule matches this event"
-		if _, err := q.InsertNotification(ctx, n); err != nil {
-			return err
-		}
+		out = append(out, store.PendingNotification{Notification: n})
 	}
-	return nil
+	return out
+}
+
+// rulesTTL is how long this server reuses the list of active rules. Rule
+// and notifier changes made through this server take effect at once; those
+// made through another replica within this time.
+const rulesTTL = 2 * time.Second
+
+type rulesCache struct {
+	mu    sync.Mutex
+	rules []store.ActiveRule
+	at    time.Time
+}
+
+func (s *Service) activeRules(ctx context.Context) ([]store.ActiveRule, error) {
+	s.rules.mu.Lock()
+	defer s.rules.mu.Unlock()
+	if !s.rules.at.IsZero() && time.Since(s.rules.at) < rulesTTL {
+		return s.rules.rules, nil
+	}
+	rules, err := s.store.Q().ActiveRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.rules.rules, s.rules.at = rules, time.Now()
+	return rules, nil
+}
+
+// forgetRules makes the next event read the rules afresh.
+func (s *Service) forgetRules() {
+	s.rules.mu.Lock()
+	s.rules.at = time.Time{}
+	s.rules.mu.Unlock()
 }
 
 func certID(e Event) *uuid.UUID {
@@ -256,7 +294,7 @@ func (s *Service) notificationFailed(ctx context.Context, q *store.Queries, j co
 // ScanExpiring announces certificates crossing an expiry threshold, once
 // per threshold and version. It returns how many it announced.
 func (s *Service) ScanExpiring(ctx context.Context, limit int) (int, error) {
-	rules, err := s.store.Q().ActiveRules(ctx)
+	rules, err := s.activeRules(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -328,6 +366,7 @@ func validateRule(in *NotificationRuleInput) error {
 
 // CreateRule creates a notification rule.
 func (s *Service) CreateRule(ctx context.Context, in NotificationRuleInput) (core.NotificationRule, error) {
+	defer s.forgetRules()
 	var out core.NotificationRule
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "notification_rule.create", resourceType: "notification_rule"},
 		func(q *store.Queries) (string, map[string]any, error) {
@@ -351,6 +390,7 @@ func (s *Service) CreateRule(ctx context.Context, in NotificationRuleInput) (cor
 
 // UpdateRule replaces a notification rule.
 func (s *Service) UpdateRule(ctx context.Context, id uuid.UUID, in NotificationRuleInput) (core.NotificationRule, error) {
+	defer s.forgetRules()
 	var out core.NotificationRule
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "notification_rule.update", resourceType: "notification_rule", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
@@ -380,6 +420,7 @@ func (s *Service) UpdateRule(ctx context.Context, id uuid.UUID, in NotificationR
 
 // DeleteRule deletes a notification rule.
 func (s *Service) DeleteRule(ctx context.Context, id uuid.UUID) error {
+	defer s.forgetRules()
 	return s.mutate(ctx, change{role: core.RoleOperator, action: "notification_rule.delete", resourceType: "notification_rule", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) { return "", nil, q.DeleteRule(ctx, id) })
 }

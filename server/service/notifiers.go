@@ -21,6 +21,7 @@ type NotifierInput struct {
 
 // CreateNotifier creates a notifier after its plugin checked the configuration.
 func (s *Service) CreateNotifier(ctx context.Context, in NotifierInput) (core.Notifier, error) {
+	defer s.forgetRules()
 	var out core.Notifier
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "notifier.create", resourceType: "notifier"},
 		func(q *store.Queries) (string, map[string]any, error) {
@@ -65,6 +66,7 @@ func (s *Service) ListNotifiers(ctx context.Context, f core.NotifierFilter) ([]c
 // UpdateNotifier renames a notifier, enables or disables it and changes its
 // configuration (fields left out keep their values, null resets them).
 func (s *Service) UpdateNotifier(ctx context.Context, id uuid.UUID, in NotifierInput) (core.Notifier, error) {
+	defer s.forgetRules()
 	var out core.Notifier
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "notifier.update", resourceType: "notifier", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
@@ -98,6 +100,7 @@ func (s *Service) UpdateNotifier(ctx context.Context, id uuid.UUID, in NotifierI
 
 // DeleteNotifier deletes a notifier and its rules.
 func (s *Service) DeleteNotifier(ctx context.Context, id uuid.UUID) error {
+	defer s.forgetRules()
 	return s.mutate(ctx, change{role: core.RoleOperator, action: "notifier.delete", resourceType: "notifier", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
 			return "", nil, q.DeleteNotifier(ctx, id)

@@ -29,6 +29,7 @@ type Service struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	touched    sync.Map // API key id → when this process last recorded its use
+	rules      rulesCache
 }
 
 // Options are what a Service is built from.
