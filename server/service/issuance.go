@@ -3,12 +3,12 @@ package service
 import (
 	"bytes"
 	"context"
-	"errors"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"strings"
 	"time"

@@ -145,4 +145,3 @@ func queueAudit(b *pgx.Batch, e core.AuditEvent) {
 		e.ID, e.OccurredAt, e.Actor, e.ActorType, e.ActorName, e.Action, e.ResourceType, e.ResourceID, e.Outcome,
 		e.RequestID, e.Details)
 }
-
