@@ -237,22 +237,22 @@ const (
 
 // Notification is one alert or event.
 type Notification struct {
-	ID         string // stable across retries: receivers use it to drop duplicates
-	Event      string // e.g. "certificate.expiring", "certificate.renewed"
-	Severity   string
-	Title      string
-	Message    string
-	OccurredAt time.Time
-	URL        string // a link to the resource in certctl, if known
+	ID         string    `json:"id"`    // stable across retries: receivers use it to drop duplicates
+	Event      string    `json:"event"` // e.g. "certificate.expiring", "certificate.renewed"
+	Severity   string    `json:"severity"`
+	Title      string    `json:"title"`
+	Message    string    `json:"message"`
+	OccurredAt time.Time `json:"occurred_at"`
+	URL        string    `json:"url,omitempty"` // a link to the resource in certctl, if known
 	// Certificate fields, when the notification is about one.
-	CertificateID   string
-	CertificateName string
-	CommonName      string
-	SANs            []string
-	SerialNumber    string
-	NotAfter        time.Time
+	CertificateID   string    `json:"certificate_id,omitempty"`
+	CertificateName string    `json:"certificate_name,omitempty"`
+	CommonName      string    `json:"common_name,omitempty"`
+	SANs            []string  `json:"sans,omitempty"`
+	SerialNumber    string    `json:"serial_number,omitempty"`
+	NotAfter        time.Time `json:"not_after,omitzero"`
 	// Other context (agent, target, days left, error, ...).
-	Details map[string]string
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // SendResult is what a notifier reports after delivery.

@@ -253,6 +253,9 @@ func (s *Service) ExportPrivateKey(ctx context.Context, certID, versionID uuid.U
 
 func pkcs12Export(keyPEM []byte, v core.CertificateVersion) (KeyExport, error) {
 	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		return KeyExport{}, fmt.Errorf("stored key is not PEM")
+	}
 	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
 		return KeyExport{}, fmt.Errorf("parse stored key: %w", err)

@@ -25,6 +25,14 @@ type IssuerProvider interface {
 	Issuer(name string) (plugin.Issuer, error)
 }
 
+// issuer returns the plugin of an issuer type.
+func (s *Service) issuer(typ string) (plugin.Issuer, error) {
+	if s.issuers == nil {
+		return nil, core.Errorf(core.EUNAVAILABLE, "this server runs no issuer plugins")
+	}
+	return s.issuers.Issuer(typ)
+}
+
 // issueTimeout bounds one call to an issuer plugin.
 const issueTimeout = 2 * time.Minute
 
@@ -112,7 +120,7 @@ func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) err
 	if err != nil {
 		return err
 	}
-	iss, err := s.issuers.Issuer(in.issuer.Type)
+	iss, err := s.issuer(in.issuer.Type)
 	if err != nil {
 		return err
 	}

@@ -141,7 +141,15 @@ func (s *Service) RetryJob(ctx context.Context, id uuid.UUID) (core.Job, error) 
 				return "", nil, err
 			}
 			if j.CertificateID != nil && (j.Kind == core.JobIssue || j.Kind == core.JobRenew) {
-				if err := q.SetCertificateStatus(ctx, *j.CertificateID, core.CertRenewing, "", nil, s.clock()); err != nil {
+				c, err := q.GetCertificate(ctx, *j.CertificateID)
+				if err != nil {
+					return "", nil, err
+				}
+				status := core.CertRenewing
+				if c.CurrentVersionID == nil {
+					status = core.CertIssuing
+				}
+				if err := q.SetCertificateStatus(ctx, c.ID, status, "", nil, s.clock()); err != nil {
 					return "", nil, err
 				}
 			}

@@ -74,7 +74,7 @@ func PlanRenewal(p core.RenewalPolicy, certID uuid.UUID, notBefore, notAfter tim
 		at = notBefore
 	}
 	if jitter > 0 {
-		reason += fmt.Sprintf(", %s early to spread renewals", roundDuration(jitter))
+		reason += fmt.Sprintf(", %s early to spread renewals", jitter.Round(time.Minute))
 	}
 	return RenewalPlan{At: at, Base: base, Jitter: jitter, Reason: reason}
 }

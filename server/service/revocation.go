@@ -86,7 +86,7 @@ func (s *Service) runRevoke(ctx context.Context, owner string, j core.Job) error
 	if err != nil {
 		return err
 	}
-	p, err := s.issuers.Issuer(iss.Type)
+	p, err := s.issuer(iss.Type)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (s *Service) CRL(ctx context.Context, issuerRef string) ([]byte, time.Time,
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	p, err := s.issuers.Issuer(iss.Type)
+	p, err := s.issuer(iss.Type)
 	if err != nil {
 		return nil, time.Time{}, pluginError(err, plugin.KindIssuer, iss.Type)
 	}

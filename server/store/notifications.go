@@ -106,10 +106,10 @@ func scanNotification(row pgx.Row) (core.Notification, error) {
 // key exists; it reports whether it inserted.
 func (q *Queries) InsertNotification(ctx context.Context, n core.Notification) (bool, error) {
 	tag, err := q.db.Exec(ctx, `INSERT INTO notifications (id, event, notifier_id, rule_id, certificate_id, agent_id,
-		dedupe_key, status, attempts, next_attempt_at, payload, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $11) ON CONFLICT (dedupe_key) DO NOTHING`,
+		dedupe_key, status, attempts, next_attempt_at, last_error, payload, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $12) ON CONFLICT (dedupe_key) DO NOTHING`,
 		n.ID, n.Event, n.NotifierID, n.RuleID, n.CertificateID, n.AgentID, n.DedupeKey, n.Status, n.NextAttemptAt,
-		n.Payload, n.CreatedAt)
+		n.LastError, n.Payload, n.CreatedAt)
 	if err != nil {
 		return false, mapError(err, "notification")
 	}
