@@ -130,6 +130,9 @@ func prepareDataDir(ctx context.Context, l layout, a account, binDir string) (st
 		if errors.Is(err, fs.ErrPermission) && a.switched {
 			return "", traversalError(l.dir, a)
 		}
+		if ctx.Err() != nil { // killed because time ran out
+			return "", fmt.Errorf("pgembed: run postgres --version: %w", ctx.Err())
+		}
 		return "", fmt.Errorf("pgembed: run postgres --version as user %s: %w%s", a.name, err, outputTail(out))
 	}
 	return strings.TrimSpace(string(out)), nil
