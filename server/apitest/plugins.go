@@ -6,6 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
+
+	"github.com/certctl/certctl/server/pgtest"
 )
 
 // BuildPlugins builds the named built-in plugins ("issuer/local",
@@ -44,4 +47,22 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// MainWithPlugins is a TestMain for packages whose tests run real plugins:
+// it builds the named plugins into a temporary directory, stores its path
+// in *dir, runs the tests with pgtest's cluster, and cleans up.
+func MainWithPlugins(m *testing.M, dir *string, plugins ...string) int {
+	d, err := os.MkdirTemp("", "certctl-test-plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(d)
+	if err := BuildPlugins(d, plugins...); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	*dir = d
+	return pgtest.Main(m)
 }

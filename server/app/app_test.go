@@ -32,19 +32,7 @@ func TestMain(m *testing.M) {
 		helperServer()
 		return
 	}
-	dir, err := os.MkdirTemp("", "certctl-app-plugins-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := apitest.BuildPlugins(dir, "issuer/local", "notifier/webhook"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pluginDir = dir
-	code := pgtest.Main(m)
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook"))
 }
 
 // helperServer runs the real server in this process, for tests that kill it.

@@ -16,7 +16,6 @@ import (
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/core"
-	"github.com/certctl/certctl/server/pgtest"
 	"github.com/certctl/certctl/server/service"
 )
 
@@ -24,19 +23,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "certctl-httpapi-plugins-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := apitest.BuildPlugins(dir, "issuer/local", "notifier/webhook"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pluginDir = dir
-	code := pgtest.Main(m)
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook"))
 }
 
 // testClock is a clock tests move by hand.

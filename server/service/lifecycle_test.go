@@ -19,26 +19,13 @@ import (
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/core"
-	"github.com/certctl/certctl/server/pgtest"
 	"github.com/certctl/certctl/server/service"
 )
 
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "certctl-service-plugins-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := apitest.BuildPlugins(dir, "issuer/local", "notifier/webhook"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pluginDir = dir
-	code := pgtest.Main(m)
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook"))
 }
 
 // clock is a test clock moved by hand.
