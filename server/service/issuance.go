@@ -156,7 +156,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 		return in, err
 	}
 	in.cert = c
-	if in.issuer, err = q.GetIssuer(ctx, c.IssuerID); err != nil {
+	if in.issuer, in.config, err = s.issuerWithConfig(ctx, c.IssuerID); err != nil {
 		return in, err
 	}
 	if len(c.TargetIDs) > 0 {
@@ -164,15 +164,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 			return in, err
 		}
 	}
-	if in.config, err = s.IssuerConfig(in.issuer); err != nil {
-		return in, err
-	}
-	if c.RenewalPolicyID != nil {
-		in.policy, err = q.GetPolicy(ctx, *c.RenewalPolicyID)
-	} else {
-		in.policy, err = q.GetDefaultPolicy(ctx)
-	}
-	if err != nil {
+	if in.policy, err = s.policyFor(ctx, c.RenewalPolicyID); err != nil {
 		return in, err
 	}
 	if c.CurrentVersionID != nil {

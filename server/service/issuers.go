@@ -20,6 +20,7 @@ type IssuerInput struct {
 // CreateIssuer creates an issuer. Its plugin checks the configuration and
 // provisions it (the local CA creates its root here).
 func (s *Service) CreateIssuer(ctx context.Context, in IssuerInput) (core.Issuer, error) {
+	defer s.forgetConfigs()
 	var out core.Issuer
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "issuer.create", resourceType: "issuer"},
 		func(q *store.Queries) (string, map[string]any, error) {
@@ -62,6 +63,7 @@ func (s *Service) ListIssuers(ctx context.Context, f core.IssuerFilter) ([]core.
 // defaults. Its type cannot change: certificates depend on what kind of CA
 // it is.
 func (s *Service) UpdateIssuer(ctx context.Context, id uuid.UUID, in IssuerInput) (core.Issuer, error) {
+	defer s.forgetConfigs()
 	var out core.Issuer
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "issuer.update", resourceType: "issuer", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
@@ -92,6 +94,7 @@ func (s *Service) UpdateIssuer(ctx context.Context, id uuid.UUID, in IssuerInput
 
 // DeleteIssuer deletes an issuer that no certificate uses.
 func (s *Service) DeleteIssuer(ctx context.Context, id uuid.UUID) error {
+	defer s.forgetConfigs()
 	return s.mutate(ctx, change{role: core.RoleOperator, action: "issuer.delete", resourceType: "issuer", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
 			err := q.DeleteIssuer(ctx, id)

@@ -56,6 +56,7 @@ func validatePolicy(in RenewalPolicyInput) (core.RenewalPolicy, error) {
 // CreatePolicy creates a renewal policy; making it the default takes that
 // role from the previous default.
 func (s *Service) CreatePolicy(ctx context.Context, in RenewalPolicyInput) (core.RenewalPolicy, error) {
+	defer s.forgetConfigs()
 	var out core.RenewalPolicy
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "renewal_policy.create", resourceType: "renewal_policy"},
 		func(q *store.Queries) (string, map[string]any, error) {
@@ -80,6 +81,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in RenewalPolicyInput) (core
 // the new timing from their next issued version on. The default policy
 // cannot stop being the default except by making another the default.
 func (s *Service) UpdatePolicy(ctx context.Context, id uuid.UUID, in RenewalPolicyInput) (core.RenewalPolicy, error) {
+	defer s.forgetConfigs()
 	var out core.RenewalPolicy
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "renewal_policy.update", resourceType: "renewal_policy", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
@@ -108,6 +110,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, id uuid.UUID, in RenewalPoli
 
 // DeletePolicy deletes a renewal policy that is neither the default nor in use.
 func (s *Service) DeletePolicy(ctx context.Context, id uuid.UUID) error {
+	defer s.forgetConfigs()
 	return s.mutate(ctx, change{role: core.RoleOperator, action: "renewal_policy.delete", resourceType: "renewal_policy", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
 			p, err := q.GetPolicy(ctx, id)

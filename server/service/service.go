@@ -30,6 +30,7 @@ type Service struct {
 	logger     *slog.Logger
 	touched    sync.Map // API key id → when this process last recorded its use
 	rules      rulesCache
+	cache      issuanceCache
 }
 
 // Options are what a Service is built from.
