@@ -36,7 +36,7 @@ func (s *Service) RenewCertificate(ctx context.Context, id uuid.UUID) (core.Job,
 
 func (s *Service) manualIssuance(ctx context.Context, q *store.Queries, c core.Certificate) (core.Job, error) {
 	if c.Status == core.CertRevoked {
-		return core.Job{}, core.Errorf(core.ECONFLICT, "certificate %q is revoked; update it to issue a new one", c.Name)
+		return core.Job{}, core.Errorf(core.ECONFLICT, "certificate %q is revoked; change its names, key type or key mode to issue a new one", c.Name)
 	}
 	kind := core.JobRenew
 	if c.CurrentVersionID == nil {
@@ -180,7 +180,7 @@ func (s *Service) ExplainRenewal(ctx context.Context, id uuid.UUID) (RenewalExpl
 	}
 	switch {
 	case c.Status == core.CertRevoked:
-		out.Reason = "revoked: certctl does not renew a revoked certificate; update it to issue a new one"
+		out.Reason = "revoked: certctl does not renew a revoked certificate; change its names, key type or key mode to issue a new one"
 	case v == nil:
 		out.Reason = "not issued yet"
 		if c.LastError != "" {

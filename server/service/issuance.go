@@ -33,6 +33,9 @@ func (s *Service) issuer(typ string) (plugin.Issuer, error) {
 	return s.issuers.Issuer(typ)
 }
 
+// errDeclarationChanged: the job's CSR was made for an older declaration.
+var errDeclarationChanged = errors.New("the certificate's declaration changed since the CSR was made")
+
 // issueTimeout bounds one call to an issuer plugin.
 const issueTimeout = 2 * time.Minute
 
@@ -117,6 +120,11 @@ type issuanceInput struct {
 // this worker still holds the job.
 func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) error {
 	in, err := s.prepareIssuance(ctx, j)
+	if errors.Is(err, errDeclarationChanged) {
+		return s.store.InTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
+			return s.restartIssuance(ctx, q, owner, j, in.cert)
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -182,12 +190,10 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 		if err != nil {
 			return in, err
 		}
-		// SubmitCSR checked it against this declaration; check again only
-		// if the declaration changed since.
+		// SubmitCSR checked it against this declaration. If the declaration
+		// changed since, the agent must make a new CSR.
 		if j.Payload.SpecRevision != c.SpecRevision {
-			if err := CheckCSR(c, csr); err != nil {
-				return in, err
-			}
+			return in, errDeclarationChanged
 		}
 		in.csrDER, in.csrPEM = csr.Raw, j.Payload.CSRPEM
 		return in, nil
@@ -381,8 +387,15 @@ func (s *Service) issuanceFailed(ctx context.Context, q *store.Queries, j core.J
 	if err := q.SetCertificateStatus(ctx, c.ID, status, msg, next, s.clock()); err != nil {
 		return err
 	}
-	// One alert per failing job, at its first failure.
-	return s.emit(ctx, q, Event{Name: EventRenewalFailed, Certificate: &c, Key: j.ID.String(),
+	// Alert at the first failure of a job (it will be retried) and again
+	// when it gives up; never for the attempts in between.
+	key := j.ID.String()
+	if final {
+		key += ":final"
+	} else if j.Attempt > 1 {
+		return nil
+	}
+	return s.emit(ctx, q, Event{Name: EventRenewalFailed, Certificate: &c, Key: key,
 		Details: map[string]string{"error": msg, "attempt": fmt.Sprint(j.Attempt), "final": fmt.Sprint(final)}})
 }
 

@@ -456,3 +456,32 @@ func TestRevocationAppearsInCRL(t *testing.T) {
 }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+func TestShortLivedCertificatesAreNotAnnouncedAtBirth(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, map[string]any{"validity": "7d"})
+	c := w.cert(t, "brief")
+	w.env.RunJobs(t)
+	expiring := func() int {
+		list, _, err := w.env.Service.ListNotifications(w.ctx, core.NotificationFilter{Event: service.EventExpiring,
+			CertificateID: &c.ID, Page: core.Page{Limit: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list)
+	}
+	if _, err := w.env.Service.ScanExpiring(w.ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	if n := expiring(); n != 0 {
+		t.Fatalf("a new 7-day certificate was announced as expiring %d times", n)
+	}
+	// Only the 1-day threshold (under half its lifetime) applies.
+	w.clock.Set(w.get(t, c.ID).NotAfter.Add(-12 * time.Hour))
+	if _, err := w.env.Service.ScanExpiring(w.ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	if n := expiring(); n != 1 {
+		t.Fatalf("%d expiring notifications a day before expiry, want 1", n)
+	}
+}

@@ -202,7 +202,13 @@ func (s *Service) notificationPayload(e Event, now time.Time) plugin.Notificatio
 	case EventRenewalFailed:
 		n.Title = "Renewal of certificate " + name + " failed"
 		n.Message = "The issuer did not deliver: " + n.Details["error"]
-		n.Severity = plugin.SeverityCritical
+		if n.Details["final"] == "true" {
+			n.Title = "Renewal of certificate " + name + " gave up"
+			n.Message += " (no more retries; certctl tries again later)"
+			n.Severity = plugin.SeverityCritical
+		} else {
+			n.Message += " (certctl retries)"
+		}
 	case EventRevoked:
 		n.Title = "Certificate " + name + " revoked"
 		n.Message = fmt.Sprintf("Serial %s was revoked (reason %s).", n.SerialNumber, n.Details["reason"])

@@ -185,7 +185,7 @@ func (s *Service) CRL(ctx context.Context, issuerRef string) ([]byte, time.Time,
 	if fresh {
 		return crl.DER, crl.NextUpdate, nil
 	}
-	revoked, err := q.RevokedVersions(ctx, iss.ID)
+	revoked, err := q.RevokedVersions(ctx, iss.ID, now)
 	if err != nil {
 		return nil, time.Time{}, err
 	}

@@ -77,7 +77,11 @@ func (s *Service) Sweep(ctx context.Context) error {
 	return nil
 }
 
+// auditExpired records requeued jobs, and settles the ones that ran out of
+// attempts as a failure would: the certificate becomes failed (and is
+// retried later), the notification dead.
 func (s *Service) auditExpired(ctx context.Context, expired []store.ExpiredLease) error {
+	const msg = "the worker running this job stopped (lease expired)"
 	return s.store.InTx(ctx, func(q *store.Queries) error {
 		for _, e := range expired {
 			action := "job.lease_expired"
@@ -85,7 +89,23 @@ func (s *Service) auditExpired(ctx context.Context, expired []store.ExpiredLease
 				action = "job.failed"
 			}
 			if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, action, "job", e.ID.String(), core.OutcomeFailure,
-				map[string]any{"kind": e.Kind, "attempt": e.Attempt, "error": "the worker running this job stopped"})); err != nil {
+				map[string]any{"kind": e.Kind, "attempt": e.Attempt, "error": msg})); err != nil {
+				return err
+			}
+			if !e.Failed {
+				continue
+			}
+			j, err := q.GetJob(ctx, e.ID)
+			if err != nil {
+				return err
+			}
+			switch j.Kind {
+			case core.JobIssue, core.JobRenew:
+				err = s.issuanceFailed(ctx, q, j, msg, true)
+			case core.JobNotify:
+				err = s.notificationFailed(ctx, q, j, msg, true, s.clock())
+			}
+			if err != nil {
 				return err
 			}
 		}

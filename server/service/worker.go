@@ -75,10 +75,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 func (w *Worker) Run(ctx context.Context) {
 	slots := make(chan struct{}, w.o.Concurrency)
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	stopBeat := make(chan struct{})
-	defer close(stopBeat)
 	go w.heartbeat(stopBeat)
+	defer close(stopBeat) // after the wait below: leases are renewed until the last job ends
+	defer wg.Wait()
 	for ctx.Err() == nil {
 		free := w.o.Concurrency - len(slots)
 		var jobs []core.Job

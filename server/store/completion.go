@@ -131,7 +131,7 @@ func queueNotification(b *pgx.Batch, pn PendingNotification) {
 		INSERT INTO audit_events (id, occurred_at, actor, actor_type, actor_name, action, resource_type, resource_id,
 			outcome, details)
 		SELECT $16, $12, 'system', 'system', 'certctl-server', 'job.created', 'job', j.id::text, 'success',
-			jsonb_build_object('kind', 'notify', 'state', 'queued', 'trigger', $2::text) FROM j`,
+			jsonb_build_object('kind', 'notify', 'state', 'queued', 'trigger', $2::text, 'certificate_id', $5::uuid) FROM j`,
 		n.ID, n.Event, n.NotifierID, n.RuleID, n.CertificateID, n.AgentID, n.DedupeKey, n.Status, n.NextAttemptAt,
 		n.LastError, n.Payload, n.CreatedAt, j.ID, j.Payload, j.MaxAttempts, uuid.Must(uuid.NewV7()))
 }

@@ -60,10 +60,11 @@ type RevokedEntry struct {
 	Reason       string
 }
 
-// RevokedVersions lists the revoked, unexpired certificates of an issuer.
-func (q *Queries) RevokedVersions(ctx context.Context, issuerID uuid.UUID) ([]RevokedEntry, error) {
+// RevokedVersions lists the revoked certificates of an issuer that have not
+// expired at now: an expired certificate may leave the CRL (RFC 5280 3.3).
+func (q *Queries) RevokedVersions(ctx context.Context, issuerID uuid.UUID, now time.Time) ([]RevokedEntry, error) {
 	rows, err := q.db.Query(ctx, `SELECT serial_number, revoked_at, COALESCE(revocation_reason, '') FROM certificate_versions
-		WHERE issuer_id = $1 AND status = 'revoked' ORDER BY revoked_at, serial_number`, issuerID)
+		WHERE issuer_id = $1 AND status = 'revoked' AND not_after > $2 ORDER BY revoked_at, serial_number`, issuerID, now)
 	if err != nil {
 		return nil, mapError(err, "revoked versions")
 	}

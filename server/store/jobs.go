@@ -168,7 +168,7 @@ func (q *Queries) SetJobState(ctx context.Context, id uuid.UUID, state string, p
 	j, err := scanJob(q.db.QueryRow(ctx, `UPDATE jobs SET state = $2, payload = COALESCE($3, payload), run_at = $4,
 		updated_at = $5, finished_at = $6, lease_owner = NULL, lease_expires_at = NULL,
 		last_error = CASE WHEN $7 = '' THEN last_error ELSE $7 END,
-		attempt = CASE WHEN $2 = 'queued' AND state IN ('failed', 'cancelled') THEN 0 ELSE attempt END
+		attempt = CASE WHEN $2 IN ('queued', 'waiting') AND state IN ('failed', 'cancelled') THEN 0 ELSE attempt END
 		WHERE id = $1 RETURNING `+jobColumns, id, state, payload, runAt, now, finished, lastError))
 	return j, mapError(err, "job")
 }

@@ -162,10 +162,15 @@ func (q *Queries) ListNotifications(ctx context.Context, f core.NotificationFilt
 // expires within days of now and that were not yet announced at this
 // threshold or a smaller one.
 func (q *Queries) ExpiringCertificates(ctx context.Context, now time.Time, days, limit int) ([]core.Certificate, error) {
+	// A threshold applies only to certificates whose lifetime is more than
+	// twice as long: a 7-day certificate is not "expiring within 30 days"
+	// the moment it is issued.
 	rows, err := q.db.Query(ctx, `SELECT `+certificateColumns+` FROM managed_certificates c
+		JOIN certificate_versions v ON v.id = c.current_version_id
 		WHERE c.not_after > $1 AND c.not_after <= $1 + make_interval(days => $2)
 		AND c.status IN ('active', 'renewing', 'failed')
 		AND (c.expiry_alert_days IS NULL OR c.expiry_alert_days > $2)
+		AND v.not_after - v.not_before > make_interval(days => 2 * $2)
 		ORDER BY c.not_after LIMIT $3`, now, days, limit)
 	if err != nil {
 		return nil, mapError(err, "certificates")
