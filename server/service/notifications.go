@@ -229,12 +229,21 @@ func (s *Service) runNotify(ctx context.Context, owner string, j core.Job) error
 	if err != nil {
 		return err
 	}
-	if n.Status == core.NotificationSent || n.NotifierID == nil {
-		return s.finishNotify(ctx, owner, j, n, "")
+	if n.Status == core.NotificationSent {
+		return s.finishNotify(ctx, owner, j, n, "", "")
+	}
+	if n.NotifierID == nil {
+		return s.finishNotify(ctx, owner, j, n, "", "its notifier was deleted")
 	}
 	notifier, err := q.GetNotifier(ctx, *n.NotifierID)
+	if errIs(err, core.ENOTFOUND) {
+		return s.finishNotify(ctx, owner, j, n, "", "its notifier was deleted")
+	}
 	if err != nil {
 		return err
+	}
+	if !notifier.Enabled {
+		return s.finishNotify(ctx, owner, j, n, "", "its notifier is disabled")
 	}
 	cfg, err := s.openConfig(notifier.Config, notifier.Secret, sealContext(plugin.KindNotifier, notifier.ID.String()))
 	if err != nil {
@@ -264,17 +273,22 @@ func (s *Service) runNotify(ctx context.Context, owner string, j core.Job) error
 	if err != nil {
 		return err
 	}
-	return s.finishNotify(ctx, owner, j, n, res.MessageID)
+	return s.finishNotify(ctx, owner, j, n, res.MessageID, "")
 }
 
-func (s *Service) finishNotify(ctx context.Context, owner string, j core.Job, n core.Notification, messageID string) error {
+// finishNotify ends a delivery job: the notification is sent, or (with
+// undeliverable set) dead for that reason.
+func (s *Service) finishNotify(ctx context.Context, owner string, j core.Job, n core.Notification, messageID, undeliverable string) error {
 	return s.store.InTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
 		now := s.clock()
 		if err := q.FinishJob(ctx, j.ID, owner, core.JobSucceeded, "", now, now); err != nil {
 			return err
 		}
-		if n.NotifierID == nil || n.Status == core.NotificationSent {
+		if n.Status == core.NotificationSent {
 			return nil
+		}
+		if undeliverable != "" {
+			return q.SetNotificationStatus(ctx, n.ID, core.NotificationDead, undeliverable, nil, now)
 		}
 		if err := q.SetNotificationStatus(ctx, n.ID, core.NotificationSent, "", nil, now); err != nil {
 			return err
