@@ -505,3 +505,89 @@ type Health struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks,omitempty"`
 }
+
+// AgentFacts are what an agent reports about its host, at enrollment and
+// in every heartbeat.
+type AgentFacts struct {
+	OS            string        `json:"os"`
+	Arch          string        `json:"arch"`
+	IPAddress     string        `json:"ip_address"`
+	Hostname      string        `json:"hostname"`
+	AgentVersion  string        `json:"agent_version"`
+	UptimeSeconds int64         `json:"uptime_seconds"`
+	Plugins       []AgentPlugin `json:"plugins"`
+}
+
+// AgentEnrollRequest exchanges a single-use enrollment token for an agent
+// identity. Name is used when the token does not name the agent.
+type AgentEnrollRequest struct {
+	Token string     `json:"token"`
+	Name  string     `json:"name"`
+	Facts AgentFacts `json:"facts"`
+}
+
+// AgentEnrollResponse carries the agent's own credential, shown once.
+type AgentEnrollResponse struct {
+	Agent      Agent  `json:"agent"`
+	Credential string `json:"credential"`
+}
+
+// AgentHeartbeatResponse tells an agent how the server sees it.
+type AgentHeartbeatResponse struct {
+	Agent                    Agent     `json:"agent"`
+	ServerTime               time.Time `json:"server_time"`
+	HeartbeatIntervalSeconds int       `json:"heartbeat_interval_seconds"`
+}
+
+// AgentCredentialResponse carries a rotated credential, shown once.
+type AgentCredentialResponse struct {
+	Credential string `json:"credential"`
+}
+
+// AgentWork is the answer to an agent's long poll.
+type AgentWork struct {
+	Items []AgentWorkItem `json:"items"`
+}
+
+// Kinds of agent work.
+const (
+	AgentWorkCSR    = "csr"    // make a key and send a CSR for the certificate
+	AgentWorkDeploy = "deploy" // deploy a version to a target, verify, report
+)
+
+// AgentWorkItem is one thing an agent must do.
+type AgentWorkItem struct {
+	JobID       string               `json:"job_id"`
+	Kind        string               `json:"kind"`
+	Certificate AgentWorkCertificate `json:"certificate"`
+	ReuseKey    bool                 `json:"reuse_key,omitempty"`
+	Version     *CertificateVersion  `json:"version,omitempty"`
+	Target      *AgentWorkTarget     `json:"target,omitempty"`
+}
+
+// AgentWorkCertificate is what an agent needs to know of a certificate.
+type AgentWorkCertificate struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	CommonName string   `json:"common_name"`
+	SANs       []string `json:"sans"`
+	KeyType    string   `json:"key_type"`
+}
+
+// AgentWorkTarget is a target with its whole configuration (secrets
+// included: the agent's target plugin needs them).
+type AgentWorkTarget struct {
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Type   string         `json:"type"`
+	Config map[string]any `json:"config"`
+}
+
+// AgentDeployResult reports a deployment.
+type AgentDeployResult struct {
+	Succeeded    bool           `json:"succeeded"`
+	Message      string         `json:"message"`
+	Metadata     map[string]any `json:"metadata"`
+	ServedSerial string         `json:"served_serial"`
+	Verified     bool           `json:"verified"`
+}

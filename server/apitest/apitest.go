@@ -65,6 +65,8 @@ type Options struct {
 	Logger       *slog.Logger
 	PoolSize     int32
 	Jobs         *service.JobSettings
+	// AgentHub wakes agents' long polls from database notifications.
+	AgentHub bool
 	// WrapIssuers, when set, wraps the issuer plugins (to inject failures).
 	WrapIssuers func(service.IssuerProvider) service.IssuerProvider
 	// PluginDir, when set, runs the plugins in it (see BuildPlugins) and
@@ -106,8 +108,16 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatalf("apitest: bootstrap: %v", err)
 	}
+	var hub *service.AgentHub
+	if o.AgentHub {
+		hub = service.NewAgentHub()
+		hubCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { svc.RunAgentHub(hubCtx, hub); close(done) }()
+		t.Cleanup(func() { stop(); <-done })
+	}
 	h, err := httpapi.New(httpapi.Options{Service: svc, Logger: o.Logger, Registry: prometheus.NewRegistry(),
-		MaxBodyBytes: o.MaxBodyBytes})
+		MaxBodyBytes: o.MaxBodyBytes, AgentHub: hub})
 	if err != nil {
 		t.Fatalf("apitest: build API: %v", err)
 	}

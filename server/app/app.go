@@ -136,8 +136,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newPoolCollector(pool))
+	hub := service.NewAgentHub()
 	api, err := httpapi.New(httpapi.Options{
-		Service: svc, Logger: logger, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		Service: svc, Logger: logger, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, AgentHub: hub,
 		// The listener opens only once migrations are applied, so readiness
 		// is the database answering.
 		Ready: func(ctx context.Context) error {
@@ -190,6 +191,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// one server that wins the leader election.
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	var engine sync.WaitGroup
+	engine.Add(1)
+	go func() { defer engine.Done(); svc.RunAgentHub(engineCtx, hub) }()
 	if cfg.Workers > 0 {
 		worker := svc.NewWorker(service.WorkerOptions{Concurrency: cfg.Workers, Owner: workerOwner(), Lease: cfg.JobLease})
 		engine.Add(2)

@@ -117,6 +117,13 @@ func TestEveryRouteNeedsAKey(t *testing.T) {
 			}
 			continue
 		}
+		if r.path == "/api/v1/agent/enroll" {
+			// Enrollment authenticates with the token in its body (agent_api_test.go).
+			if resp := env.Do(t, r.method, r.path, "", `{"token":"cce_bogus"}`); resp.Status != 401 {
+				t.Errorf("enroll with a bogus token: %d %s, want 401", resp.Status, resp.Body)
+			}
+			continue
+		}
 		for name, key := range badKeys {
 			resp := env.Do(t, r.method, r.path, key, "{}")
 			if resp.Status != 401 || resp.ErrorCode() != api.CodeUnauthorized {
@@ -134,8 +141,8 @@ func TestViewersCannotMutate(t *testing.T) {
 	before := env.Count(t, "audit_events")
 	mutations := 0 // refusals the audit trail records: changes, and reads only admins may make that are audited
 	for _, r := range routes(t, env) {
-		if !strings.HasPrefix(r.path, "/api/v1/") {
-			continue
+		if !strings.HasPrefix(r.path, "/api/v1/") || strings.HasPrefix(r.path, "/api/v1/agent/") {
+			continue // agent routes take agent credentials, never API keys (agent_api_test.go)
 		}
 		resp := env.Do(t, r.method, r.path, viewer, "{}")
 		switch {

@@ -24,6 +24,17 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// {issuer} is the issuer's id or name.
 	r.Handle("/crl/{issuer}.crl", s.h(s.crl)).Methods(http.MethodGet, http.MethodHead)
 
+	// The agent API: enrollment with a token, then the agent's own credential.
+	r.Handle("/api/v1/agent/enroll", s.h(s.agentEnroll)).Methods(http.MethodPost)
+	agent := func(method, path string, f handlerFunc) {
+		r.Handle("/api/v1/agent"+path, s.authenticateAgent(s.h(f))).Methods(method)
+	}
+	agent(http.MethodPost, "/heartbeat", s.agentHeartbeat)
+	agent(http.MethodGet, "/work", s.agentWork)
+	agent(http.MethodPost, "/jobs/{id}/csr", s.agentSubmitCSR)
+	agent(http.MethodPost, "/jobs/{id}/result", s.agentReportDeployment)
+	agent(http.MethodPost, "/credential", s.agentRotateCredential)
+
 	// The API: every route needs an API key. Routes are registered on the
 	// root router (not a PathPrefix subrouter) so that a method mismatch
 	// answers 405 rather than 404.

@@ -28,6 +28,7 @@ type Options struct {
 	Registry     *prometheus.Registry        // where HTTP metrics are registered; nil means none
 	Ready        func(context.Context) error // readiness check behind /readyz
 	MaxBodyBytes int64                       // 0 means DefaultMaxBodyBytes
+	AgentHub     *service.AgentHub           // wakes agents' long polls; nil means they re-check every few seconds
 }
 
 // Server serves the API.
@@ -38,6 +39,7 @@ type Server struct {
 	maxBody int64
 	metrics *httpMetrics
 	router  *mux.Router
+	hub     *service.AgentHub
 }
 
 // New returns the API's http.Handler.
@@ -55,7 +57,8 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{svc: o.Service, logger: o.Logger, ready: o.Ready, maxBody: o.MaxBodyBytes, metrics: m, router: mux.NewRouter()}
+	s := &Server{svc: o.Service, logger: o.Logger, ready: o.Ready, maxBody: o.MaxBodyBytes, metrics: m, router: mux.NewRouter(),
+		hub: o.AgentHub}
 	s.routes(o.Registry)
 	return s, nil
 }

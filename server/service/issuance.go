@@ -68,7 +68,13 @@ func (s *Service) enqueueIssuance(ctx context.Context, q *store.Queries, a core.
 // checked against the declaration before any issuer sees it.
 func (s *Service) SubmitCSR(ctx context.Context, jobID uuid.UUID, csrPEM string) (core.Job, error) {
 	var out core.Job
-	err := s.mutate(ctx, change{role: core.RoleOperator, action: "job.submit_csr", resourceType: "job", resourceID: jobID.String()},
+	// Agents submit the CSRs of their own jobs; operators may submit any.
+	if a, ok := core.ActorFrom(ctx); ok && a.Type != core.ActorAgent {
+		if _, err := s.authorize(ctx, core.RoleOperator, "job.submit_csr", "job", jobID.String()); err != nil {
+			return core.Job{}, err
+		}
+	}
+	err := s.mutate(ctx, change{action: "job.submit_csr", resourceType: "job", resourceID: jobID.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
 			j, err := q.GetJobForUpdate(ctx, jobID)
 			if err != nil {

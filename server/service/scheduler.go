@@ -74,6 +74,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if _, err := s.ScanExpiring(ctx, 1000); err != nil {
 		return err
 	}
+	if _, err := s.SweepOfflineAgents(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 const (
 	apiKeyPrefix          = "cck_"
 	enrollmentTokenPrefix = "cce_"
+	agentCredentialPrefix = "cca_"
 	secretBytes           = 32
 	displayPrefixLen      = 12
 )

@@ -1,0 +1,188 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/service"
+)
+
+// The agent API: enrollment (with a token), then calls authenticated with
+// the agent's own credential. API keys are not accepted here, and agent
+// credentials are not accepted anywhere else.
+
+// maxAgentWait bounds a long poll.
+const maxAgentWait = 50 * time.Second // under the server's 60 s write timeout
+
+func agentFacts(f api.AgentFacts) (service.AgentFacts, error) {
+	out := service.AgentFacts{OS: f.OS, Arch: f.Arch, Hostname: f.Hostname, AgentVersion: f.AgentVersion,
+		UptimeSeconds: f.UptimeSeconds}
+	if f.IPAddress != "" {
+		ip, err := netip.ParseAddr(f.IPAddress)
+		if err != nil {
+			return out, core.Invalid("ip_address", "%q is not an IP address", f.IPAddress)
+		}
+		out.IPAddress = &ip
+	}
+	for _, p := range f.Plugins {
+		out.Plugins = append(out.Plugins, core.AgentPlugin(p))
+	}
+	for field, v := range map[string]string{"os": f.OS, "arch": f.Arch, "hostname": f.Hostname, "agent_version": f.AgentVersion} {
+		if len(v) > 255 {
+			return out, core.Invalid(field, "is longer than 255 characters")
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) agentEnroll(w http.ResponseWriter, r *http.Request) error {
+	var req api.AgentEnrollRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Token == "" {
+		return core.Invalid("token", "is required")
+	}
+	facts, err := agentFacts(req.Facts)
+	if err != nil {
+		return err
+	}
+	a, credential, err := s.svc.Enroll(r.Context(), req.Token, req.Name, facts)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	encode(w, http.StatusCreated, api.AgentEnrollResponse{Agent: toAgent(a), Credential: credential})
+	return nil
+}
+
+// authenticateAgent resolves an agent credential into the agent's actor.
+func (s *Server) authenticateAgent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret := apiKeyOf(r)
+		if !service.IsAgentCredential(secret) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="certctl-agent"`)
+			writeError(w, r, s.logger, core.Errorf(core.EUNAUTHORIZED, "an agent credential is required (Authorization: Bearer cca_...)"))
+			return
+		}
+		actor, err := s.svc.AuthenticateAgent(r.Context(), secret)
+		if err != nil {
+			writeError(w, r, s.logger, err)
+			return
+		}
+		infoFrom(r.Context()).actor = actor.Type + ":" + actor.Name
+		next.ServeHTTP(w, r.WithContext(core.WithActor(r.Context(), actor)))
+	})
+}
+
+func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request) error {
+	var req api.AgentFacts
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	facts, err := agentFacts(req)
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.Heartbeat(r.Context(), facts)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, api.AgentHeartbeatResponse{Agent: toAgent(a), ServerTime: time.Now().UTC(),
+		HeartbeatIntervalSeconds: int(service.HeartbeatInterval / time.Second)})
+	return nil
+}
+
+func (s *Server) agentRotateCredential(w http.ResponseWriter, r *http.Request) error {
+	secret, err := s.svc.RotateAgentCredential(r.Context())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	encode(w, http.StatusOK, api.AgentCredentialResponse{Credential: secret})
+	return nil
+}
+
+func (s *Server) agentWork(w http.ResponseWriter, r *http.Request) error {
+	wait := time.Duration(0)
+	if raw := r.URL.Query().Get("wait"); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 || d > maxAgentWait {
+			return core.Invalid("wait", "must be a duration from 0s to %s", maxAgentWait)
+		}
+		wait = d
+	}
+	var notify <-chan struct{}
+	if s.hub != nil {
+		a, _ := core.ActorFrom(r.Context())
+		if id, err := uuid.Parse(a.ID); err == nil {
+			ch, stop := s.hub.Subscribe(id)
+			defer stop()
+			notify = ch
+		}
+	}
+	items, err := s.svc.AgentWork(r.Context(), wait, notify)
+	if err != nil {
+		return err
+	}
+	out := api.AgentWork{Items: []api.AgentWorkItem{}}
+	for _, it := range items {
+		wi := api.AgentWorkItem{JobID: it.Job.ID.String(), Kind: api.AgentWorkCSR, ReuseKey: it.ReuseKey,
+			Certificate: api.AgentWorkCertificate{ID: it.Certificate.ID.String(), Name: it.Certificate.Name,
+				CommonName: it.Certificate.CommonName, SANs: emptyIfNil(it.Certificate.SANs), KeyType: it.Certificate.KeyType}}
+		if it.Job.Kind == core.JobDeploy {
+			wi.Kind = api.AgentWorkDeploy
+			v := toVersion(*it.Version)
+			wi.Version = &v
+			wi.Target = &api.AgentWorkTarget{ID: it.Target.ID.String(), Name: it.Target.Name, Type: it.Target.Type, Config: it.Config}
+		}
+		out.Items = append(out.Items, wi)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	encode(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) agentSubmitCSR(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req api.CSRRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	j, err := s.svc.SubmitCSR(r.Context(), id, req.CSRPEM)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, toJob(j))
+	return nil
+}
+
+func (s *Server) agentReportDeployment(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req api.AgentDeployResult
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if len(req.Message) > 64<<10 {
+		req.Message = req.Message[:64<<10]
+	}
+	err = s.svc.ReportDeployment(r.Context(), id, service.DeployReport{Succeeded: req.Succeeded, Message: req.Message,
+		Metadata: req.Metadata, ServedSerial: strings.ToLower(req.ServedSerial), Verified: req.Verified})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,341 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/store"
+)
+
+// What agents do, seen from the server: enroll with a single-use token,
+// then authenticate with their own credential, report facts in heartbeats,
+// fetch their work (CSRs to make, versions to deploy) and report results.
+// An agent sees and changes only its own work; a retired agent is refused.
+
+// Agent timing.
+const (
+	// HeartbeatInterval is how often agents are told to report.
+	HeartbeatInterval = 30 * time.Second
+	// offlineAfter: an agent silent this long is marked offline.
+	offlineAfter = 3 * HeartbeatInterval
+	// agentJobLease: how long an agent may take to deploy before its
+	// deploy job can be handed out again.
+	agentJobLease = 10 * time.Minute
+)
+
+// AgentFacts are what an agent reports about its host.
+type AgentFacts = store.AgentFacts
+
+// Enroll turns a single-use enrollment token into an agent and its own
+// credential (returned once; the server keeps only its hash). The agent's
+// name comes from the token when it names one, else from the request,
+// else from the host name.
+func (s *Service) Enroll(ctx context.Context, token, name string, facts AgentFacts) (core.Agent, string, error) {
+	var agent core.Agent
+	var credential string
+	sys := core.WithActor(ctx, core.SystemActor)
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		now := s.clock()
+		id := newID()
+		t, err := q.TakeEnrollmentToken(ctx, hashSecret(token), now)
+		if err != nil {
+			return err
+		}
+		switch {
+		case t.AgentName != "":
+			name = t.AgentName
+		case name == "":
+			name = strings.ToLower(facts.Hostname)
+		}
+		if err := core.ValidateName("name", name); err != nil {
+			return err
+		}
+		agent = core.Agent{ID: id, Name: name, Status: core.AgentPending, Labels: t.Labels, OS: facts.OS, Arch: facts.Arch,
+			IPAddress: facts.IPAddress, Hostname: facts.Hostname, AgentVersion: facts.AgentVersion,
+			UptimeSeconds: facts.UptimeSeconds, Plugins: facts.Plugins, EnrolledAt: now, CreatedAt: now, UpdatedAt: now}
+		if agent.Labels == nil {
+			agent.Labels = map[string]string{}
+		}
+		if err := q.CreateAgent(ctx, agent); err != nil {
+			if errIs(err, core.ECONFLICT) {
+				return core.Errorf(core.ECONFLICT, "an agent named %q exists already; enroll with another name", name)
+			}
+			return err
+		}
+		if err := q.SetTokenAgent(ctx, t.ID, id); err != nil {
+			return err
+		}
+		secret, hash, _ := newSecret(agentCredentialPrefix)
+		credential = secret
+		if err := q.CreateAgentCredential(ctx, newID(), id, hash, now); err != nil {
+			return err
+		}
+		return q.AppendAudit(ctx, s.auditEvent(sys, core.AgentActor(id, name), "agent.enroll", "agent", id.String(),
+			core.OutcomeSuccess, map[string]any{"name": name, "token": t.Prefix, "hostname": facts.Hostname}))
+	})
+	if err != nil && core.ErrorCode(err) != core.EINTERNAL {
+		s.auditOutside(ctx, core.Actor{Type: core.ActorAgent, ID: "unenrolled", Name: name}, "agent.enroll", "agent", "",
+			core.OutcomeFailure, map[string]any{"error": core.ErrorMessage(err)})
+	}
+	return agent, credential, err
+}
+
+// IsAgentCredential tells an agent credential from an API key by its prefix.
+func IsAgentCredential(secret string) bool {
+	return strings.HasPrefix(secret, agentCredentialPrefix)
+}
+
+// AuthenticateAgent returns the actor of an agent credential. A retired
+// agent is told so (403), an unknown or revoked credential is 401.
+func (s *Service) AuthenticateAgent(ctx context.Context, credential string) (core.Actor, error) {
+	a, revoked, err := s.store.Q().AgentByCredential(ctx, hashSecret(credential))
+	if errIs(err, core.ENOTFOUND) {
+		return core.Actor{}, core.Errorf(core.EUNAUTHORIZED, "invalid agent credential")
+	}
+	if err != nil {
+		return core.Actor{}, err
+	}
+	if a.Status == core.AgentRetired {
+		return core.Actor{}, core.Errorf(core.EFORBIDDEN, "agent %q is retired; enroll again with a new token to come back", a.Name)
+	}
+	if revoked {
+		return core.Actor{}, core.Errorf(core.EUNAUTHORIZED, "agent credential was revoked (rotated); use the new one")
+	}
+	return core.AgentActor(a.ID, a.Name), nil
+}
+
+// agentID returns the calling agent's id.
+func agentID(ctx context.Context) (uuid.UUID, error) {
+	a, ok := core.ActorFrom(ctx)
+	if !ok || a.Type != core.ActorAgent {
+		return uuid.Nil, core.Errorf(core.EFORBIDDEN, "only agents call this")
+	}
+	return uuid.Parse(a.ID)
+}
+
+// Heartbeat records an agent's facts and marks it online.
+func (s *Service) Heartbeat(ctx context.Context, facts AgentFacts) (core.Agent, error) {
+	id, err := agentID(ctx)
+	if err != nil {
+		return core.Agent{}, err
+	}
+	return s.store.Q().RecordHeartbeat(ctx, id, facts, s.clock())
+}
+
+// RotateAgentCredential gives the calling agent a new credential and
+// revokes the old ones.
+func (s *Service) RotateAgentCredential(ctx context.Context) (string, error) {
+	id, err := agentID(ctx)
+	if err != nil {
+		return "", err
+	}
+	var secret string
+	err = s.mutate(ctx, change{role: "", action: "agent.rotate_credential", resourceType: "agent", resourceID: id.String()},
+		func(q *store.Queries) (string, map[string]any, error) {
+			var hash []byte
+			secret, hash, _ = newSecret(agentCredentialPrefix)
+			credID := newID()
+			if err := q.CreateAgentCredential(ctx, credID, id, hash, s.clock()); err != nil {
+				return "", nil, err
+			}
+			return "", nil, q.RevokeAgentCredentials(ctx, id, credID, s.clock())
+		})
+	return secret, err
+}
+
+// WorkItem is one thing an agent must do.
+type WorkItem struct {
+	Job         core.Job
+	Certificate core.Certificate
+	ReuseKey    bool                     // CSR work: keep the key of the current version
+	Version     *core.CertificateVersion // deploy work
+	Target      *core.Target             // deploy work
+	Config      plugin.Config            // deploy work: the target's whole configuration
+}
+
+// AgentWork returns the calling agent's work, waiting up to wait for some
+// to arrive (long poll). notify, when not nil, is closed or receives when
+// new work may be there.
+func (s *Service) AgentWork(ctx context.Context, wait time.Duration, notify <-chan struct{}) ([]WorkItem, error) {
+	id, err := agentID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		items, err := s.agentWorkNow(ctx, id)
+		if err != nil || len(items) > 0 || wait <= 0 {
+			return items, err
+		}
+		recheck := time.NewTimer(5 * time.Second) // also without notifications: a missed one costs at most this
+		select {
+		case <-ctx.Done():
+			recheck.Stop()
+			return nil, nil
+		case <-deadline.C:
+			recheck.Stop()
+			return nil, nil
+		case <-notify:
+		case <-recheck.C:
+		}
+		recheck.Stop()
+	}
+}
+
+func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem, error) {
+	q := s.store.Q()
+	now := s.clock()
+	jobs, err := q.AgentJobs(ctx, agent, now, 50)
+	if err != nil {
+		return nil, err
+	}
+	var out []WorkItem
+	for _, j := range jobs {
+		c, err := q.GetCertificate(ctx, *j.CertificateID)
+		if err != nil {
+			return nil, err
+		}
+		item := WorkItem{Job: j, Certificate: c}
+		switch j.Kind {
+		case core.JobIssue, core.JobRenew:
+			p, err := s.policyFor(ctx, c.RenewalPolicyID)
+			if err != nil {
+				return nil, err
+			}
+			item.ReuseKey = p.ReuseKey
+		case core.JobDeploy:
+			taken, err := q.TakeAgentJob(ctx, j.ID, agent, now.Add(agentJobLease), now)
+			if errIs(err, core.ENOTFOUND) {
+				continue // another poll of this agent took it
+			}
+			if err != nil {
+				return nil, err
+			}
+			item.Job = taken
+			v, err := q.GetVersionByID(ctx, *j.Payload.VersionID)
+			if err != nil {
+				return nil, err
+			}
+			t, err := q.GetTarget(ctx, *j.TargetID)
+			if err != nil {
+				return nil, err
+			}
+			cfg, err := s.openConfig(t.Config, t.Secret, sealContext(plugin.KindTarget, t.ID.String()))
+			if err != nil {
+				return nil, err
+			}
+			item.Version, item.Target, item.Config = &v, &t, cfg
+			if d, err := q.DeploymentByJob(ctx, j.ID); err == nil {
+				_ = q.SetDeploymentStatus(ctx, d.ID, "in_progress", "", d.Metadata, false, now)
+			}
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// DeployReport is an agent's account of a deployment.
+type DeployReport struct {
+	Succeeded    bool
+	Message      string
+	Metadata     map[string]any
+	ServedSerial string // what ValidateDeployment saw live
+	Verified     bool
+}
+
+// ReportDeployment records the outcome of a deploy job the agent took.
+func (s *Service) ReportDeployment(ctx context.Context, jobID uuid.UUID, r DeployReport) error {
+	agent, err := agentID(ctx)
+	if err != nil {
+		return err
+	}
+	a, _ := core.ActorFrom(ctx)
+	return s.store.InTx(ctx, func(q *store.Queries) error {
+		j, err := q.GetJobForUpdate(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		if j.AgentID == nil || *j.AgentID != agent || j.Kind != core.JobDeploy {
+			return core.Errorf(core.ENOTFOUND, "job not found")
+		}
+		if j.State != core.JobRunning || j.LeaseOwner != "agent:"+agent.String() {
+			return core.Errorf(core.ECONFLICT, "job is %s; report only deployments you took", j.State)
+		}
+		now := s.clock()
+		d, err := q.DeploymentByJob(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		meta := r.Metadata
+		if meta == nil {
+			meta = map[string]any{}
+		}
+		if r.ServedSerial != "" {
+			meta["served_serial"] = r.ServedSerial
+		}
+		state, status, outcome, action := core.JobSucceeded, "succeeded", core.OutcomeSuccess, "deployment.succeeded"
+		if !r.Succeeded {
+			state, status, outcome, action = core.JobFailed, "failed", core.OutcomeFailure, "deployment.failed"
+		}
+		if err := q.FinishJob(ctx, jobID, j.LeaseOwner, state, failMessage(r), now, now); err != nil {
+			return err
+		}
+		if err := q.SetDeploymentStatus(ctx, d.ID, status, r.Message, meta, r.Verified && r.Succeeded, now); err != nil {
+			return err
+		}
+		if err := q.AppendAudit(ctx, s.auditEvent(ctx, a, action, "deployment", d.ID.String(), outcome,
+			map[string]any{"job_id": jobID.String(), "target_id": d.TargetID.String(), "version_id": d.VersionID.String(),
+				"message": r.Message, "served_serial": r.ServedSerial})); err != nil {
+			return err
+		}
+		if r.Succeeded {
+			return nil
+		}
+		c, err := q.GetCertificate(ctx, d.CertificateID)
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, q, Event{Name: EventDeploymentFailed, Certificate: &c, AgentID: &agent, Key: jobID.String(),
+			Details: map[string]string{"target_id": d.TargetID.String(), "message": r.Message}})
+	})
+}
+
+func failMessage(r DeployReport) string {
+	if r.Succeeded {
+		return ""
+	}
+	return r.Message
+}
+
+// SweepOfflineAgents marks agents that stopped sending heartbeats offline
+// and announces each.
+func (s *Service) SweepOfflineAgents(ctx context.Context) (int, error) {
+	var n int
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		now := s.clock()
+		agents, err := q.MarkAgentsOffline(ctx, now.Add(-offlineAfter), now)
+		if err != nil {
+			return err
+		}
+		n = len(agents)
+		for _, a := range agents {
+			id := a.ID
+			if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, "agent.offline", "agent", a.ID.String(),
+				core.OutcomeSuccess, map[string]any{"name": a.Name, "last_heartbeat_at": a.LastHeartbeatAt})); err != nil {
+				return err
+			}
+			if err := s.emit(ctx, q, Event{Name: EventAgentOffline, AgentID: &id, Key: a.ID.String() + ":" + a.LastHeartbeatAt.UTC().Format(time.RFC3339),
+				Details: map[string]string{"agent": a.Name, "hostname": a.Hostname, "message": "agent " + a.Name + " stopped sending heartbeats"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}

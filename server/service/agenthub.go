@@ -1,0 +1,74 @@
+package service
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// AgentHub wakes the long polls of agents when work for them appears. The
+// database announces new work on the agent_work channel (a trigger on
+// jobs), so a poll held by this server wakes whichever server made the work.
+type AgentHub struct {
+	mu      sync.Mutex
+	waiters map[uuid.UUID]map[chan struct{}]struct{}
+}
+
+// NewAgentHub returns an empty hub.
+func NewAgentHub() *AgentHub {
+	return &AgentHub{waiters: map[uuid.UUID]map[chan struct{}]struct{}{}}
+}
+
+// Subscribe returns a channel that receives when work for agent may have
+// arrived, and a function to stop.
+func (h *AgentHub) Subscribe(agent uuid.UUID) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	h.mu.Lock()
+	if h.waiters[agent] == nil {
+		h.waiters[agent] = map[chan struct{}]struct{}{}
+	}
+	h.waiters[agent][ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.waiters[agent], ch)
+		if len(h.waiters[agent]) == 0 {
+			delete(h.waiters, agent)
+		}
+		h.mu.Unlock()
+	}
+}
+
+// Notify wakes the polls of agent.
+func (h *AgentHub) Notify(agent uuid.UUID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.waiters[agent] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run feeds the hub from the database's agent_work notifications until ctx
+// ends, reconnecting after failures.
+func (s *Service) RunAgentHub(ctx context.Context, h *AgentHub) {
+	for ctx.Err() == nil {
+		err := s.store.Listen(ctx, "agent_work", func(payload string) {
+			if id, err := uuid.Parse(payload); err == nil {
+				h.Notify(id)
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		s.logger.Warn("agent work notifications interrupted; reconnecting", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}

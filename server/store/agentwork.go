@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/certctl/certctl/server/core"
+)
+
+// TakeEnrollmentToken consumes a token: it must exist, be unused,
+// unrevoked and unexpired. It returns the token as it was.
+func (q *Queries) TakeEnrollmentToken(ctx context.Context, hash []byte, now time.Time) (core.EnrollmentToken, error) {
+	t, err := scanToken(q.db.QueryRow(ctx, `SELECT `+tokenColumns+` FROM enrollment_tokens WHERE token_hash = $1 FOR UPDATE`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, core.Errorf(core.EUNAUTHORIZED, "invalid enrollment token")
+	}
+	if err != nil {
+		return t, mapError(err, "enrollment token")
+	}
+	switch {
+	case t.RevokedAt != nil:
+		return t, core.Errorf(core.EUNAUTHORIZED, "enrollment token %s was revoked", t.Prefix)
+	case t.UsedAt != nil:
+		return t, core.Errorf(core.EUNAUTHORIZED, "enrollment token %s was already used; tokens are single use", t.Prefix)
+	case !now.Before(t.ExpiresAt):
+		return t, core.Errorf(core.EUNAUTHORIZED, "enrollment token %s expired at %s", t.Prefix, t.ExpiresAt.Format(time.RFC3339))
+	}
+	_, err = q.db.Exec(ctx, `UPDATE enrollment_tokens SET used_at = $2 WHERE id = $1`, t.ID, now)
+	return t, mapError(err, "enrollment token")
+}
+
+// SetTokenAgent records which agent a token enrolled.
+func (q *Queries) SetTokenAgent(ctx context.Context, tokenID, agentID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, `UPDATE enrollment_tokens SET used_by_agent_id = $2 WHERE id = $1`, tokenID, agentID)
+	return mapError(err, "enrollment token")
+}
+
+// CreateAgentCredential stores the hash of an agent's credential.
+func (q *Queries) CreateAgentCredential(ctx context.Context, id, agentID uuid.UUID, hash []byte, now time.Time) error {
+	_, err := q.db.Exec(ctx, `INSERT INTO agent_credentials (id, agent_id, token_hash, created_at) VALUES ($1, $2, $3, $4)`,
+		id, agentID, hash, now)
+	return mapError(err, "agent credential")
+}
+
+// RevokeAgentCredentials revokes an agent's credentials except keep.
+func (q *Queries) RevokeAgentCredentials(ctx context.Context, agentID, keep uuid.UUID, now time.Time) error {
+	_, err := q.db.Exec(ctx, `UPDATE agent_credentials SET revoked_at = $3 WHERE agent_id = $1 AND id <> $2 AND revoked_at IS NULL`,
+		agentID, keep, now)
+	return mapError(err, "agent credentials")
+}
+
+// AgentByCredential returns the agent a credential belongs to, and whether
+// the credential is revoked.
+func (q *Queries) AgentByCredential(ctx context.Context, hash []byte) (core.Agent, bool, error) {
+	var revoked bool
+	var id uuid.UUID
+	err := q.db.QueryRow(ctx, `SELECT agent_id, revoked_at IS NOT NULL FROM agent_credentials WHERE token_hash = $1`, hash).
+		Scan(&id, &revoked)
+	if err != nil {
+		return core.Agent{}, false, mapError(err, "agent credential")
+	}
+	a, err := q.GetAgent(ctx, id)
+	return a, revoked, err
+}
+
+// AgentFacts are what an agent reports about its host.
+type AgentFacts struct {
+	OS, Arch, Hostname, AgentVersion string
+	IPAddress                        *netip.Addr
+	UptimeSeconds                    int64
+	Plugins                          []core.AgentPlugin
+}
+
+// RecordHeartbeat stores an agent's facts and marks it online.
+func (q *Queries) RecordHeartbeat(ctx context.Context, id uuid.UUID, f AgentFacts, now time.Time) (core.Agent, error) {
+	if f.Plugins == nil {
+		f.Plugins = []core.AgentPlugin{}
+	}
+	a, err := scanAgent(q.db.QueryRow(ctx, `UPDATE agents SET os = $2, arch = $3, hostname = $4, agent_version = $5,
+		ip_address = $6, uptime_seconds = $7, plugins = $8, last_heartbeat_at = $9, updated_at = $9,
+		status = CASE WHEN status = 'retired' THEN status ELSE 'online' END
+		WHERE id = $1 RETURNING `+agentColumns, id, f.OS, f.Arch, f.Hostname, f.AgentVersion, f.IPAddress, f.UptimeSeconds,
+		f.Plugins, now))
+	return a, mapError(err, "agent")
+}
+
+// MarkAgentsOffline marks offline the online agents silent since before,
+// and returns them.
+func (q *Queries) MarkAgentsOffline(ctx context.Context, before, now time.Time) ([]core.Agent, error) {
+	rows, err := q.db.Query(ctx, `UPDATE agents SET status = 'offline', updated_at = $2
+		WHERE status = 'online' AND last_heartbeat_at < $1 RETURNING `+agentColumns, before, now)
+	if err != nil {
+		return nil, mapError(err, "agents")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Agent, error) { return scanAgent(r) })
+	return out, mapError(err, "agents")
+}
+
+// AgentJobs returns the work waiting for an agent: issuances waiting for
+// its CSR, and deployments it has not taken (or that are due again).
+func (q *Queries) AgentJobs(ctx context.Context, agentID uuid.UUID, now time.Time, limit int) ([]core.Job, error) {
+	return collectJobs(q.db.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE agent_id = $1 AND (
+			(state = 'waiting' AND kind IN ('issue', 'renew', 'deploy')) OR
+			(state = 'retrying' AND kind = 'deploy' AND run_at <= $2))
+		ORDER BY run_at LIMIT $3`, agentID, now, limit))
+}
+
+// TakeAgentJob leases a deploy job to its agent until until.
+func (q *Queries) TakeAgentJob(ctx context.Context, id, agentID uuid.UUID, until, now time.Time) (core.Job, error) {
+	j, err := scanJob(q.db.QueryRow(ctx, `UPDATE jobs SET state = 'running', lease_owner = 'agent:' || $2::text,
+		lease_expires_at = $3, attempt = attempt + 1, updated_at = $4
+		WHERE id = $1 AND agent_id = $2 AND kind = 'deploy' AND state IN ('waiting', 'retrying') RETURNING `+jobColumns,
+		id, agentID, until, now))
+	return j, mapError(err, "job")
+}
+
+// DeploymentByJob returns the deployment a deploy job delivers.
+func (q *Queries) DeploymentByJob(ctx context.Context, jobID uuid.UUID) (core.Deployment, error) {
+	d, err := scanDeployment(q.db.QueryRow(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE job_id = $1`, jobID))
+	return d, mapError(err, "deployment")
+}
+
+// SetDeploymentStatus records a deployment's progress or outcome.
+func (q *Queries) SetDeploymentStatus(ctx context.Context, id uuid.UUID, status, message string, metadata map[string]any,
+	verified bool, now time.Time) error {
+	if metadata == nil {
+		metadata = map[string]any{}
+	}
+	var done, verifiedAt *time.Time
+	if status == "succeeded" || status == "failed" {
+		done = &now
+	}
+	if verified {
+		verifiedAt = &now
+	}
+	_, err := q.db.Exec(ctx, `UPDATE deployments SET status = $2, message = $3, metadata = $4, updated_at = $5,
+		completed_at = COALESCE($6, completed_at), verified_at = COALESCE($7, verified_at) WHERE id = $1`,
+		id, status, message, metadata, now, done, verifiedAt)
+	return mapError(err, "deployment")
+}
+
+// GetVersionByID returns a version by its id alone.
+func (q *Queries) GetVersionByID(ctx context.Context, id uuid.UUID) (core.CertificateVersion, error) {
+	v, err := scanVersion(q.db.QueryRow(ctx, `SELECT `+versionColumns+` FROM certificate_versions WHERE id = $1`, id))
+	return v, mapError(err, "certificate version")
+}

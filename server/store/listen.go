@@ -1,0 +1,33 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Listen delivers the payloads of notifications on channel to fn until ctx
+// ends or the connection fails (the caller reconnects).
+func (s *Store) Listen(ctx context.Context, channel string, fn func(payload string)) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", channel, err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN `+channel); err != nil {
+		return fmt.Errorf("listen %s: %w", channel, err)
+	}
+	defer func() {
+		// A connection that was listening goes back to the pool clean, or not at all.
+		if ctx.Err() != nil {
+			_ = conn.Conn().Close(context.Background())
+		}
+	}()
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			_ = conn.Conn().Close(context.Background())
+			return err
+		}
+		fn(n.Payload)
+	}
+}
