@@ -1,0 +1,319 @@
+package agent
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/sdk/client"
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/host"
+)
+
+// Agent is a running certctl-agent.
+type Agent struct {
+	cfg     Config
+	logger  *slog.Logger
+	state   *state
+	keys    *keystore
+	plugins *host.Host
+	client  *client.Client
+	started time.Time
+
+	heartbeatEvery time.Duration
+	pollWait       time.Duration
+}
+
+// New prepares an agent: its state and key directories and its target plugins.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Agent, error) {
+	st, err := newState(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := newKeystore(cfg.KeyDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, logger: logger, state: st, keys: keys, started: time.Now(),
+		heartbeatEvery: 30 * time.Second, pollWait: 30 * time.Second}
+	if fi, err := os.Stat(cfg.PluginDir); err == nil && fi.IsDir() {
+		a.plugins, err = host.New(ctx, host.Options{Dir: cfg.PluginDir, Logger: logger,
+			Catalogue: host.NewFileCatalogue(filepath.Join(cfg.StateDir, "plugins.json"))})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		logger.Warn("no plugin directory: this agent cannot deploy", "dir", cfg.PluginDir)
+	}
+	return a, nil
+}
+
+// Close stops the agent's plugins.
+func (a *Agent) Close() {
+	if a.plugins != nil {
+		a.plugins.Close()
+	}
+}
+
+func (a *Agent) httpClient() (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if a.cfg.CACertFile != "" {
+		b, err := os.ReadFile(a.cfg.CACertFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA certificate: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("CA certificate %s holds no PEM certificate", a.cfg.CACertFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+// connect enrolls on first start (with the token) or loads the credential.
+func (a *Agent) connect(ctx context.Context) error {
+	hc, err := a.httpClient()
+	if err != nil {
+		return err
+	}
+	cred, err := a.state.credential()
+	if err != nil {
+		return err
+	}
+	if cred == "" {
+		if a.cfg.Token == "" {
+			return errors.New("not enrolled: give an enrollment token (--token or CERTCTL_AGENT_TOKEN) for the first start")
+		}
+		anon, err := client.New(a.cfg.ServerURL, client.WithHTTPClient(hc), client.WithUserAgent("certctl-agent/"+Version))
+		if err != nil {
+			return err
+		}
+		res, err := anon.EnrollAgent(ctx, api.AgentEnrollRequest{Token: a.cfg.Token, Name: a.cfg.Name, Facts: a.facts(ctx)})
+		if err != nil {
+			return fmt.Errorf("enroll: %w", err)
+		}
+		if err := a.state.saveCredential(res.Credential); err != nil {
+			return fmt.Errorf("save credential: %w", err)
+		}
+		a.logger.Info("enrolled", "agent", res.Agent.Name, "id", res.Agent.ID)
+		cred = res.Credential
+	}
+	a.client, err = client.New(a.cfg.ServerURL, client.WithAPIKey(cred), client.WithHTTPClient(hc),
+		client.WithUserAgent("certctl-agent/"+Version), client.WithLogger(a.logger))
+	return err
+}
+
+// Run works until ctx ends: heartbeats, long polls, work, pending reports.
+// When the server is away it backs off with jitter and keeps going.
+func (a *Agent) Run(ctx context.Context) error {
+	for {
+		err := a.connect(ctx)
+		if err == nil {
+			break
+		}
+		if client.IsUnauthorized(err) || client.IsForbidden(err) || client.IsInvalid(err) || errors.Is(err, context.Canceled) {
+			return err // a bad token will not get better
+		}
+		a.logger.Warn("cannot reach the server to enroll; retrying", "err", err)
+		if !sleep(ctx, 5*time.Second) {
+			return ctx.Err()
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.heartbeatLoop(ctx) }()
+	err := a.workLoop(ctx)
+	wg.Wait()
+	return err
+}
+
+func (a *Agent) heartbeatLoop(ctx context.Context) {
+	for {
+		_, err := a.client.Heartbeat(ctx, a.facts(ctx))
+		if err != nil && ctx.Err() == nil {
+			a.logger.Warn("heartbeat failed", "err", err)
+		}
+		if !sleep(ctx, a.heartbeatEvery) {
+			return
+		}
+	}
+}
+
+// workLoop long-polls for work and does it. Failures back off with jitter.
+func (a *Agent) workLoop(ctx context.Context) error {
+	backoff := time.Second
+	for ctx.Err() == nil {
+		a.flushReports(ctx)
+		work, err := a.client.AgentWork(ctx, a.pollWait)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if client.IsForbidden(err) {
+				return fmt.Errorf("the server refuses this agent: %w", err)
+			}
+			a.logger.Warn("fetching work failed; backing off", "err", err, "wait", backoff)
+			sleep(ctx, backoff/2+time.Duration(rand.Int64N(int64(backoff/2)+1)))
+			backoff = min(backoff*2, time.Minute)
+			continue
+		}
+		backoff = time.Second
+		for _, item := range work.Items {
+			a.do(ctx, item)
+		}
+	}
+	return nil
+}
+
+// do performs one item of work. A deployment runs to its end even when the
+// agent is told to stop, so that no target is left half-written.
+func (a *Agent) do(ctx context.Context, item api.AgentWorkItem) {
+	switch item.Kind {
+	case api.AgentWorkCSR:
+		if err := a.makeCSR(ctx, item); err != nil {
+			a.logger.Warn("CSR failed", "job", item.JobID, "certificate", item.Certificate.Name, "err", err)
+		}
+	case api.AgentWorkDeploy:
+		result := a.deploy(context.WithoutCancel(ctx), item)
+		if err := a.state.queueReport(item.JobID, result); err != nil {
+			a.logger.Error("keep deployment report", "job", item.JobID, "err", err)
+		}
+		a.flushReports(ctx)
+	}
+}
+
+// makeCSR makes (or reuses) the key of an issuance job and sends its CSR.
+// The key stays in the key store, mode 0600; only the CSR leaves the host.
+func (a *Agent) makeCSR(ctx context.Context, item api.AgentWorkItem) error {
+	c := item.Certificate
+	signer, err := a.keys.forJob(c.ID, item.JobID, c.KeyType)
+	if item.ReuseKey {
+		if cur, _, cerr := a.keys.current(c.ID); cerr == nil && keyTypeMatches(cur, c.KeyType) {
+			signer, err = cur, nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	csr, err := newCSR(c.CommonName, c.SANs, signer)
+	if err != nil {
+		return err
+	}
+	_, err = a.client.SubmitAgentCSR(ctx, item.JobID, csr)
+	if err == nil {
+		a.logger.Info("CSR sent", "certificate", c.Name, "job", item.JobID)
+	}
+	return err
+}
+
+// deploy installs a version through its target's plugin, checks what is
+// live, and returns the report.
+func (a *Agent) deploy(ctx context.Context, item api.AgentWorkItem) api.AgentDeployResult {
+	start := time.Now()
+	fail := func(format string, args ...any) api.AgentDeployResult {
+		msg := fmt.Sprintf(format, args...)
+		a.logger.Warn("deployment failed", "job", item.JobID, "certificate", item.Certificate.Name, "err", msg)
+		return api.AgentDeployResult{Succeeded: false, Message: msg}
+	}
+	if a.plugins == nil {
+		return fail("this agent has no plugin directory")
+	}
+	if item.Version == nil || item.Target == nil {
+		return fail("deploy work without a version or target")
+	}
+	block, _ := pem.Decode([]byte(item.Version.CertificatePEM))
+	if block == nil {
+		return fail("version has no PEM certificate")
+	}
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return fail("version certificate: %v", err)
+	}
+	keyPEM, err := a.keys.matching(item.Certificate.ID, leaf.PublicKey)
+	if err != nil {
+		return fail("%v", err)
+	}
+	t, err := a.plugins.Target(item.Target.Type)
+	if err != nil {
+		return fail("target plugin %q: %v", item.Target.Type, err)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	res, err := t.DeployCertificate(callCtx, plugin.DeployRequest{Config: item.Target.Config,
+		CertificatePEM: item.Version.CertificatePEM, ChainPEM: item.Version.ChainPEM, PrivateKeyPEM: string(keyPEM),
+		Metadata: map[string]string{"certificate": item.Certificate.Name, "version_id": item.Version.ID,
+			"serial_number": item.Version.SerialNumber}})
+	if err != nil {
+		return fail("deploy to %s: %v", item.Target.Name, err)
+	}
+	meta := map[string]any{"changed": res.Changed, "duration_ms": time.Since(start).Milliseconds()}
+	for k, v := range res.Metadata {
+		meta[k] = v
+	}
+	check, err := t.ValidateDeployment(callCtx, plugin.ValidateDeploymentRequest{Config: item.Target.Config,
+		SerialNumber: item.Version.SerialNumber})
+	if err != nil {
+		return api.AgentDeployResult{Succeeded: false, Metadata: meta,
+			Message: fmt.Sprintf("deployed to %s but could not verify: %v", item.Target.Name, err)}
+	}
+	if !check.Valid {
+		return api.AgentDeployResult{Succeeded: false, Metadata: meta, ServedSerial: check.ServedSerial,
+			Message: fmt.Sprintf("deployed to %s but it serves serial %s, not %s: %s", item.Target.Name, check.ServedSerial,
+				item.Version.SerialNumber, check.Message)}
+	}
+	a.logger.Info("deployed", "certificate", item.Certificate.Name, "target", item.Target.Name,
+		"serial", item.Version.SerialNumber, "changed", res.Changed)
+	return api.AgentDeployResult{Succeeded: true, Message: res.Message, Metadata: meta, ServedSerial: check.ServedSerial,
+		Verified: true}
+}
+
+// flushReports delivers queued deployment reports; those the server cannot
+// take now stay queued.
+func (a *Agent) flushReports(ctx context.Context) {
+	pending, err := a.state.pendingReports()
+	if err != nil {
+		a.logger.Warn("read pending reports", "err", err)
+		return
+	}
+	for _, p := range pending {
+		var result api.AgentDeployResult
+		if err := json.Unmarshal(p.Result, &result); err != nil {
+			_ = a.state.dropReport(p.JobID)
+			continue
+		}
+		err := a.client.ReportDeployment(ctx, p.JobID, result)
+		switch {
+		case err == nil || client.IsConflict(err) || client.IsNotFound(err):
+			// Delivered, or the server no longer wants it (already
+			// reported, job taken back after its lease): done either way.
+			_ = a.state.dropReport(p.JobID)
+		default:
+			a.logger.Warn("report kept for later", "job", p.JobID, "err", err)
+			return
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,118 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// state is what the agent keeps between runs, in its state directory:
+// its credential (0600), and reports the server has not received yet.
+type state struct {
+	dir string
+}
+
+func newState(dir string) (*state, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "outbox"), 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	return &state{dir: dir}, nil
+}
+
+func (s *state) credentialPath() string { return filepath.Join(s.dir, "credential") }
+
+// credential returns the stored credential, or "" before enrollment.
+func (s *state) credential() (string, error) {
+	b, err := os.ReadFile(s.credentialPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read credential: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// saveCredential stores the credential atomically, mode 0600.
+func (s *state) saveCredential(c string) error {
+	return writeFileAtomic(s.credentialPath(), []byte(c+"\n"), 0o600)
+}
+
+// pendingReport is a deployment result not yet delivered to the server.
+type pendingReport struct {
+	JobID  string          `json:"job_id"`
+	Result json.RawMessage `json:"result"`
+}
+
+// queueReport keeps a result until the server has it: a report is never
+// lost because the server was away.
+func (s *state) queueReport(jobID string, result any) error {
+	raw, err := json.Marshal(result)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(pendingReport{JobID: jobID, Result: raw})
+	return writeFileAtomic(filepath.Join(s.dir, "outbox", jobID+".json"), b, 0o600)
+}
+
+// pendingReports lists queued results.
+func (s *state) pendingReports() ([]pendingReport, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, "outbox"))
+	if err != nil {
+		return nil, err
+	}
+	var out []pendingReport
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(s.dir, "outbox", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var p pendingReport
+		if json.Unmarshal(b, &p) == nil && p.JobID != "" {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (s *state) dropReport(jobID string) error {
+	err := os.Remove(filepath.Join(s.dir, "outbox", jobID+".json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// writeFileAtomic writes data to a temporary file in the same directory,
+// syncs it, and renames it into place: readers see the old file or the new
+// one, never half of one, even if the agent stops in between.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,45 @@
+package client_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/certctl/certctl/sdk/client"
+	"github.com/certctl/certctl/server/apitest"
+)
+
+// pluginDir holds the built-in plugins the real server runs in these tests.
+var pluginDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook"))
+}
+
+// start runs a real certctl API on a fresh database and returns it with a
+// client holding its admin key.
+func start(t *testing.T) (*apitest.Env, *client.Client) {
+	t.Helper()
+	env := apitest.Start(t, apitest.Options{PluginDir: pluginDir})
+	c, err := client.New(env.URL, client.WithAPIKey(env.AdminKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, c
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// must takes a call's results and returns a function that fails the test
+// on its error, or returns its value: v := must(c.GetIssuer(ctx, id))(t).
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
