@@ -48,6 +48,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, logger: logger, state: st, keys: keys, started: time.Now(),
 		heartbeatEvery: 30 * time.Second, pollWait: 30 * time.Second}
+	if cfg.HeartbeatInterval > 0 {
+		a.heartbeatEvery = cfg.HeartbeatInterval
+	}
+	if cfg.PollWait > 0 {
+		a.pollWait = cfg.PollWait
+	}
 	if fi, err := os.Stat(cfg.PluginDir); err == nil && fi.IsDir() {
 		a.plugins, err = host.New(ctx, host.Options{Dir: cfg.PluginDir, Logger: logger,
 			Catalogue: host.NewFileCatalogue(filepath.Join(cfg.StateDir, "plugins.json"))})

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Config is how an agent is set up: each field has a flag and a CERTCTL_*
@@ -26,6 +27,10 @@ type Config struct {
 	PluginDir  string // CERTCTL_PLUGIN_DIR: target plugins
 	CACertFile string // CERTCTL_CA_CERT_FILE: extra CA to trust for the server's TLS
 	LogLevel   string
+
+	// Timing; zero means the defaults (30 s each). Not flags: for tests and load tools.
+	HeartbeatInterval time.Duration
+	PollWait          time.Duration
 }
 
 // ParseConfig reads flags from args and the environment through getenv.

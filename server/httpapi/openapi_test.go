@@ -300,13 +300,41 @@ func TestOpenAPIPathParametersDeclared(t *testing.T) {
 	})
 }
 
+// agentEnrollPath authenticates with the enrollment token in its body.
+const agentEnrollPath = "/api/v1/agent/enroll"
+
+// securitySchemes returns the names of the schemes a security requirement
+// list names.
+func securitySchemes(sec []any) []string {
+	var out []string
+	for _, req := range sec {
+		m, _ := req.(map[string]any)
+		for name := range m {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // TestOpenAPISecurityAndErrors checks authentication and error replies:
-// /api/v1 needs a key and documents 401; the operational endpoints are open.
+// /api/v1 needs a key and documents 401, except the agent API, whose routes
+// need the agent's own credential (and document 401 and 403) and whose
+// enrollment authenticates with the token in its body; the operational
+// endpoints are open.
 func TestOpenAPISecurityAndErrors(t *testing.T) {
 	d := loadOpenAPIDoc(t)
 	global, _ := d.raw["security"].([]any)
 	if len(global) == 0 {
 		t.Error("the document has no global security requirement")
+	}
+	if slices.Contains(securitySchemes(global), "agentCredential") {
+		t.Error("the global security requirement accepts agent credentials; only the agent API does")
+	}
+	if scheme, err := d.deref(map[string]any{"$ref": "#/components/securitySchemes/agentCredential"}); err != nil {
+		t.Errorf("no agentCredential security scheme: %v", err)
+	} else if scheme["type"] != "http" || scheme["scheme"] != "bearer" {
+		t.Errorf("agentCredential is %v/%v, want http/bearer", scheme["type"], scheme["scheme"])
 	}
 	if _, err := d.resolve("#/components/schemas/Error"); err != nil {
 		t.Fatalf("no shared Error schema: %v", err)
@@ -319,14 +347,36 @@ func TestOpenAPISecurityAndErrors(t *testing.T) {
 			return
 		}
 		sec, hasSec := op["security"].([]any)
-		if strings.HasPrefix(path, "/api/v1/") {
+		switch {
+		case path == agentEnrollPath:
+			// No credential: the enrollment token in the body is checked,
+			// and a bad one is a 401.
+			if _, ok := responses["401"]; !ok {
+				t.Errorf("%s does not document 401", where)
+			}
+			if !hasSec || len(sec) != 0 {
+				t.Errorf("%s authenticates with the token in its body and must say `security: []`", where)
+			}
+		case strings.HasPrefix(path, "/api/v1/agent/"):
+			for _, code := range []string{"401", "403"} {
+				if _, ok := responses[code]; !ok {
+					t.Errorf("%s does not document %s", where, code)
+				}
+			}
+			if got := securitySchemes(sec); !hasSec || len(sec) != 1 || !slices.Equal(got, []string{"agentCredential"}) {
+				t.Errorf("%s must need exactly the agent credential (security: [{agentCredential: []}]), has %v", where, got)
+			}
+		case strings.HasPrefix(path, "/api/v1/"):
 			if _, ok := responses["401"]; !ok {
 				t.Errorf("%s does not document 401", where)
 			}
 			if hasSec && len(sec) == 0 {
 				t.Errorf("%s is marked as needing no authentication, but every /api/v1 route does", where)
 			}
-		} else if !hasSec || len(sec) != 0 {
+			if slices.Contains(securitySchemes(sec), "agentCredential") {
+				t.Errorf("%s accepts agent credentials, but only the agent API does", where)
+			}
+		case !hasSec || len(sec) != 0:
 			t.Errorf("%s needs no authentication and must say `security: []`", where)
 		}
 		for code, r := range responses {
@@ -393,6 +443,10 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		"Plugin": api.Plugin{}, "PluginSchema": api.PluginSchema{}, "PluginField": api.PluginField{},
 		"Job": api.Job{}, "BulkResult": api.BulkResult{}, "RenewalExplanation": api.RenewalExplanation{},
 		"RenewalPolicy": api.RenewalPolicy{}, "NotificationRule": api.NotificationRule{}, "Notification": api.Notification{},
+		"AgentEnrollResponse": api.AgentEnrollResponse{}, "AgentHeartbeatResponse": api.AgentHeartbeatResponse{},
+		"AgentCredentialResponse": api.AgentCredentialResponse{}, "AgentWork": api.AgentWork{},
+		"AgentWorkItem": api.AgentWorkItem{}, "AgentWorkCertificate": api.AgentWorkCertificate{},
+		"AgentWorkTarget": api.AgentWorkTarget{},
 	}
 	requests := map[string]any{
 		"IssuerRequest": api.IssuerRequest{}, "IssuerUpdate": api.IssuerRequest{},
@@ -402,6 +456,7 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		"APIKeyRequest": api.APIKeyRequest{}, "CSRRequest": api.CSRRequest{}, "RevokeRequest": api.RevokeRequest{},
 		"BulkRenewRequest": api.BulkRenewRequest{}, "BulkRevokeRequest": api.BulkRevokeRequest{},
 		"RenewalPolicyRequest": api.RenewalPolicyRequest{}, "NotificationRuleRequest": api.NotificationRuleRequest{},
+		"AgentFacts": api.AgentFacts{}, "AgentEnrollRequest": api.AgentEnrollRequest{}, "AgentDeployResult": api.AgentDeployResult{},
 	}
 	check := func(name string, v any, reply bool) {
 		schema, err := d.deref(map[string]any{"$ref": "#/components/schemas/" + name})

@@ -80,11 +80,11 @@ func (s *Service) SubmitCSR(ctx context.Context, jobID uuid.UUID, csrPEM string)
 			if err != nil {
 				return "", nil, err
 			}
-			if j.State != core.JobWaiting || (j.Kind != core.JobIssue && j.Kind != core.JobRenew) || j.CertificateID == nil {
-				return "", nil, core.Errorf(core.ECONFLICT, "job is a %s job in state %s; it does not wait for a CSR", j.Kind, j.State)
-			}
 			if a, _ := core.ActorFrom(ctx); a.Type == core.ActorAgent && (j.AgentID == nil || j.AgentID.String() != a.ID) {
-				return "", nil, core.Errorf(core.ENOTFOUND, "job not found")
+				return "", nil, core.Errorf(core.ENOTFOUND, "job not found") // another agent's jobs do not exist for this one
+			}
+			if j.State != core.JobWaiting || (j.Kind != core.JobIssue && j.Kind != core.JobRenew) || j.CertificateID == nil {
+				return "", nil, core.Errorf(core.ECONFLICT, "this %s job is %s; it does not wait for a CSR", j.Kind, j.State)
 			}
 			c, err := q.GetCertificate(ctx, *j.CertificateID)
 			if err != nil {
