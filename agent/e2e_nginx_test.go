@@ -1,0 +1,216 @@
+package agent_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/agent"
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/apitest"
+)
+
+// lockedBuffer collects log output from concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// selfSigned writes a throwaway certificate and key for nginx's first start.
+func selfSigned(t *testing.T, certPath, keyPath string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bootstrap"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"}}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, _ := x509.MarshalPKCS8PrivateKey(key)
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startNginx runs a real nginx with TLS on a loopback port; it returns the
+// config path, the files it serves, and the address.
+func startNginx(t *testing.T) (conf, certPath, keyPath, addr string) {
+	t.Helper()
+	if _, err := exec.LookPath("nginx"); err != nil {
+		t.Fatal("nginx is not installed: apt-get install nginx (.ci/run installs it)")
+	}
+	dir := t.TempDir()
+	certPath, keyPath = filepath.Join(dir, "site.crt"), filepath.Join(dir, "site.key")
+	selfSigned(t, certPath, keyPath)
+	addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	conf = filepath.Join(dir, "nginx.conf")
+	cfg := fmt.Sprintf(`daemon on;
+user root;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body;
+  proxy_temp_path %[1]s/proxy;
+  fastcgi_temp_path %[1]s/fastcgi;
+  uwsgi_temp_path %[1]s/uwsgi;
+  scgi_temp_path %[1]s/scgi;
+  server {
+    listen %[2]s ssl;
+    ssl_certificate %[3]s;
+    ssl_certificate_key %[4]s;
+    location / { return 200 "ok"; }
+  }
+}
+`, dir, addr, certPath, keyPath)
+	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("nginx", "-c", conf).CombinedOutput(); err != nil {
+		t.Fatalf("start nginx: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("nginx", "-c", conf, "-s", "quit").Run() })
+	return conf, certPath, keyPath, addr
+}
+
+// servedSerial does a TLS handshake and returns the served leaf's serial.
+func servedSerial(t *testing.T, addr string) string {
+	t.Helper()
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	return strings.ToLower(conn.ConnectionState().PeerCertificates[0].SerialNumber.Text(16))
+}
+
+func TestEndToEndWithNginx(t *testing.T) {
+	var serverLogs, agentLogs lockedBuffer
+	env := apitest.Start(t, apitest.Options{PluginDir: pluginDir, AgentHub: true,
+		Logger: slog.New(slog.NewTextHandler(&serverLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	conf, certPath, keyPath, addr := startNginx(t)
+
+	var tok api.EnrollmentToken
+	env.MustDo(t, "POST", "/api/v1/enrollment-tokens", env.AdminKey, api.EnrollmentTokenRequest{AgentName: "web-1"}, 201).Decode(t, &tok)
+	state := t.TempDir()
+	cfg := agent.Config{ServerURL: env.URL, Token: tok.Token, StateDir: state, KeyDir: filepath.Join(state, "keys"),
+		PluginDir: pluginDir, HeartbeatInterval: time.Second, PollWait: 5 * time.Second}
+	ctxAgent := slog.New(slog.NewTextHandler(&agentLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := agent.New(t.Context(), cfg, ctxAgent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = a.Run(t.Context()) }()
+	t.Cleanup(a.Close)
+
+	var agents api.List[api.Agent]
+	eventually(t, env, "the agent", func() bool {
+		env.MustDo(t, "GET", "/api/v1/agents?status=online", env.AdminKey, nil, 200).Decode(t, &agents)
+		return len(agents.Items) == 1
+	})
+	var iss api.Issuer
+	env.MustDo(t, "POST", "/api/v1/issuers", env.AdminKey, api.IssuerRequest{Name: "ca", Type: "local",
+		Config: map[string]any{"ca_key_type": "ecdsa-p256"}}, 201).Decode(t, &iss)
+	var tgt api.Target
+	env.MustDo(t, "POST", "/api/v1/targets", env.AdminKey, api.TargetRequest{Name: "nginx-1", Type: "nginx", AgentID: &agents.Items[0].ID,
+		Config: map[string]any{"certificate_path": certPath, "key_path": keyPath,
+			"validate_command": []any{"nginx", "-t", "-c", conf}, "reload_command": []any{"nginx", "-c", conf, "-s", "reload"},
+			"verify_address": addr}}, 201).Decode(t, &tgt)
+	var cert api.Certificate
+	env.MustDo(t, "POST", "/api/v1/certificates", env.AdminKey, api.CertificateRequest{Name: "site", CommonName: "localhost",
+		SANs: []string{"127.0.0.1"}, IssuerID: iss.ID, TargetIDs: []string{tgt.ID}}, 201).Decode(t, &cert)
+
+	version := func() api.CertificateVersion {
+		var vs api.List[api.CertificateVersion]
+		env.MustDo(t, "GET", "/api/v1/certificates/"+cert.ID+"/versions", env.AdminKey, nil, 200).Decode(t, &vs)
+		if len(vs.Items) == 0 {
+			return api.CertificateVersion{}
+		}
+		return vs.Items[0]
+	}
+	eventually(t, env, "nginx to serve the issued certificate", func() bool {
+		v := version()
+		return v.SerialNumber != "" && servedSerial(t, addr) == v.SerialNumber
+	})
+	first := version()
+	eventually(t, env, "the deployment to be reported verified", func() bool {
+		var deps api.List[api.Deployment]
+		env.MustDo(t, "GET", "/api/v1/certificates/"+cert.ID+"/deployments", env.AdminKey, nil, 200).Decode(t, &deps)
+		return len(deps.Items) == 1 && deps.Items[0].Status == "succeeded" && deps.Items[0].VerifiedAt != nil
+	})
+
+	// A forced renewal: a new key on the agent, a new serial served.
+	env.MustDo(t, "POST", "/api/v1/certificates/"+cert.ID+"/renew", env.AdminKey, nil, 202)
+	eventually(t, env, "nginx to serve the renewed certificate", func() bool {
+		v := version()
+		return v.SerialNumber != first.SerialNumber && servedSerial(t, addr) == v.SerialNumber
+	})
+	if fi, err := os.Stat(keyPath); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("deployed key file mode: %v %v", fi, err)
+	}
+
+	// The private keys never reached the server: not in its database, not in
+	// its logs, not in the agent's logs.
+	deployedKey, _ := os.ReadFile(keyPath)
+	block, _ := pem.Decode(deployedKey)
+	keyBody := strings.Split(strings.TrimSpace(string(deployedKey)), "\n")[1] // a line of the key's base64
+	for name, logs := range map[string]string{"server": serverLogs.String(), "agent": agentLogs.String()} {
+		if strings.Contains(logs, "PRIVATE KEY") || strings.Contains(logs, keyBody) {
+			t.Errorf("the %s log contains key material", name)
+		}
+	}
+	var leaks int
+	if err := env.Pool.QueryRow(t.Context(), `SELECT
+		(SELECT count(*) FROM certificate_versions WHERE private_key_enc IS NOT NULL OR certificate_pem LIKE '%PRIVATE%') +
+		(SELECT count(*) FROM jobs WHERE payload::text LIKE '%'||$1||'%') +
+		(SELECT count(*) FROM audit_events WHERE details::text LIKE '%'||$1||'%') +
+		(SELECT count(*) FROM deployments WHERE metadata::text LIKE '%'||$1||'%' OR message LIKE '%'||$1||'%')`,
+		keyBody).Scan(&leaks); err != nil {
+		t.Fatal(err)
+	}
+	if leaks != 0 || block == nil {
+		t.Errorf("the database holds key material (%d rows)", leaks)
+	}
+}
