@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"net"
 	"os"
 	"os/exec"
@@ -126,6 +128,31 @@ func servedSerial(t *testing.T, addr string) string {
 	return strings.ToLower(conn.ConnectionState().PeerCertificates[0].SerialNumber.Text(16))
 }
 
+// receiver counts webhook deliveries by event.
+type receiver struct {
+	url    string
+	mu     sync.Mutex
+	events map[string]int
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{events: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.events[req.Header.Get("X-Certctl-Event")]++
+		r.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	r.url = srv.URL
+	return r
+}
+
+func (r *receiver) count(event string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.events[event]
+}
+
 func TestEndToEndWithNginx(t *testing.T) {
 	var serverLogs, agentLogs lockedBuffer
 	env := apitest.Start(t, apitest.Options{PluginDir: pluginDir, AgentHub: true,
@@ -189,6 +216,42 @@ func TestEndToEndWithNginx(t *testing.T) {
 	})
 	if fi, err := os.Stat(keyPath); err != nil || fi.Mode().Perm()&0o077 != 0 {
 		t.Errorf("deployed key file mode: %v %v", fi, err)
+	}
+
+	// A broken NGINX configuration: the next deployment fails validation,
+	// the files are restored, NGINX keeps serving the current certificate,
+	// and the failure is reported and notified.
+	second := version()
+	var hook api.Notifier
+	receiver := newReceiver(t)
+	env.MustDo(t, "POST", "/api/v1/notifiers", env.AdminKey, api.NotifierRequest{Name: "ops", Type: "webhook",
+		Config: map[string]any{"url": receiver.url}}, 201).Decode(t, &hook)
+	env.MustDo(t, "POST", "/api/v1/notification-rules", env.AdminKey, map[string]any{"name": "deploys",
+		"notifier_id": hook.ID, "events": []string{"deployment.failed"}}, 201)
+	good, _ := os.ReadFile(conf)
+	if err := os.WriteFile(conf, append(good, []byte("\nthis is not nginx syntax;\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env.MustDo(t, "POST", "/api/v1/certificates/"+cert.ID+"/renew", env.AdminKey, nil, 202)
+	var failed api.Deployment
+	eventually(t, env, "the failed deployment to be reported", func() bool {
+		var deps api.List[api.Deployment]
+		env.MustDo(t, "GET", "/api/v1/certificates/"+cert.ID+"/deployments", env.AdminKey, nil, 200).Decode(t, &deps)
+		if len(deps.Items) > 0 && deps.Items[0].Status == "failed" {
+			failed = deps.Items[0]
+			return true
+		}
+		return false
+	})
+	if !strings.Contains(failed.Message, "not nginx syntax") && !strings.Contains(failed.Message, "unknown directive") {
+		t.Errorf("failure message lacks nginx's output: %q", failed.Message)
+	}
+	if got := servedSerial(t, addr); got != second.SerialNumber {
+		t.Errorf("after the failed deployment nginx serves %s, want the previous %s", got, second.SerialNumber)
+	}
+	eventually(t, env, "the deployment.failed notification to arrive", func() bool { return receiver.count("deployment.failed") == 1 })
+	if err := os.WriteFile(conf, good, 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	// The private keys never reached the server: not in its database, not in
