@@ -217,3 +217,19 @@ func TestSilentAgentsGoOffline(t *testing.T) {
 		t.Errorf("after a heartbeat: %s", got.Status)
 	}
 }
+
+func TestExpiredEnrollmentTokenIsRefused(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Now().UTC()}
+	env := apitest.Start(t, apitest.Options{Clock: clock.Now})
+	var tok api.EnrollmentToken
+	env.MustDo(t, "POST", "/api/v1/enrollment-tokens", env.AdminKey, api.EnrollmentTokenRequest{TTL: "10m"}, 201).Decode(t, &tok)
+	clock.Add(11 * time.Minute)
+	r := env.Do(t, "POST", "/api/v1/agent/enroll", "", api.AgentEnrollRequest{Token: tok.Token, Name: "late"})
+	if r.Status != 401 || !strings.Contains(string(r.Body), "expired") {
+		t.Fatalf("expired token: %d %s", r.Status, r.Body)
+	}
+	if n := env.Count(t, "agents"); n != 0 {
+		t.Errorf("%d agents after a refused enrollment", n)
+	}
+}
