@@ -153,15 +153,19 @@ func (t *Target) undo(ctx context.Context, c config, tx *atomicfile.Txn, reloade
 		restored = "restoring the previous files FAILED: " + err.Error()
 		t.log.Error("restoring the previous files failed", "files", strings.Join(written, ", "), "error", err)
 	}
-	var again string
+	var again, againOutput string
 	if reloaded {
 		// The caller may be gone: this run must happen regardless, so that
 		// the server does not stay on files that are no longer there.
 		rctx := context.WithoutCancel(ctx)
 		if out, err := runcmd.Run(rctx, c.reload, c.commandTimeout); err != nil {
-			again = "; running reload_command again after restoring failed too: " + err.Error()
+			again = "; running reload_command again after restoring failed too"
+			var re *runcmd.Error
+			if errors.As(err, &re) {
+				again += " (" + strings.TrimPrefix(re.Error(), runcmd.Quote(c.reload)+": ") + ")"
+			}
 			if s := runcmd.Summary(out, outputLimit/2); s != "" {
-				again += "\n" + s
+				againOutput = "\noutput of the second run:\n" + s
 			}
 		} else {
 			again = "; reload_command was run again"
@@ -178,8 +182,9 @@ func (t *Target) undo(ctx context.Context, c config, tx *atomicfile.Txn, reloade
 		base, output, _ := strings.Cut(pe.Message, "\n")
 		out.Message = base + "; " + restored + again
 		if output != "" {
-			out.Message += "\n" + output
+			out.Message += "\noutput:\n" + output
 		}
+		out.Message += againOutput
 		return &out
 	}
 	return fmt.Errorf("%w; %s%s", cause, restored, again)

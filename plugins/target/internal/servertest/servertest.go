@@ -203,22 +203,34 @@ func Served(addr string) ([]*x509.Certificate, error) {
 	return conn.ConnectionState().PeerCertificates, nil
 }
 
-// WaitServes waits until the server at addr serves the certificate with
-// serial, and returns what it serves; it fails the test after a bounded
-// wait, or as soon as srv (if not nil) has exited.
+// stableFor is how long a server must serve the same certificate, on
+// every new connection, before WaitServes believes it: after a reload the
+// old workers go on accepting connections for a moment (nginx's master
+// waits 100ms before telling them to stop).
+const stableFor = 400 * time.Millisecond
+
+// WaitServes waits until every new connection to addr gets the
+// certificate with serial, and returns what the server presents; it
+// fails the test after a bounded wait, or as soon as srv (if not nil) has
+// exited.
 func WaitServes(t testing.TB, srv *Server, addr string, serial *big.Int) []*x509.Certificate {
 	t.Helper()
 	deadline := time.Now().Add(serveTimeout)
 	var last string
+	var since time.Time // start of the current run of matching handshakes
 	for {
 		certs, err := Served(addr)
-		if err == nil && certs[0].SerialNumber.Cmp(serial) == 0 {
-			return certs
-		}
-		if err != nil {
-			last = err.Error()
-		} else {
-			last = "serial " + certs[0].SerialNumber.Text(16)
+		switch {
+		case err == nil && certs[0].SerialNumber.Cmp(serial) == 0:
+			if since.IsZero() {
+				since = time.Now()
+			} else if time.Since(since) >= stableFor {
+				return certs
+			}
+		case err != nil:
+			since, last = time.Time{}, err.Error()
+		default:
+			since, last = time.Time{}, "serial "+certs[0].SerialNumber.Text(16)
 		}
 		if srv != nil && srv.Exited() {
 			t.Fatalf("the server exited while waiting for it to serve serial %s:\n%s", serial.Text(16), srv.Log())
@@ -228,9 +240,9 @@ func WaitServes(t testing.TB, srv *Server, addr string, serial *big.Int) []*x509
 			if srv != nil {
 				msg = srv.Log()
 			}
-			t.Fatalf("%s does not serve serial %s after %s (last: %s)\n%s", addr, serial.Text(16), serveTimeout, last, msg)
+			t.Fatalf("%s does not serve serial %s steadily after %s (last: %s)\n%s", addr, serial.Text(16), serveTimeout, last, msg)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
