@@ -92,7 +92,8 @@ func TestAgentEnrollsMakesKeysAndReports(t *testing.T) {
 	env.MustDo(t, "POST", "/api/v1/issuers", env.AdminKey, api.IssuerRequest{Name: "ca", Type: "local",
 		Config: map[string]any{"ca_key_type": "ecdsa-p256"}}, 201).Decode(t, &iss)
 	var tgt api.Target
-	env.MustDo(t, "POST", "/api/v1/targets", env.AdminKey, api.TargetRequest{Name: "web", Type: "nginx", AgentID: &a.ID}, 201).Decode(t, &tgt)
+	env.MustDo(t, "POST", "/api/v1/targets", env.AdminKey, api.TargetRequest{Name: "web", Type: "nginx", AgentID: &a.ID,
+		Config: map[string]any{"certificate_path": "/nonexistent/site.crt", "key_path": "/nonexistent/site.key"}}, 201).Decode(t, &tgt)
 	var cert api.Certificate
 	env.MustDo(t, "POST", "/api/v1/certificates", env.AdminKey, api.CertificateRequest{Name: "site", CommonName: "site.example.com",
 		IssuerID: iss.ID, TargetIDs: []string{tgt.ID}}, 201).Decode(t, &cert)
