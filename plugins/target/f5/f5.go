@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/certctl/certctl/sdk/plugin"
+)
+
+// version is the plugin's own version.
+const version = "0.1.0"
+
+// Target is the F5 BIG-IP target plugin: it implements plugin.Target.
+type Target struct {
+	log   *slog.Logger
+	locks keyedLocks
+}
+
+var _ plugin.Target = (*Target)(nil)
+
+// New returns the plugin, logging to log (nil discards).
+func New(log *slog.Logger) *Target {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Target{log: log.With("target", "f5")}
+}
+
+// Info describes the plugin.
+func (t *Target) Info(context.Context) (plugin.Info, error) {
+	return plugin.Info{
+		Name:    "f5",
+		Kind:    plugin.KindTarget,
+		Version: version,
+		Description: "Deploys to an F5 BIG-IP through iControl REST: installs the certificate, chain and key as new objects " +
+			"and switches a client-SSL profile to them in one transaction; verifies the profile (and optionally the served serial).",
+		Schema: schema,
+	}, nil
+}
+
+// ValidateConfig checks a configuration without contacting the BIG-IP
+// (the server that stores it may not reach it; the agent that deploys
+// does, and a dry run checks the login, partition and profile).
+func (t *Target) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := readConfig(cfg)
+	return err
+}
+
+// keyedLocks serialises the deployments to one profile, so that two
+// concurrent calls cannot interleave their transactions.
+type keyedLocks struct {
+	mu    sync.Mutex
+	locks map[string]chan struct{}
+}
+
+// lock takes key's lock until ctx ends.
+func (l *keyedLocks) lock(ctx context.Context, key string) (unlock func(), err error) {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]chan struct{}{}
+	}
+	ch, ok := l.locks[key]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		l.locks[key] = ch
+	}
+	l.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
