@@ -170,6 +170,9 @@ func (s *Service) AgentWork(ctx context.Context, wait time.Duration, notify <-ch
 	defer deadline.Stop()
 	for {
 		items, err := s.agentWorkNow(ctx, id)
+		if err != nil && ctx.Err() != nil {
+			return nil, nil // the agent went away: nothing to answer, nothing to log
+		}
 		if err != nil || len(items) > 0 || wait <= 0 {
 			return items, err
 		}
