@@ -18,7 +18,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "target/nginx", "notifier/webhook"))
+	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "target/nginx", "target/apache", "target/haproxy", "notifier/webhook"))
 }
 
 // startAgent runs an agent until the test ends.
