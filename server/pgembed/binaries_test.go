@@ -76,7 +76,7 @@ func TestFindBinariesSearchOrder(t *testing.T) {
 func TestFindBinariesOnThisMachine(t *testing.T) {
 	dir, err := FindBinaries("")
 	if err != nil {
-		t.Skipf("no PostgreSQL here: %v", err)
+		t.Fatalf("the tests need the PostgreSQL server binaries (apt-get install postgresql): %v", err)
 	}
 	if !hasServerBinaries(dir) {
 		t.Errorf("FindBinaries returned %s without initdb and postgres", dir)
