@@ -3,11 +3,6 @@ package agent
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -16,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // keystore keeps private keys on this host, one directory per certificate,
@@ -139,21 +136,4 @@ func readKey(path string) (crypto.Signer, error) {
 	return s, nil
 }
 
-func generateKey(keyType string) (crypto.Signer, error) {
-	switch keyType {
-	case "ecdsa-p256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "ecdsa-p384":
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "rsa-2048":
-		return rsa.GenerateKey(rand.Reader, 2048)
-	case "rsa-3072":
-		return rsa.GenerateKey(rand.Reader, 3072)
-	case "rsa-4096":
-		return rsa.GenerateKey(rand.Reader, 4096)
-	case "ed25519":
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		return k, err
-	}
-	return nil, fmt.Errorf("unknown key type %q", keyType)
-}
+func generateKey(keyType string) (crypto.Signer, error) { return keys.Generate(keyType) }

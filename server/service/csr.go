@@ -2,64 +2,21 @@ package service
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/certctl/certctl/sdk/keys"
 	"github.com/certctl/certctl/server/core"
 )
 
 // generateKey makes a private key of a certificate key type (server key mode).
-func generateKey(keyType string) (crypto.Signer, error) {
-	switch keyType {
-	case "ecdsa-p256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "ecdsa-p384":
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "rsa-2048":
-		return rsa.GenerateKey(rand.Reader, 2048)
-	case "rsa-3072":
-		return rsa.GenerateKey(rand.Reader, 3072)
-	case "rsa-4096":
-		return rsa.GenerateKey(rand.Reader, 4096)
-	case "ed25519":
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		return k, err
-	}
-	return nil, fmt.Errorf("unknown key type %q", keyType)
-}
+func generateKey(keyType string) (crypto.Signer, error) { return keys.Generate(keyType) }
 
 // keyTypeOf names the key type of a public key, or "" when it is not one
 // certctl issues for.
-func keyTypeOf(pub any) string {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return "ecdsa-p256"
-		case elliptic.P384():
-			return "ecdsa-p384"
-		}
-	case *rsa.PublicKey:
-		switch k.N.BitLen() {
-		case 2048, 3072, 4096:
-			return fmt.Sprintf("rsa-%d", k.N.BitLen())
-		}
-	case ed25519.PublicKey:
-		return "ed25519"
-	}
-	return ""
-}
+func keyTypeOf(pub any) string { return keys.TypeOf(pub) }
 
 // certificateNames returns every name a certificate must carry: its
 // common name first, then its SANs, without repeats.
@@ -69,24 +26,7 @@ func certificateNames(c core.Certificate) []string {
 
 // newCSR makes a CSR for certificate c signed by key.
 func newCSR(c core.Certificate, key crypto.Signer) ([]byte, error) {
-	tpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: c.CommonName}}
-	for _, n := range certificateNames(c) {
-		switch {
-		case net.ParseIP(n) != nil:
-			tpl.IPAddresses = append(tpl.IPAddresses, net.ParseIP(n))
-		case strings.Contains(n, "://"):
-			u, err := url.Parse(n)
-			if err != nil {
-				return nil, fmt.Errorf("SAN %q: %w", n, err)
-			}
-			tpl.URIs = append(tpl.URIs, u)
-		case strings.Contains(n, "@"):
-			tpl.EmailAddresses = append(tpl.EmailAddresses, n)
-		default:
-			tpl.DNSNames = append(tpl.DNSNames, n)
-		}
-	}
-	return x509.CreateCertificateRequest(rand.Reader, tpl, key)
+	return keys.CSR(c.CommonName, c.SANs, key)
 }
 
 // parseCSR reads a CSR given as PEM or DER.
@@ -151,10 +91,4 @@ func without(list []string, s string) []string {
 }
 
 // marshalKeyPEM encodes a private key as PKCS#8 PEM.
-func marshalKeyPEM(key crypto.Signer) ([]byte, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
-}
+func marshalKeyPEM(key crypto.Signer) ([]byte, error) { return keys.MarshalPEM(key) }
