@@ -55,17 +55,20 @@ func (q *Queries) RevokeAgentCredentials(ctx context.Context, agentID, keep uuid
 }
 
 // AgentByCredential returns the agent a credential belongs to, and whether
-// the credential is revoked.
+// the credential is revoked, in one query (every agent call makes it).
 func (q *Queries) AgentByCredential(ctx context.Context, hash []byte) (core.Agent, bool, error) {
 	var revoked bool
-	var id uuid.UUID
-	err := q.db.QueryRow(ctx, `SELECT agent_id, revoked_at IS NOT NULL FROM agent_credentials WHERE token_hash = $1`, hash).
-		Scan(&id, &revoked)
+	var a core.Agent
+	err := q.db.QueryRow(ctx, `SELECT c.revoked_at IS NOT NULL, a.id, a.name, a.status, a.labels, a.os, a.arch, a.ip_address,
+		a.hostname, a.agent_version, a.uptime_seconds, a.plugins, a.last_heartbeat_at, a.enrolled_at, a.retired_at,
+		a.created_at, a.updated_at
+		FROM agent_credentials c JOIN agents a ON a.id = c.agent_id WHERE c.token_hash = $1`, hash).Scan(&revoked,
+		&a.ID, &a.Name, &a.Status, &a.Labels, &a.OS, &a.Arch, &a.IPAddress, &a.Hostname, &a.AgentVersion, &a.UptimeSeconds,
+		&a.Plugins, &a.LastHeartbeatAt, &a.EnrolledAt, &a.RetiredAt, &a.CreatedAt, &a.UpdatedAt)
 	if err != nil {
 		return core.Agent{}, false, mapError(err, "agent credential")
 	}
-	a, err := q.GetAgent(ctx, id)
-	return a, revoked, err
+	return a, revoked, nil
 }
 
 // AgentFacts are what an agent reports about its host.
