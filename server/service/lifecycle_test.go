@@ -485,3 +485,45 @@ func TestShortLivedCertificatesAreNotAnnouncedAtBirth(t *testing.T) {
 		t.Fatalf("%d expiring notifications a day before expiry, want 1", n)
 	}
 }
+
+func TestUnrenewedCertificateBecomesExpiredAndRecovers(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, map[string]any{"validity": "30d"})
+	c := w.cert(t, "late")
+	w.env.RunJobs(t)
+	notAfter := *w.get(t, c.ID).NotAfter
+	// Past its expiry without a sweep in between (e.g. the server was down).
+	w.clock.Set(notAfter.Add(time.Hour))
+	// The sweep marks it expired, then enqueues its overdue renewal, which
+	// makes it active again.
+	if err := w.env.Service.Sweep(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.env.RunJobs(t)
+	if got := w.get(t, c.ID); got.Status != core.CertActive || len(w.versions(t, c.ID)) != 2 {
+		t.Fatalf("after the overdue renewal: %s, %d versions", got.Status, len(w.versions(t, c.ID)))
+	}
+	// A certificate whose renewal keeps failing does expire.
+	if _, err := w.env.Service.UpdateIssuer(w.ctx, w.ca.ID, service.IssuerInput{Name: "ca",
+		Config: map[string]any{"allowed_domains": []any{"other.org"}}}); err != nil {
+		t.Fatal(err)
+	}
+	c = w.get(t, c.ID)
+	w.clock.Set(c.NextRenewalAt.Add(time.Minute))
+	w.sweep(t)
+	w.env.RunJobs(t) // the CA refuses: failed
+	if got := w.get(t, c.ID); got.Status != core.CertFailed {
+		t.Fatalf("after a refused renewal: %s", got.Status)
+	}
+	w.clock.Set(c.NotAfter.Add(time.Minute))
+	if err := w.env.Service.Sweep(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Expired, and its renewal enqueued again (the CA still refuses it).
+	w.env.RunJobs(t)
+	events, _, err := w.env.Service.ListAudit(w.ctx, core.AuditFilter{ResourceID: c.ID.String(), Action: "certificate.expired",
+		Page: core.Page{Limit: 10}})
+	if err != nil || len(events) != 2 || w.get(t, c.ID).Status == core.CertActive {
+		t.Fatalf("after expiry: status %s, %d expired events, %v", w.get(t, c.ID).Status, len(events), err)
+	}
+}

@@ -64,6 +64,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.markExpired(ctx); err != nil {
+		return err
+	}
 	n, err := s.EnqueueDueRenewals(ctx)
 	if err != nil {
 		return err
@@ -74,10 +77,27 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if _, err := s.ScanExpiring(ctx, 1000); err != nil {
 		return err
 	}
-	if _, err := s.SweepOfflineAgents(ctx); err != nil {
-		return err
-	}
-	return nil
+	_, err = s.SweepOfflineAgents(ctx)
+	return err
+}
+
+// markExpired gives certificates whose current version expired (their
+// renewals failed or were never due in time) the status expired, audited.
+// A later successful issuance makes them active again.
+func (s *Service) markExpired(ctx context.Context) error {
+	return s.store.InTx(ctx, func(q *store.Queries) error {
+		ids, err := q.MarkExpired(ctx, s.clock())
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, "certificate.expired", "certificate", id.String(),
+				core.OutcomeFailure, map[string]any{"message": "the current version expired before it was renewed"})); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // auditExpired records requeued jobs, and settles the ones that ran out of

@@ -25,7 +25,7 @@ type DueCertificate struct {
 func (q *Queries) ClaimDueCertificates(ctx context.Context, now time.Time, limit int) ([]DueCertificate, error) {
 	rows, err := q.db.Query(ctx, `WITH due AS (
 			SELECT id FROM managed_certificates
-			WHERE status IN ('active', 'failed') AND next_renewal_at <= $1
+			WHERE status IN ('active', 'failed', 'expired') AND next_renewal_at <= $1
 			ORDER BY next_renewal_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 		UPDATE managed_certificates c SET status = 'renewing', next_renewal_at = NULL, updated_at = $1
 		FROM due WHERE c.id = due.id
@@ -130,4 +130,16 @@ func (s *Store) WhileLeader(ctx context.Context, id int64, fn func(ctx context.C
 		_ = conn.Conn().Close(unlockCtx) // ending the session frees the lock
 	}
 	return nil
+}
+
+// MarkExpired marks certificates whose current version has expired and
+// returns their ids.
+func (q *Queries) MarkExpired(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, `UPDATE managed_certificates SET status = 'expired', updated_at = $1
+		WHERE not_after <= $1 AND status IN ('active', 'failed') RETURNING id`, now)
+	if err != nil {
+		return nil, mapError(err, "certificates")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return ids, mapError(err, "certificates")
 }
