@@ -7,25 +7,18 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
 	"net/netip"
-	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/sdk/keys"
 	"github.com/certctl/certctl/sdk/plugin"
 )
 
@@ -175,13 +168,13 @@ func (s *Session) issue(ctx context.Context, keyType string, prev *issued) (*iss
 		return nil, err
 	}
 	c := s.issuerCases()
-	key, err := newKey(keyType)
+	key, err := keys.Generate(keyType)
 	if err != nil {
 		return nil, err
 	}
-	csr, err := newCSR(key, c.CommonName, c.SANs)
+	csr, err := keys.CSR(c.CommonName, c.SANs, key) // the common name is among the CSR's names, as hosts send it
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create CSR: %w", err)
 	}
 	req := plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: c.CommonName, SANs: c.SANs, Profile: c.Profile,
 		Validity: c.Validity, IdempotencyKey: fmt.Sprintf("plugintest-%s-%d", keyType, time.Now().UnixNano())}
@@ -445,52 +438,6 @@ func (s *Session) checkSignCRL(ctx context.Context) error {
 			cert.leaf.SerialNumber.Text(16))
 	}
 	return nil
-}
-
-// newKey makes a key of one of KeyTypes.
-func newKey(keyType string) (crypto.Signer, error) {
-	switch keyType {
-	case "ecdsa-p256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "ecdsa-p384":
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "rsa-2048":
-		return rsa.GenerateKey(rand.Reader, 2048)
-	case "rsa-3072":
-		return rsa.GenerateKey(rand.Reader, 3072)
-	case "rsa-4096":
-		return rsa.GenerateKey(rand.Reader, 4096)
-	case "ed25519":
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		return k, err
-	}
-	return nil, fmt.Errorf("unknown key type %q (known: %s)", keyType, strings.Join(KeyTypes, ", "))
-}
-
-// newCSR makes a DER CSR for key with the common name and SANs.
-func newCSR(key crypto.Signer, cn string, sans []string) ([]byte, error) {
-	tmpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn}}
-	for _, n := range sans {
-		switch {
-		case isIP(n):
-			tmpl.IPAddresses = append(tmpl.IPAddresses, net.IP(netip.MustParseAddr(n).AsSlice()))
-		case strings.Contains(n, "://"):
-			u, err := url.Parse(n)
-			if err != nil {
-				return nil, fmt.Errorf("SAN %q: %w", n, err)
-			}
-			tmpl.URIs = append(tmpl.URIs, u)
-		case strings.Contains(n, "@"):
-			tmpl.EmailAddresses = append(tmpl.EmailAddresses, n)
-		default:
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	der, err := x509.CreateCertificateRequest(rand.Reader, tmpl, key)
-	if err != nil {
-		return nil, fmt.Errorf("create CSR: %w", err)
-	}
-	return der, nil
 }
 
 // parseCerts reads one or more PEM certificates.
