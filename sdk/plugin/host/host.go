@@ -73,9 +73,10 @@ type Options struct {
 	// SocketDir is a short directory for the plugins' Unix sockets; empty
 	// creates one under the system temp directory (removed by Close).
 	SocketDir string
-	// CallTimeout bounds a call whose context has no deadline of its own.
+	// CallTimeout bounds a call whose context has no deadline of its own,
+	// from the moment a process is there to take it.
 	CallTimeout time.Duration // default 60s
-	// StartTimeout bounds starting a process.
+	// StartTimeout bounds starting a process, apart from any call's timeout.
 	StartTimeout time.Duration // default 15s
 	// HealthInterval is how often running processes are pinged.
 	HealthInterval time.Duration // default 10s; negative disables

@@ -24,6 +24,11 @@ import (
 // with the issuer handshake cookie) and as a host process to be killed.
 func TestMain(m *testing.M) {
 	if os.Getenv(plugin.Handshake(plugin.KindIssuer).MagicCookieKey) != "" {
+		// A marker file beside the binary makes the plugin slow to start
+		// (plugins inherit no test environment variables).
+		if _, err := os.Stat(filepath.Join(filepath.Dir(os.Args[0]), slowStartMarker)); err == nil {
+			time.Sleep(slowStart)
+		}
 		plugin.Serve(fakeIssuer{})
 		return
 	}
@@ -33,6 +38,13 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// slowStartMarker, in a plugin directory, makes the fake plugin take
+// slowStart to start.
+const (
+	slowStartMarker = "slow-start"
+	slowStart       = time.Second
+)
 
 // fakeIssuer behaves as its config says: "mode" ok (default), slow (sleeps
 // "sleep_ms", honouring ctx), hang (ignores ctx), crash (exits mid-call).
@@ -254,6 +266,11 @@ func TestKilledPluginFailsRetryablyAndIsRestarted(t *testing.T) {
 func TestHangingPluginIsCutOffByDeadline(t *testing.T) {
 	h := newHost(t, pluginDir(t), host.Options{})
 	iss, _ := h.Issuer("fake")
+	// Start the process first: a caller's own deadline covers a start too,
+	// and this test is about the call.
+	if _, err := issue(context.Background(), iss, nil); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -261,7 +278,8 @@ func TestHangingPluginIsCutOffByDeadline(t *testing.T) {
 	if plugin.ErrorCode(err) != plugin.CodeDeadline || !plugin.Retryable(err) {
 		t.Fatalf("hanging call: %v, want deadline", err)
 	}
-	if elapsed := time.Since(start); elapsed > 3*time.Second {
+	// The plugin hangs for an hour: returning at all is the deadline at work.
+	if elapsed := time.Since(start); elapsed > time.Minute {
 		t.Fatalf("hanging call returned after %s", elapsed)
 	}
 	// The process still answers other calls.
@@ -271,10 +289,33 @@ func TestHangingPluginIsCutOffByDeadline(t *testing.T) {
 }
 
 func TestCallTimeoutAppliesWithoutDeadline(t *testing.T) {
-	h := newHost(t, pluginDir(t), host.Options{CallTimeout: 300 * time.Millisecond})
+	// The call timeout counts from a running process: the lazy start of the
+	// plugin on this first call, however slow the machine, is not charged.
+	h := newHost(t, pluginDir(t), host.Options{CallTimeout: 300 * time.Millisecond, StartTimeout: 5 * time.Minute})
 	iss, _ := h.Issuer("fake")
 	if _, err := issue(context.Background(), iss, plugin.Config{"mode": "hang"}); plugin.ErrorCode(err) != plugin.CodeDeadline {
 		t.Fatalf("call without deadline on a hanging plugin: %v", err)
+	}
+}
+
+func TestPluginStartIsNotChargedToTheCallTimeout(t *testing.T) {
+	dir := pluginDir(t)
+	h := newHost(t, dir, host.Options{CallTimeout: 300 * time.Millisecond, StartTimeout: 5 * time.Minute})
+	// From here on the plugin takes longer to start than a call may last.
+	if err := os.WriteFile(filepath.Join(dir, slowStartMarker), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	iss, _ := h.Issuer("fake")
+	if _, err := issue(context.Background(), iss, nil); err != nil {
+		t.Fatalf("first call on a plugin slower to start (%s) than the call timeout: %v", slowStart, err)
+	}
+	// The caller's own deadline still bounds the start.
+	h2 := newHost(t, dir, host.Options{StartTimeout: 5 * time.Minute})
+	iss2, _ := h2.Issuer("fake")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := issue(ctx, iss2, nil); plugin.ErrorCode(err) != plugin.CodeUnavailable {
+		t.Fatalf("call whose own deadline ends during the start: %v, want unavailable", err)
 	}
 }
 

@@ -209,17 +209,21 @@ func (m *managed) healthCheck() {
 	}
 }
 
-// call runs f on the plugin's process with the host's call timeout.
+// call runs f on the plugin's process with the host's call timeout. The
+// timeout starts once a process is there: starting one is bounded by
+// StartTimeout alone, so a first call (or one after a crash) gets the
+// same time to work as any other, however slowly the machine starts
+// processes. A deadline of the caller's own bounds both.
 func call[T any](m *managed, ctx context.Context, f func(context.Context, *plugin.Process) (T, error)) (T, error) {
 	var zero T
+	proc, err := m.acquire(ctx)
+	if err != nil {
+		return zero, err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, m.h.o.CallTimeout)
 		defer cancel()
-	}
-	proc, err := m.acquire(ctx)
-	if err != nil {
-		return zero, err
 	}
 	out, err := f(ctx, proc)
 	m.done(ctx, proc, err)
