@@ -164,9 +164,34 @@ type Certificate struct {
 	CurrentVersionID *string           `json:"current_version_id"`
 	NotAfter         *time.Time        `json:"not_after"`
 	NextRenewalAt    *time.Time        `json:"next_renewal_at"`
-	CreatedAt        time.Time         `json:"created_at"`
-	UpdatedAt        time.Time         `json:"updated_at"`
+	// DeploymentHealth sums up the deployments of the current version.
+	DeploymentHealth DeploymentHealth `json:"deployment_health"`
+	CreatedAt        time.Time        `json:"created_at"`
+	UpdatedAt        time.Time        `json:"updated_at"`
 }
+
+// DeploymentHealth counts the deployments of a certificate's current
+// version to the targets bound to it, by status (each bound target has at
+// most one), with the latest failure. A target bound after the version was
+// issued gets the next version, and is not counted until then.
+type DeploymentHealth struct {
+	Total      int `json:"total"`
+	Pending    int `json:"pending"`
+	InProgress int `json:"in_progress"`
+	Succeeded  int `json:"succeeded"`
+	Failed     int `json:"failed"`
+	// LastError is "deploy to target <name>: <message>" of the latest failed
+	// deployment; "" and LastErrorAt nil when none failed.
+	LastError   string     `json:"last_error"`
+	LastErrorAt *time.Time `json:"last_error_at"`
+}
+
+// Deployment health filters of the certificate list (deployment_health=).
+const (
+	DeploymentHealthFailed    = "failed"    // at least one deployment failed
+	DeploymentHealthPending   = "pending"   // at least one deployment is pending or in progress
+	DeploymentHealthSucceeded = "succeeded" // every deployment succeeded, and there is at least one
+)
 
 // CertificateRequest creates (POST) or replaces (PUT) a managed certificate.
 // Omitted key_type means ecdsa-p256; omitted key_mode means "agent" when
@@ -245,7 +270,12 @@ type Job struct {
 	// VersionID is the certificate version a revoke or deploy job is about.
 	VersionID *string `json:"version_id"`
 	// HasCSR says an issuance job has its agent's CSR (agent key mode).
-	HasCSR     bool       `json:"has_csr"`
+	HasCSR bool `json:"has_csr"`
+	// WaitingFor says why a live job is not progressing ("" when it is not
+	// waiting): "target web-1 has no agent", "agent web-01 offline since
+	// 2026-12-05T19:00:00Z", "agent web-01 to send a CSR", "agent web-01 to
+	// pick it up", "next attempt at ...".
+	WaitingFor string     `json:"waiting_for"`
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 	FinishedAt *time.Time `json:"finished_at"`

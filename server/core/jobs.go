@@ -50,6 +50,18 @@ type Job struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	FinishedAt     *time.Time
+	// Facts are read with the job where it is shown, to say what it waits
+	// for; WaitingFor is that, set by the service ("" when not waiting).
+	Facts      *JobFacts
+	WaitingFor string
+}
+
+// JobFacts are the current facts a live job's progress depends on.
+type JobFacts struct {
+	AgentName            string // "" when the job has no agent
+	AgentStatus          string
+	AgentLastHeartbeatAt *time.Time
+	TargetName           string // "" when the job has no target
 }
 
 // JobPayload is what a job needs beyond its references.

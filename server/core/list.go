@@ -27,6 +27,8 @@ type CertificateFilter struct {
 	TargetID       *uuid.UUID
 	ExpiringBefore *time.Time
 	NamePrefix     string
+	// DeploymentHealth is one of DeploymentHealthFilters, or "".
+	DeploymentHealth string
 }
 
 // AgentFilter selects agents.

@@ -131,9 +131,48 @@ type Certificate struct {
 	NotAfter         *time.Time
 	NextRenewalAt    *time.Time
 	SpecRevision     int64
+	// DeploymentHealth sums up the deployments of the current version.
+	DeploymentHealth DeploymentHealth
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }
+
+// DeploymentHealth counts the deployments of a certificate's current
+// version to the targets bound to it, by status, with the latest failure.
+// The database keeps it up to date with every deployment (see migration
+// 00005), so that lists show and filter on it without reading deployments.
+type DeploymentHealth struct {
+	Total      int
+	Pending    int
+	InProgress int
+	Succeeded  int
+	Failed     int
+	// LastError is "deploy to target <name>: <message>" of the latest
+	// failed deployment, "" when none failed.
+	LastError   string
+	LastErrorAt *time.Time
+}
+
+// ShownLastError is the error a certificate shows: its own (the last
+// issuance or renewal error, which is always about a version newer than
+// the current one's deployments, since a new current version clears it),
+// else the latest failed deployment of its current version.
+func (c Certificate) ShownLastError() string {
+	if c.LastError != "" {
+		return c.LastError
+	}
+	return c.DeploymentHealth.LastError
+}
+
+// Deployment health filters of certificate lists.
+const (
+	HealthFailed    = "failed"    // at least one deployment failed
+	HealthPending   = "pending"   // at least one deployment is pending or in progress
+	HealthSucceeded = "succeeded" // every deployment succeeded (and there is at least one)
+)
+
+// DeploymentHealthFilters lists the valid deployment_health filters.
+var DeploymentHealthFilters = []string{HealthFailed, HealthPending, HealthSucceeded}
 
 // CertificateVersion is one issued certificate of a managed certificate.
 type CertificateVersion struct {

@@ -100,8 +100,9 @@ func toCertificate(c core.Certificate) api.Certificate {
 	return api.Certificate{
 		ID: c.ID.String(), Name: c.Name, CommonName: c.CommonName, SANs: emptyIfNil(c.SANs), IssuerID: c.IssuerID.String(),
 		TargetIDs: idStrings(c.TargetIDs), KeyType: c.KeyType, KeyMode: c.KeyMode, RenewalPolicyID: idPtr(c.RenewalPolicyID),
-		Status: c.Status, LastError: c.LastError, Labels: c.Labels, CurrentVersionID: idPtr(c.CurrentVersionID), NotAfter: c.NotAfter,
-		NextRenewalAt: c.NextRenewalAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Status: c.Status, LastError: c.ShownLastError(), Labels: c.Labels, CurrentVersionID: idPtr(c.CurrentVersionID),
+		NotAfter: c.NotAfter, NextRenewalAt: c.NextRenewalAt, DeploymentHealth: api.DeploymentHealth(c.DeploymentHealth),
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -172,7 +173,7 @@ func toJob(j core.Job) api.Job {
 		ID: j.ID.String(), Kind: j.Kind, State: j.State, CertificateID: idPtr(j.CertificateID), TargetID: idPtr(j.TargetID),
 		AgentID: idPtr(j.AgentID), Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt, LastError: j.LastError,
 		Trigger: j.Payload.Trigger, VersionID: idPtr(j.Payload.VersionID), HasCSR: j.Payload.CSRPEM != "",
-		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
+		WaitingFor: j.WaitingFor, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
 	}
 }
 

@@ -26,6 +26,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 	if f.ExpiringBefore, err = queryTime(r, "expiring_before"); err != nil {
 		return err
 	}
+	f.DeploymentHealth = r.URL.Query().Get("deployment_health")
 	items, more, err := s.svc.ListCertificates(r.Context(), f)
 	if err != nil {
 		return err
@@ -80,7 +81,13 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.GetCertificate(r.Context(), id)
+	d, err := queryWait(r)
+	if err != nil {
+		return err
+	}
+	wait, changed, stop := s.prepareWait(w, id, d)
+	defer stop()
+	c, err := s.svc.WaitCertificate(r.Context(), id, wait, changed)
 	if err != nil {
 		return err
 	}

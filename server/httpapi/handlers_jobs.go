@@ -33,7 +33,13 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	j, err := s.svc.GetJob(r.Context(), id)
+	d, err := queryWait(r)
+	if err != nil {
+		return err
+	}
+	wait, changed, stop := s.prepareWait(w, id, d)
+	defer stop()
+	j, err := s.svc.WaitJob(r.Context(), id, wait, changed)
 	if err != nil {
 		return err
 	}

@@ -437,6 +437,7 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 	replies := map[string]any{
 		"Error": api.ErrorResponse{}, "ErrorDetail": api.ErrorDetail{}, "Health": api.Health{},
 		"Issuer": api.Issuer{}, "Target": api.Target{}, "Certificate": api.Certificate{},
+		"DeploymentHealth":   api.DeploymentHealth{},
 		"CertificateVersion": api.CertificateVersion{}, "Deployment": api.Deployment{}, "Agent": api.Agent{},
 		"AgentPlugin": api.AgentPlugin{}, "EnrollmentToken": api.EnrollmentToken{}, "APIKey": api.APIKey{},
 		"AuditEvent": api.AuditEvent{}, "Notifier": api.Notifier{}, "NotifierTestResult": api.NotifierTestResult{},

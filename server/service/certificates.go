@@ -183,6 +183,11 @@ func (s *Service) ListCertificates(ctx context.Context, f core.CertificateFilter
 			return nil, false, err
 		}
 	}
+	if f.DeploymentHealth != "" {
+		if err := core.ValidateOneOf("deployment_health", f.DeploymentHealth, core.DeploymentHealthFilters); err != nil {
+			return nil, false, err
+		}
+	}
 	return s.store.Q().ListCertificates(ctx, f)
 }
 

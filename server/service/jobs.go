@@ -80,15 +80,22 @@ func (s *Service) ListJobs(ctx context.Context, f core.JobFilter) ([]core.Job, b
 			return nil, false, err
 		}
 	}
-	return s.store.Q().ListJobs(ctx, f)
+	items, more, err := s.store.Q().ListJobs(ctx, f)
+	now := s.clock()
+	for i := range items {
+		items[i].WaitingFor = WaitingFor(items[i], now)
+	}
+	return items, more, err
 }
 
-// GetJob returns a job.
+// GetJob returns a job, with what it waits for.
 func (s *Service) GetJob(ctx context.Context, id uuid.UUID) (core.Job, error) {
 	if err := s.read(ctx); err != nil {
 		return core.Job{}, err
 	}
-	return s.store.Q().GetJob(ctx, id)
+	j, err := s.store.Q().GetJobWithFacts(ctx, id)
+	j.WaitingFor = WaitingFor(j, s.clock())
+	return j, err
 }
 
 // CancelJob stops a live job. A running job's worker loses its lease and

@@ -137,7 +137,51 @@ func (q *Queries) GetJobForUpdate(ctx context.Context, id uuid.UUID) (core.Job, 
 	return j, mapError(err, "job")
 }
 
-// ListJobs returns a page of jobs, newest first.
+// jobFactsFrom reads jobs with the facts that say what a live job waits
+// for: its agent's name, status and last heartbeat, its target's name (two
+// primary-key lookups per job).
+const jobFactsFrom = ` FROM jobs
+	LEFT JOIN LATERAL (SELECT a.name, a.status, a.last_heartbeat_at FROM agents a WHERE a.id = jobs.agent_id) ja ON true
+	LEFT JOIN LATERAL (SELECT t.name FROM targets t WHERE t.id = jobs.target_id) jt ON true`
+
+const jobFactsColumns = jobColumns + `, COALESCE(ja.name, ''), COALESCE(ja.status, ''), ja.last_heartbeat_at,
+	COALESCE(jt.name, '')`
+
+func scanJobWithFacts(row pgx.Row) (core.Job, error) {
+	var j core.Job
+	f := &core.JobFacts{}
+	err := row.Scan(&j.ID, &j.Kind, &j.State, &j.CertificateID, &j.TargetID, &j.AgentID, &j.Payload, &j.Attempt,
+		&j.MaxAttempts, &j.RunAt, &j.LeaseOwner, &j.LeaseExpiresAt, &j.LastError, &j.CreatedAt, &j.UpdatedAt, &j.FinishedAt,
+		&f.AgentName, &f.AgentStatus, &f.AgentLastHeartbeatAt, &f.TargetName)
+	j.Facts = f
+	return j, err
+}
+
+// GetJobWithFacts returns a job with the facts about its agent and target.
+func (q *Queries) GetJobWithFacts(ctx context.Context, id uuid.UUID) (core.Job, error) {
+	j, err := scanJobWithFacts(q.db.QueryRow(ctx, `SELECT `+jobFactsColumns+jobFactsFrom+` WHERE jobs.id = $1`, id))
+	return j, mapError(err, "job")
+}
+
+// CertificateSettled reports whether nothing is under way for a
+// certificate that can still change it: no live issue, renew, revoke or
+// deploy job of it that can progress. A job that waits on an agent (a
+// deploy job not yet taken, an issuance waiting for its CSR) cannot when
+// there is no agent, or its agent is not online or has been silent since
+// before staleBefore.
+func (q *Queries) CertificateSettled(ctx context.Context, id uuid.UUID, staleBefore time.Time) (bool, error) {
+	var settled bool
+	err := q.db.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id
+		WHERE j.certificate_id = $1 AND j.state IN ('queued', 'running', 'waiting', 'retrying') AND j.kind <> 'notify'
+		AND NOT (
+			((j.kind = 'deploy' AND j.state <> 'running') OR (j.kind IN ('issue', 'renew') AND j.state = 'waiting'))
+			AND (a.id IS NULL OR a.status <> 'online' OR a.last_heartbeat_at IS NULL OR a.last_heartbeat_at < $2)))`,
+		id, staleBefore).Scan(&settled)
+	return settled, mapError(err, "jobs")
+}
+
+// ListJobs returns a page of jobs, newest first, with the facts about
+// their agents and targets.
 func (q *Queries) ListJobs(ctx context.Context, f core.JobFilter) ([]core.Job, bool, error) {
 	var w where
 	if f.Kind != "" {
@@ -149,9 +193,13 @@ func (q *Queries) ListJobs(ctx context.Context, f core.JobFilter) ([]core.Job, b
 	if f.CertificateID != nil {
 		w.add("certificate_id = ?", *f.CertificateID)
 	}
-	items, err := collectJobs(q.db.Query(ctx, `SELECT `+jobColumns+` FROM jobs`+pageClause(&w, f.Page, true), w.args...))
+	rows, err := q.db.Query(ctx, `SELECT `+jobFactsColumns+jobFactsFrom+pageClause(&w, f.Page, true), w.args...)
 	if err != nil {
-		return nil, false, err
+		return nil, false, mapError(err, "jobs")
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Job, error) { return scanJobWithFacts(r) })
+	if err != nil {
+		return nil, false, mapError(err, "jobs")
 	}
 	items, more := trimPage(items, f.Page)
 	return items, more, nil
