@@ -168,10 +168,11 @@ func (r *runner) unsubstitute(out string) string {
 	return strings.ReplaceAll(out, r.server.Addr, "127.0.0.1:8443")
 }
 
-// command prepares bash for block b in its own process group, its output
+// start starts bash for block b in its own process group, its output
 // (stdout and stderr together) going to a file: a process the block leaves
-// running keeps the file, not a pipe the test would wait on.
-func (r *runner) command(b *Block, save bool) (*exec.Cmd, string, error) {
+// running keeps the file, not a pipe the test would wait on. It returns the
+// file's name.
+func (r *runner) start(b *Block, save bool) (*exec.Cmd, string, error) {
 	r.n++
 	base := filepath.Join(r.dir, fmt.Sprintf("block%03d", r.n))
 	if err := os.WriteFile(base+".sh", []byte(r.script(b, save)), 0o600); err != nil {
@@ -192,18 +193,18 @@ func (r *runner) command(b *Block, save bool) (*exec.Cmd, string, error) {
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, "", fmt.Errorf("start bash: %w", err)
+	}
+	r.groups = append(r.groups, cmd.Process.Pid)
 	return cmd, base + ".out", nil
 }
 
 func (r *runner) run(ctx context.Context, b *Block) (string, error) {
-	cmd, outFile, err := r.command(b, true)
+	cmd, outFile, err := r.start(b, true)
 	if err != nil {
 		return "", err
 	}
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	r.groups = append(r.groups, cmd.Process.Pid)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -233,14 +234,10 @@ func (r *runner) run(ctx context.Context, b *Block) (string, error) {
 }
 
 func (r *runner) startBackground(b *Block) error {
-	cmd, outFile, err := r.command(b, false)
+	cmd, outFile, err := r.start(b, false)
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	r.groups = append(r.groups, cmd.Process.Pid)
 	bg := &background{block: b, cmd: cmd, log: outFile, done: make(chan struct{})}
 	go func() { bg.err = cmd.Wait(); close(bg.done) }()
 	r.bg = append(r.bg, bg)
