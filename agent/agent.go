@@ -46,6 +46,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An agent with nothing to enroll with can never work: say so now,
+	// before starting plugins, rather than retry forever.
+	if err := checkEnrollable(cfg, st); err != nil {
+		return nil, err
+	}
 	a := &Agent{cfg: cfg, logger: logger, state: st, keys: keys, started: time.Now(),
 		heartbeatEvery: 30 * time.Second, pollWait: 30 * time.Second}
 	if cfg.HeartbeatInterval > 0 {
@@ -89,20 +94,42 @@ func (a *Agent) httpClient() (*http.Client, error) {
 	return &http.Client{Transport: tr}, nil
 }
 
+// ErrNotEnrolled is returned (wrapped, with what to do) by New and Run when
+// the agent has neither a stored credential nor an enrollment token.
+var ErrNotEnrolled = errors.New("not enrolled")
+
+// checkEnrollable fails with ErrNotEnrolled when the agent has no stored
+// credential and no token to get one with.
+func checkEnrollable(cfg Config, st *state) error {
+	cred, err := st.credential()
+	if err != nil {
+		return err
+	}
+	if cred != "" || cfg.Token != "" {
+		return nil
+	}
+	return fmt.Errorf("%w: no credential in %s and no enrollment token. "+
+		"Create a token on the server (POST /api/v1/enrollment-tokens with an admin API key; it is shown once), "+
+		"then start the agent once with CERTCTL_AGENT_TOKEN=<token> or --token <token>; "+
+		"it stores its own credential and needs no token afterwards", ErrNotEnrolled, st.dir)
+}
+
 // connect enrolls on first start (with the token) or loads the credential.
+// Errors that come from this host (configuration, files) are wrapped in a
+// localError: retrying cannot mend them.
 func (a *Agent) connect(ctx context.Context) error {
 	hc, err := a.httpClient()
 	if err != nil {
-		return err
+		return localError{err}
+	}
+	if err := checkEnrollable(a.cfg, a.state); err != nil {
+		return localError{err}
 	}
 	cred, err := a.state.credential()
 	if err != nil {
-		return err
+		return localError{err}
 	}
 	if cred == "" {
-		if a.cfg.Token == "" {
-			return errors.New("not enrolled: give an enrollment token (--token or CERTCTL_AGENT_TOKEN) for the first start")
-		}
 		anon, err := client.New(a.cfg.ServerURL, client.WithHTTPClient(hc), client.WithUserAgent("certctl-agent/"+Version))
 		if err != nil {
 			return err
@@ -112,15 +139,24 @@ func (a *Agent) connect(ctx context.Context) error {
 			return fmt.Errorf("enroll: %w", err)
 		}
 		if err := a.state.saveCredential(res.Credential); err != nil {
-			return fmt.Errorf("save credential: %w", err)
+			return localError{fmt.Errorf("save credential: %w", err)}
 		}
 		a.logger.Info("enrolled", "agent", res.Agent.Name, "id", res.Agent.ID)
 		cred = res.Credential
 	}
 	a.client, err = client.New(a.cfg.ServerURL, client.WithAPIKey(cred), client.WithHTTPClient(hc),
 		client.WithUserAgent("certctl-agent/"+Version), client.WithLogger(a.logger))
-	return err
+	if err != nil {
+		return localError{err}
+	}
+	return nil
 }
+
+// localError marks a failure of this host, not of the network or server.
+type localError struct{ err error }
+
+func (e localError) Error() string { return e.err.Error() }
+func (e localError) Unwrap() error { return e.err }
 
 // Run works until ctx ends: heartbeats, long polls, work, pending reports.
 // When the server is away it backs off with jitter and keeps going.
@@ -129,6 +165,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		err := a.connect(ctx)
 		if err == nil {
 			break
+		}
+		var local localError
+		if errors.As(err, &local) {
+			return local.err
 		}
 		if client.IsUnauthorized(err) || client.IsForbidden(err) || client.IsInvalid(err) || errors.Is(err, context.Canceled) {
 			return err // a bad token will not get better

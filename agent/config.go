@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -31,6 +32,16 @@ type Config struct {
 	// Timing; zero means the defaults (30 s each). Not flags: for tests and load tools.
 	HeartbeatInterval time.Duration
 	PollWait          time.Duration
+
+	// ShowVersion is --version: print VersionLine and exit. Nothing else is
+	// read or checked then, so it works without a server URL.
+	ShowVersion bool
+}
+
+// VersionLine is what --version prints: the binary, its version and the
+// toolchain and platform it was built for.
+func VersionLine() string {
+	return fmt.Sprintf("certctl-agent %s (%s %s/%s)", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // ParseConfig reads flags from args and the environment through getenv.
@@ -61,8 +72,12 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	for _, s := range settings {
 		fs.StringVar(s.target, s.flag, s.def, fmt.Sprintf("%s (env %s)", s.help, s.env))
 	}
+	fs.BoolVar(&c.ShowVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.ShowVersion {
+		return c, nil
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

@@ -4,11 +4,20 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 )
+
+// BuildVersion is the version of the build that made the plugin binary,
+// shown by --version next to the plugin's own Info.Version. Set it at
+// build time: go build -ldflags "-X github.com/certctl/certctl/sdk/plugin.BuildVersion=v1.2.3"
+// (certctl's make build does, with certctl's version). Empty shows none.
+var BuildVersion string
 
 // Serve runs p as a plugin until its host stops it. A plugin's main is:
 //
@@ -17,13 +26,19 @@ import (
 // p must implement Issuer, Target or Notifier, matching the Kind its Info
 // reports, and its schema must be valid; otherwise Serve prints why and
 // exits with status 1. Run by hand rather than by a certctl host, the
-// binary says so and exits.
+// binary says so and exits, except with the one argument --version: then
+// it prints its name, Info.Version, BuildVersion if set, and the Go
+// version and platform on one line to stdout, and returns (status 0).
 func Serve(p Plugin) {
 	if err := checkPlugin(p); err != nil {
 		fmt.Fprintln(os.Stderr, "certctl plugin:", err)
 		os.Exit(1)
 	}
 	info, _ := p.Info(context.Background())
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
+		fmt.Fprintln(os.Stdout, versionLine(filepath.Base(os.Args[0]), info, BuildVersion))
+		return
+	}
 	go exitWithParent(os.Getppid(), time.Second)
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake(info.Kind),
@@ -33,6 +48,21 @@ func Serve(p Plugin) {
 			Name: info.Name, Level: hclog.Info, Output: stderr, JSONFormat: true,
 		}),
 	})
+}
+
+// versionLine is what --version prints, e.g.
+// "certctl-plugin-issuer-local 1.0.0 (issuer local, build v0.4.0, go1.26.8 linux/amd64)".
+func versionLine(binary string, info Info, build string) string {
+	details := []string{string(info.Kind) + " " + info.Name}
+	if build != "" {
+		details = append(details, "build "+build)
+	}
+	details = append(details, runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
+	version := info.Version
+	if version == "" {
+		version = "unknown"
+	}
+	return fmt.Sprintf("%s %s (%s)", binary, version, strings.Join(details, ", "))
 }
 
 // checkPlugin verifies that p is a well-formed plugin of the kind it claims.

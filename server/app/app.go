@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,12 @@ import (
 // Version is the server's version, set at build time with -ldflags.
 var Version = "dev"
 
+// versionLine is what --version prints: the binary, its version and the
+// toolchain and platform it was built for.
+func versionLine() string {
+	return fmt.Sprintf("certctl-server %s (%s %s/%s)", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 // embeddedDatabase is the name of certctl's database in the embedded cluster.
 const embeddedDatabase = "certctl"
 
@@ -48,6 +55,10 @@ const embeddedDatabase = "certctl"
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
 	cfg, err := ParseConfig(args, getenv, stderr)
 	if err != nil {
+		return err
+	}
+	if cfg.ShowVersion {
+		_, err := fmt.Fprintln(stdout, versionLine())
 		return err
 	}
 	logger, err := newLogger(cfg, stderr)

@@ -35,6 +35,10 @@ type Config struct {
 	Workers           int
 	SchedulerInterval time.Duration
 	JobLease          time.Duration
+
+	// ShowVersion is --version: print the version and exit. Nothing else
+	// is read or checked then, so it works whatever the environment holds.
+	ShowVersion bool
 }
 
 // setting is one configuration entry: its flag, its variable, its help.
@@ -99,8 +103,12 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			f.DefValue = s.def
 		}
 	}
+	fs.BoolVar(&c.ShowVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.ShowVersion {
+		return c, nil
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
