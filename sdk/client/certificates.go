@@ -23,8 +23,11 @@ type CertificateListOptions struct {
 	TargetID       string    // deployed to this target
 	ExpiringBefore time.Time // whose current version expires before this time
 	NamePrefix     string    // whose name starts with this
-	Limit          int
-	Cursor         string
+	// DeploymentHealth: api.DeploymentHealthFailed, DeploymentHealthPending
+	// or DeploymentHealthSucceeded (see api.DeploymentHealth).
+	DeploymentHealth string
+	Limit            int
+	Cursor           string
 }
 
 // ListCertificates returns a page of certificates, oldest first.
@@ -35,6 +38,7 @@ func (c *Client) ListCertificates(ctx context.Context, opts CertificateListOptio
 	setString(q, "target_id", opts.TargetID)
 	setTime(q, "expiring_before", opts.ExpiringBefore)
 	setString(q, "name_prefix", opts.NamePrefix)
+	setString(q, "deployment_health", opts.DeploymentHealth)
 	return listPage[api.Certificate](ctx, c, "/api/v1/certificates", q)
 }
 
@@ -60,6 +64,27 @@ func (c *Client) GetCertificate(ctx context.Context, id string) (*api.Certificat
 		return nil, err
 	}
 	return call[api.Certificate](ctx, c, http.MethodGet, p, nil)
+}
+
+// WaitCertificate returns the certificate with id once it is settled (no
+// issuance, renewal, revocation or deployment of it under way that can
+// progress), or when d is over, whichever comes first: the server answers
+// with the current state either way. d is at most MaxWait; 0 answers at
+// once, like GetCertificate.
+func (c *Client) WaitCertificate(ctx context.Context, id string, d time.Duration) (*api.Certificate, error) {
+	p, err := apiPath("/certificates/%s", "certificate id", id)
+	if err != nil {
+		return nil, err
+	}
+	q, err := waitQuery(d)
+	if err != nil {
+		return nil, err
+	}
+	out := new(api.Certificate)
+	if err := c.do(ctx, request{method: http.MethodGet, path: p, query: q, wait: d}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // UpdateCertificate replaces a certificate's declaration: fields left out

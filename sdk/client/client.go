@@ -145,6 +145,24 @@ type request struct {
 	accept string
 	// noRetry answers at once whatever the status (readiness probes).
 	noRetry bool
+	// wait is how long the server may hold the reply (?wait=): each attempt
+	// is given at least that long plus waitSlack, whatever the HTTP
+	// client's own timeout.
+	wait time.Duration
+}
+
+// waitSlack is what a reply to a waiting read may take beyond the wait.
+const waitSlack = 30 * time.Second
+
+// httpClient returns the HTTP client for r: the client's own, or a copy of
+// it whose timeout leaves room for the server to wait.
+func (c *Client) httpClient(r request) *http.Client {
+	if r.wait <= 0 || c.http.Timeout == 0 || c.http.Timeout >= r.wait+waitSlack {
+		return c.http
+	}
+	hc := *c.http
+	hc.Timeout = r.wait + waitSlack
+	return &hc
 }
 
 // send makes the call, retrying as the policy allows, and returns the
@@ -179,13 +197,14 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		maxAttempts = 1
 	}
 
+	hc := c.httpClient(r)
 	for attempt := 1; ; attempt++ {
 		req, err := c.newHTTPRequest(ctx, r, target, body)
 		if err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		resp, err := c.http.Do(req)
+		resp, err := hc.Do(req)
 		elapsed := time.Since(start)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {

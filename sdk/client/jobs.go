@@ -5,8 +5,11 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/certctl/certctl/sdk/api"
 )
@@ -44,6 +47,42 @@ func (c *Client) GetJob(ctx context.Context, id string) (*api.Job, error) {
 		return nil, err
 	}
 	return call[api.Job](ctx, c, http.MethodGet, p, nil)
+}
+
+// MaxWait is the longest wait WaitJob and WaitCertificate may ask for.
+const MaxWait = 60 * time.Second
+
+// WaitJob returns the job with id once it is settled (succeeded, failed or
+// cancelled), or when d is over, whichever comes first: the server answers
+// with the current state either way, and a job still live says in
+// WaitingFor what holds it up. d is at most MaxWait; 0 answers at once,
+// like GetJob.
+func (c *Client) WaitJob(ctx context.Context, id string, d time.Duration) (*api.Job, error) {
+	p, err := apiPath("/jobs/%s", "job id", id)
+	if err != nil {
+		return nil, err
+	}
+	q, err := waitQuery(d)
+	if err != nil {
+		return nil, err
+	}
+	out := new(api.Job)
+	if err := c.do(ctx, request{method: http.MethodGet, path: p, query: q, wait: d}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// waitQuery is the query of a read that waits up to d.
+func waitQuery(d time.Duration) (url.Values, error) {
+	if d < 0 || d > MaxWait {
+		return nil, fmt.Errorf("certctl client: wait %s is not from 0s to %s", d, MaxWait)
+	}
+	q := url.Values{}
+	if d > 0 {
+		q.Set("wait", d.String())
+	}
+	return q, nil
 }
 
 // CancelJob stops a live job; a job in any other state is a conflict.
