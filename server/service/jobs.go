@@ -200,8 +200,35 @@ func (s *Service) runJob(ctx context.Context, owner string, j core.Job) {
 		}
 		return
 	}
+	if ctx.Err() != nil {
+		// The worker gave the job up (the server is stopping and could not
+		// wait any longer): whatever the attempt ended with, it was cut
+		// short, so it is not counted and the job runs again.
+		s.releaseJob(ctx, owner, j)
+		return
+	}
 	if ferr := s.failJob(ctx, owner, j, err); ferr != nil && !errors.Is(ferr, store.ErrLeaseLost) {
 		s.logger.Error("record job failure", "job", j.ID, "kind", j.Kind, "err", ferr, "job_err", err)
+	}
+}
+
+// releaseTimeout bounds putting an abandoned job back: the server is
+// stopping. Should it fail, the job's lease expires and the scheduler
+// requeues it (that counts the attempt).
+const releaseTimeout = 2 * time.Second
+
+// releaseJob returns a job whose run was cut short to the queue, due now,
+// without counting the attempt.
+func (s *Service) releaseJob(ctx context.Context, owner string, j core.Job) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	err := s.store.Q().ReleaseJob(ctx, j.ID, owner, "interrupted: the server stopped before the job ended; it runs again", s.clock())
+	switch {
+	case err == nil:
+		s.logger.Info("job interrupted by shutdown; queued again", "job", j.ID, "kind", j.Kind)
+	case errors.Is(err, store.ErrLeaseLost):
+	default:
+		s.logger.Warn("queue interrupted job again", "job", j.ID, "kind", j.Kind, "err", err)
 	}
 }
 

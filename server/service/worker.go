@@ -15,7 +15,13 @@ type WorkerOptions struct {
 	Owner       string        // identifies this process in job leases (host:pid:random)
 	Concurrency int           // jobs run at once; default 8
 	Lease       time.Duration // how long a claim lasts without renewal; default 60s
-	Poll        time.Duration // wait when no job is due; default 500ms
+	// Poll is the longest a worker waits before it looks for due jobs
+	// again; default 500ms. It is a fallback: a worker is woken at once
+	// when one of its jobs ends (a slot frees) and when a job becomes due
+	// in the database (the server_jobs notification), so the poll matters
+	// only for retries whose time comes and notifications lost while the
+	// database connection was down.
+	Poll time.Duration
 }
 
 // Worker runs the server's jobs: issuance, renewal, revocation and
@@ -28,6 +34,12 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[uuid.UUID]struct{}
+
+	// wake holds one pending request to look for jobs now.
+	wake chan struct{}
+	// abandoned ends the jobs in flight (see Abandon).
+	abandoned context.Context
+	abandon   context.CancelFunc
 }
 
 // serverJobKinds are the kinds server workers run; deploy jobs belong to agents.
@@ -47,8 +59,29 @@ func (s *Service) NewWorker(o WorkerOptions) *Worker {
 	if o.Owner == "" {
 		o.Owner = "worker-" + newID().String()
 	}
-	return &Worker{s: s, o: o, running: map[uuid.UUID]struct{}{}}
+	abandoned, abandon := context.WithCancel(context.Background())
+	return &Worker{s: s, o: o, running: map[uuid.UUID]struct{}{}, wake: make(chan struct{}, 1),
+		abandoned: abandoned, abandon: abandon}
 }
+
+// serverJobsChannel is where the database announces server jobs that
+// became due (migration 00004).
+const serverJobsChannel = "server_jobs"
+
+// Wake makes the worker look for due jobs now rather than at its next poll.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default: // a wake is pending already: one claim serves both
+	}
+}
+
+// Abandon gives up the jobs in flight of a worker whose Run context has
+// ended, when the server cannot wait for them any longer (its shutdown
+// deadline): their contexts are cancelled, which cuts off a plugin call
+// that hangs, and each job goes back to the queue with its attempt not
+// counted, to run again on this server's next start or on another server.
+func (w *Worker) Abandon() { w.abandon() }
 
 // RunOnce claims the jobs due now (up to Concurrency) and runs them to the
 // end; it returns how many it ran. Tests drive the queue with it.
@@ -70,15 +103,31 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 }
 
 // Run works until ctx ends: it keeps up to Concurrency jobs running,
-// claims more as slots free up, and renews the leases of running jobs. On
-// return no job it claimed is still running.
+// claims more as soon as a slot frees or a job becomes due, and renews the
+// leases of running jobs. Jobs claimed before ctx ends run to their end (or
+// until Abandon); on return none of them is still running.
 func (w *Worker) Run(ctx context.Context) {
 	slots := make(chan struct{}, w.o.Concurrency)
-	var wg sync.WaitGroup
+	var wg sync.WaitGroup // jobs and the listener
 	stopBeat := make(chan struct{})
 	go w.heartbeat(stopBeat)
-	defer close(stopBeat) // after the wait below: leases are renewed until the last job ends
-	defer wg.Wait()
+	wg.Add(1)
+	go func() { defer wg.Done(); w.listen(ctx) }()
+
+	// A job, once claimed, runs to its end even when the server is
+	// shutting down; its result is kept if it finishes in time. Abandon
+	// cancels it.
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	stopAbandon := context.AfterFunc(w.abandoned, cancelJobs)
+	defer func() {
+		wg.Wait()
+		stopAbandon()
+		cancelJobs()
+		close(stopBeat) // only now: leases are renewed until the last job ends
+	}()
+
+	poll := time.NewTimer(w.o.Poll)
+	defer poll.Stop()
 	for ctx.Err() == nil {
 		free := w.o.Concurrency - len(slots)
 		var jobs []core.Job
@@ -87,6 +136,9 @@ func (w *Worker) Run(ctx context.Context) {
 			jobs, err = w.s.store.Q().ClaimJobs(ctx, w.o.Owner, serverJobKinds, w.s.clock(), w.o.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				w.s.logger.Warn("claim jobs", "err", err)
+				// Database trouble: wait a whole poll, whatever wakes us.
+				sleep(ctx, w.o.Poll)
+				continue
 			}
 		}
 		for _, j := range jobs {
@@ -95,19 +147,50 @@ func (w *Worker) Run(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-slots; w.track(j.ID, false) }()
-				// A job, once claimed, runs to its end even when the server
-				// is shutting down; its result is kept if it finishes in time.
-				w.s.runJob(context.WithoutCancel(ctx), w.o.Owner, j)
+				defer func() { <-slots; w.track(j.ID, false); w.Wake() }()
+				w.s.runJob(jobCtx, w.o.Owner, j)
 			}()
 		}
 		if len(jobs) == free && free > 0 {
 			continue // there may be more due right now
 		}
+		// All slots busy, or nothing due: wait until a job ends, a job
+		// becomes due, or the poll.
+		if !poll.Stop() {
+			select {
+			case <-poll.C:
+			default:
+			}
+		}
+		poll.Reset(w.o.Poll)
 		select {
 		case <-ctx.Done():
-		case <-time.After(w.o.Poll):
+		case <-w.wake:
+		case <-poll.C:
 		}
+	}
+}
+
+// listen wakes the worker on the database's server_jobs notifications
+// until ctx ends, reconnecting after failures.
+func (w *Worker) listen(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := w.s.store.Listen(ctx, serverJobsChannel, func(string) { w.Wake() })
+		if ctx.Err() != nil {
+			return
+		}
+		w.s.logger.Warn("job notifications interrupted; reconnecting", "err", err)
+		sleep(ctx, time.Second)
+		w.Wake() // what was announced while disconnected is lost: look now
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 

@@ -96,6 +96,24 @@ func (q *Queries) FinishJob(ctx context.Context, id uuid.UUID, owner, state, las
 	return nil
 }
 
+// ReleaseJob gives back a running job that owner holds without counting
+// its attempt: it becomes queued again (retrying when earlier attempts
+// failed), due at now. It returns ErrLeaseLost when owner no longer holds
+// the job.
+func (q *Queries) ReleaseJob(ctx context.Context, id uuid.UUID, owner, reason string, now time.Time) error {
+	tag, err := q.db.Exec(ctx, `UPDATE jobs SET
+		state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'queued' END, attempt = GREATEST(attempt - 1, 0),
+		last_error = $3, run_at = $4, updated_at = $4, lease_owner = NULL, lease_expires_at = NULL
+		WHERE id = $1 AND lease_owner = $2 AND state = 'running'`, id, owner, reason, now)
+	if err != nil {
+		return mapError(err, "job")
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
 // ExpiredLease is a job whose worker stopped renewing its lease.
 type ExpiredLease struct {
 	ID      uuid.UUID

@@ -1,0 +1,169 @@
+package service_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/service"
+)
+
+// anHour is a poll interval no test waits for: whatever a test sees
+// happen, the worker was woken for it.
+const anHour = time.Hour
+
+// runWorker runs a worker until the test ends (or stop is called) and
+// returns stop, which waits for Run to return.
+func runWorker(t *testing.T, w *service.Worker) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	stop = func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Error("worker did not stop")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitUntil checks cond until it holds; the limit only keeps a broken
+// worker from hanging the test run.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (w *world) allActive(t *testing.T, ids ...uuid.UUID) bool {
+	t.Helper()
+	for _, id := range ids {
+		if w.get(t, id).Status != core.CertActive {
+			return false
+		}
+	}
+	return true
+}
+
+func TestWorkerClaimsAgainAsSoonAsASlotFrees(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	var ids []uuid.UUID
+	for _, name := range []string{"one", "two", "three"} {
+		ids = append(ids, w.cert(t, name).ID)
+	}
+	// One slot, three due jobs: the second and third can only start when
+	// the job before them frees the slot.
+	runWorker(t, w.env.Service.NewWorker(service.WorkerOptions{Concurrency: 1, Poll: anHour}))
+	waitUntil(t, "three certificates issued one after another", func() bool { return w.allActive(t, ids...) })
+}
+
+func TestWorkerIsWokenByANewJob(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	runWorker(t, w.env.Service.NewWorker(service.WorkerOptions{Concurrency: 4, Poll: anHour}))
+	// Once the worker listens for job notifications, a job created later
+	// wakes it (a job created earlier is found by its first claim).
+	waitUntil(t, "the worker to listen for jobs", func() bool {
+		var n int
+		err := w.env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND query = 'LISTEN server_jobs'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	})
+	c := w.cert(t, "late")
+	waitUntil(t, "the new certificate to be issued", func() bool { return w.allActive(t, c.ID) })
+}
+
+// stallingIssuers stands for a CA whose calls hang while stall is set,
+// until the caller gives up (as a plugin call does when its context ends).
+type stallingIssuers struct {
+	inner   service.IssuerProvider
+	stall   *atomic.Bool
+	stalled chan struct{} // receives when a call starts stalling
+}
+
+func (s stallingIssuers) Issuer(name string) (plugin.Issuer, error) {
+	iss, err := s.inner.Issuer(name)
+	return stallingIssuer{Issuer: iss, s: s}, err
+}
+
+type stallingIssuer struct {
+	plugin.Issuer
+	s stallingIssuers
+}
+
+func (i stallingIssuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
+	if i.s.stall.Load() {
+		i.s.stalled <- struct{}{}
+		<-ctx.Done()
+		return plugin.IssueResult{}, &plugin.Error{Code: plugin.CodeCanceled, Message: "plugin call canceled"}
+	}
+	return i.Issuer.IssueCertificate(ctx, req)
+}
+
+func TestAbandonedJobIsQueuedAgainWithoutCountingTheAttempt(t *testing.T) {
+	t.Parallel()
+	var stall atomic.Bool
+	stall.Store(true)
+	stalled := make(chan struct{}, 1)
+	w := newWorld(t, nil, func(inner service.IssuerProvider) service.IssuerProvider {
+		return stallingIssuers{inner: inner, stall: &stall, stalled: stalled}
+	})
+	c := w.cert(t, "stuck")
+	worker := w.env.Service.NewWorker(service.WorkerOptions{Concurrency: 2, Poll: anHour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); worker.Run(ctx) }()
+	select {
+	case <-stalled:
+	case <-time.After(time.Minute):
+		t.Fatal("the issuance never reached the issuer")
+	}
+
+	// Stopping the worker lets the job in flight go on...
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("Run returned while a job was in flight")
+	case <-time.After(200 * time.Millisecond):
+	}
+	// ...until it is abandoned: then the job is given back, not failed.
+	worker.Abandon()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return after Abandon")
+	}
+	js := w.jobs(t, core.JobFilter{CertificateID: &c.ID})
+	if len(js) != 1 || js[0].State != core.JobQueued || js[0].Attempt != 0 || js[0].LeaseOwner != "" {
+		t.Fatalf("abandoned job: %+v; want queued again with no attempt counted", js)
+	}
+	if got := w.get(t, c.ID).Status; got != core.CertIssuing {
+		t.Fatalf("certificate of the abandoned job is %s, want issuing", got)
+	}
+
+	// The next worker completes it.
+	stall.Store(false)
+	runWorker(t, w.env.Service.NewWorker(service.WorkerOptions{Concurrency: 2, Poll: anHour}))
+	waitUntil(t, "the abandoned job to complete", func() bool { return w.allActive(t, c.ID) })
+	if js := w.jobs(t, core.JobFilter{CertificateID: &c.ID}); js[0].State != core.JobSucceeded || js[0].Attempt != 1 {
+		t.Fatalf("job after it ran again: %+v", js[0])
+	}
+}
