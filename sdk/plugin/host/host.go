@@ -268,7 +268,8 @@ func (h *Host) admit(ctx context.Context, m *managed, force bool) error {
 		return fmt.Errorf("plugin host: catalogue: %w", err)
 	}
 	m.status, m.lastErr = StatusReady, ""
-	h.o.Logger.Info("plugin registered", "plugin", m.name, "kind", m.kind, "version", info.Version, "sha256", sum)
+	// Debug: the host's owner sums plugins up in one line at start.
+	h.o.Logger.Debug("plugin registered", "plugin", m.name, "kind", m.kind, "version", info.Version, "sha256", sum)
 	return nil
 }
 
