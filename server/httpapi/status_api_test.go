@@ -127,6 +127,26 @@ func TestFailedDeploymentShowsOnTheCertificate(t *testing.T) {
 	}
 	wantInvalid(t, env, "GET", "/api/v1/certificates?deployment_health=broken", nil, "deployment_health")
 
+	// Retried, the deployment is pending again, its agent takes it, and its
+	// success clears the failure.
+	failed := listJobs(t, env, env.AdminKey, "kind=deploy&state=failed")
+	if len(failed) != 1 {
+		t.Fatalf("failed deploy jobs = %+v", failed)
+	}
+	env.MustDo(t, "POST", "/api/v1/jobs/"+failed[0].ID+"/retry", env.AdminKey, nil, 200)
+	c = getCertificate(t, env, shop.ID)
+	if h := c.DeploymentHealth; h.Pending != 1 || h.Failed != 0 || h.LastError != "" || c.LastError != "" {
+		t.Errorf("after the retry: health %+v, last_error %q; want 1 pending, no error", h, c.LastError)
+	}
+	env.MustDo(t, "GET", "/api/v1/agent/work", cred, nil, 200).Decode(t, &work)
+	if len(work.Items) != 1 || work.Items[0].JobID != failed[0].ID {
+		t.Fatalf("agent work after the retry = %+v", work.Items)
+	}
+	env.MustDo(t, "POST", "/api/v1/agent/jobs/"+failed[0].ID+"/result", cred, api.AgentDeployResult{Succeeded: true}, 204)
+	if ids := certIDs(t, env, "?deployment_health=succeeded"); len(ids) != 2 {
+		t.Errorf("deployment_health=succeeded after the retry lists %v; want both", ids)
+	}
+
 	// A new version starts afresh: its own deployments, no old failure.
 	env.MustDo(t, "POST", "/api/v1/certificates/"+shop.ID+"/renew", env.AdminKey, nil, 202)
 	env.RunJobs(t)

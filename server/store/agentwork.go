@@ -105,12 +105,13 @@ func (q *Queries) MarkAgentsOffline(ctx context.Context, before, now time.Time) 
 }
 
 // AgentJobs returns the work waiting for an agent: issuances waiting for
-// its CSR, and deployments it has not taken (or that are due again).
+// its CSR, and deployments it has not taken (or that are due again, or
+// that an operator retried: those are queued).
 func (q *Queries) AgentJobs(ctx context.Context, agentID uuid.UUID, now time.Time, limit int) ([]core.Job, error) {
 	return collectJobs(q.db.Query(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE agent_id = $1 AND (
 			(state = 'waiting' AND kind IN ('issue', 'renew', 'deploy')) OR
-			(state = 'retrying' AND kind = 'deploy' AND run_at <= $2))
+			(state IN ('retrying', 'queued') AND kind = 'deploy' AND run_at <= $2))
 		ORDER BY run_at LIMIT $3`, agentID, now, limit))
 }
 
@@ -118,7 +119,7 @@ func (q *Queries) AgentJobs(ctx context.Context, agentID uuid.UUID, now time.Tim
 func (q *Queries) TakeAgentJob(ctx context.Context, id, agentID uuid.UUID, until, now time.Time) (core.Job, error) {
 	j, err := scanJob(q.db.QueryRow(ctx, `UPDATE jobs SET state = 'running', lease_owner = 'agent:' || $2::text,
 		lease_expires_at = $3, attempt = attempt + 1, updated_at = $4
-		WHERE id = $1 AND agent_id = $2 AND kind = 'deploy' AND state IN ('waiting', 'retrying') RETURNING `+jobColumns,
+		WHERE id = $1 AND agent_id = $2 AND kind = 'deploy' AND state IN ('waiting', 'retrying', 'queued') RETURNING `+jobColumns,
 		id, agentID, until, now))
 	return j, mapError(err, "job")
 }
