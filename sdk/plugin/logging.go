@@ -63,6 +63,14 @@ func newHCLogger(l *slog.Logger, level hclog.Level) hclog.Logger {
 	return &slogHCLogger{l: l, level: level}
 }
 
+// goPluginCleanExit is what go-plugin logs at info whenever a plugin
+// process ends with status 0, which is nearly always because the host
+// stopped it (after reading its Info at start, when idle, at shutdown).
+// It is demoted to debug; an exit with an error go-plugin logs at error,
+// and the host itself warns when a process it still needed is gone
+// ("plugin crashed"), so nothing unexpected is hidden.
+const goPluginCleanExit = "plugin process exited"
+
 var hclogToSlog = map[hclog.Level]slog.Level{
 	hclog.Trace: slog.LevelDebug - 4,
 	hclog.Debug: slog.LevelDebug,
@@ -78,6 +86,9 @@ func (h *slogHCLogger) Log(level hclog.Level, msg string, args ...any) {
 	sl, ok := hclogToSlog[level]
 	if !ok {
 		sl = slog.LevelInfo
+	}
+	if level == hclog.Info && msg == goPluginCleanExit {
+		sl = slog.LevelDebug
 	}
 	all := append(append([]any{}, h.args...), args...)
 	if h.name != "" {

@@ -112,11 +112,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var svc *service.Service
 	var adminKey string
 	err = db.WithStartupLock(ctx, pool, func(ctx context.Context) error {
-		version, err := db.Migrate(ctx, pool, logger)
+		version, err := db.Migrate(ctx, pool, quieter(logger))
 		if err != nil {
 			return err
 		}
-		logger.Info("database schema ready", "version", version)
+		logger.Info("database ready", "database", databaseKind(cluster), "schema_version", version)
 		plugins, err = startPlugins(ctx, cfg, st, logger)
 		if err != nil {
 			return err
@@ -187,13 +187,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	url := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
-	fmt.Fprintf(stdout, "certctl-server %s listening on %s\n", Version, url)
-	if adminKey != "" {
-		fmt.Fprintf(stdout, "\nFirst start: an admin API key was created. It is shown only this once; keep it safe.\n\n"+
-			"    CERTCTL_API_KEY=%s\n\n"+
-			"Try: curl -H \"Authorization: Bearer $CERTCTL_API_KEY\" %s/api/v1/issuers\n\n", adminKey, url)
-	}
 	logger.Info("serving", "url", url, "database", databaseKind(cluster))
+	// The banner comes after every startup log line, so that the URL and
+	// the one-time admin key are the last thing on the terminal.
+	printBanner(stdout, url, adminKey)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -253,10 +250,23 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
+// printBanner prints the URL and, on a first start, the admin API key.
+func printBanner(w io.Writer, url, adminKey string) {
+	fmt.Fprintf(w, "\ncertctl-server %s listening on %s\n", Version, url)
+	if adminKey != "" {
+		fmt.Fprintf(w, "\nFirst start: an admin API key was created. It is shown only this once; keep it safe.\n\n"+
+			"    CERTCTL_API_KEY=%s\n\n"+
+			"Try: curl -H \"Authorization: Bearer $CERTCTL_API_KEY\" %s/api/v1/issuers\n", adminKey, url)
+	}
+	fmt.Fprintln(w)
+}
+
 func startEmbedded(ctx context.Context, cfg Config, logger *slog.Logger) (*pgembed.Cluster, error) {
 	dir := filepath.Join(cfg.DataDir, "postgres")
 	logger.Info("starting embedded PostgreSQL", "dir", dir)
-	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: cfg.PostgresBinDir, Logger: logger})
+	// PostgreSQL's own log and the supervisor's progress are detail at
+	// info; "database ready" says the outcome.
+	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: cfg.PostgresBinDir, Logger: quieter(logger)})
 	if err != nil {
 		return nil, fmt.Errorf("embedded database: %w", err)
 	}
@@ -327,7 +337,7 @@ func startPlugins(ctx context.Context, cfg Config, st *store.Store, logger *slog
 	for _, p := range h.Plugins() {
 		names = append(names, string(p.Kind)+"/"+p.Name+"="+p.Status)
 	}
-	logger.Info("plugins", "dir", dir, "found", strings.Join(names, " "))
+	logger.Info("plugins found", "dir", dir, "plugins", strings.Join(names, " "))
 	return h, nil
 }
 
