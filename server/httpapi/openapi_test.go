@@ -303,6 +303,9 @@ func TestOpenAPIPathParametersDeclared(t *testing.T) {
 // agentEnrollPath authenticates with the enrollment token in its body.
 const agentEnrollPath = "/api/v1/agent/enroll"
 
+// openAPIPath is the one public /api/v1 route: the API's description.
+const openAPIPath = "/api/v1/openapi.json"
+
 // securitySchemes returns the names of the schemes a security requirement
 // list names.
 func securitySchemes(sec []any) []string {
@@ -320,8 +323,8 @@ func securitySchemes(sec []any) []string {
 // TestOpenAPISecurityAndErrors checks authentication and error replies:
 // /api/v1 needs a key and documents 401, except the agent API, whose routes
 // need the agent's own credential (and document 401 and 403) and whose
-// enrollment authenticates with the token in its body; the operational
-// endpoints are open.
+// enrollment authenticates with the token in its body, and the public
+// OpenAPI document; the operational endpoints are open.
 func TestOpenAPISecurityAndErrors(t *testing.T) {
 	d := loadOpenAPIDoc(t)
 	global, _ := d.raw["security"].([]any)
@@ -357,6 +360,13 @@ func TestOpenAPISecurityAndErrors(t *testing.T) {
 			if !hasSec || len(sec) != 0 {
 				t.Errorf("%s authenticates with the token in its body and must say `security: []`", where)
 			}
+		case path == openAPIPath:
+			if !hasSec || len(sec) != 0 {
+				t.Errorf("%s is public and must say `security: []`", where)
+			}
+			if _, ok := responses["401"]; ok {
+				t.Errorf("%s is public but documents 401", where)
+			}
 		case strings.HasPrefix(path, "/api/v1/agent/"):
 			for _, code := range []string{"401", "403"} {
 				if _, ok := responses[code]; !ok {
@@ -371,7 +381,7 @@ func TestOpenAPISecurityAndErrors(t *testing.T) {
 				t.Errorf("%s does not document 401", where)
 			}
 			if hasSec && len(sec) == 0 {
-				t.Errorf("%s is marked as needing no authentication, but every /api/v1 route does", where)
+				t.Errorf("%s is marked as needing no authentication, but every /api/v1 route but %s does", where, openAPIPath)
 			}
 			if slices.Contains(securitySchemes(sec), "agentCredential") {
 				t.Errorf("%s accepts agent credentials, but only the agent API does", where)

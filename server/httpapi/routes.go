@@ -20,6 +20,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	if reg != nil {
 		r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	}
+	// The API's description is public, so that tools and people can read
+	// it before they hold a key; it says nothing a key protects.
+	r.Handle("/api/v1/openapi.json", s.h(s.openAPI)).Methods(http.MethodGet)
 	// CRLs are public: relying parties fetch them without credentials.
 	// {issuer} is the issuer's id or name.
 	r.Handle("/crl/{issuer}.crl", s.h(s.crl)).Methods(http.MethodGet, http.MethodHead)
@@ -35,7 +38,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	agent(http.MethodPost, "/jobs/{id}/result", s.agentReportDeployment)
 	agent(http.MethodPost, "/credential", s.agentRotateCredential)
 
-	// The API: every route needs an API key. Routes are registered on the
+	// The API: every other route needs an API key. Routes are registered on the
 	// root router (not a PathPrefix subrouter) so that a method mismatch
 	// answers 405 rather than 404.
 	// Each route names its action ("<resource>.<verb>"), which the
@@ -43,8 +46,6 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	v1 := func(method, path, action string, f handlerFunc) {
 		r.Handle("/api/v1"+path, s.authenticate(action, s.h(f))).Methods(method)
 	}
-
-	v1(http.MethodGet, "/openapi.json", "openapi.get", s.openAPI)
 
 	v1(http.MethodGet, "/issuers", "issuer.list", s.listIssuers)
 	v1(http.MethodPost, "/issuers", "issuer.create", s.createIssuer)
