@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -328,5 +329,39 @@ func TestWaitParameter(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("a wait went on after its request's context ended")
+	}
+}
+
+// TestWaitOutlastsTheWriteTimeout: a wait longer than the server's write
+// timeout (which counts from the request's arrival) still gets its answer.
+func TestWaitOutlastsTheWriteTimeout(t *testing.T) {
+	t.Parallel()
+	env := apitest.Start(t, apitest.Options{PluginDir: pluginDir})
+	iss, _ := localCA(t, env, "ca")
+	var lonely api.Target
+	env.MustDo(t, "POST", "/api/v1/targets", env.AdminKey, api.TargetRequest{Name: "lonely", Type: "nginx",
+		Config: map[string]any{"certificate_path": "/etc/ssl/l.pem", "key_path": "/etc/ssl/l.key"}}, 201).Decode(t, &lonely)
+	env.MustDo(t, "POST", "/api/v1/certificates", env.AdminKey, api.CertificateRequest{Name: "app", CommonName: "app.example.com",
+		IssuerID: iss.ID, TargetIDs: []string{lonely.ID}}, 201)
+	env.RunJobs(t)
+	deploy := listJobs(t, env, env.AdminKey, "kind=deploy")[0]
+
+	srv := httptest.NewUnstartedServer(env.Handler)
+	srv.Config.WriteTimeout = time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequest("GET", srv.URL+"/api/v1/jobs/"+deploy.ID+"?wait=3s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+env.AdminKey)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("a 3 s wait under a 1 s write timeout: %v", err)
+	}
+	defer resp.Body.Close()
+	var j api.Job
+	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil || resp.StatusCode != 200 || j.State != "waiting" {
+		t.Fatalf("answer: %d, job %+v, %v", resp.StatusCode, j, err)
 	}
 }
