@@ -121,7 +121,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		svc = service.New(service.Options{Store: st, Logger: logger, Secrets: box,
+		svc = service.New(service.Options{Store: st, Logger: logger, Secrets: box, PublicURL: publicURL(cfg),
 			Connectors: service.HostCatalog{Host: plugins}, Plugins: plugins, Notifiers: plugins, Issuers: plugins})
 		if err := svc.CheckEncryptionKey(ctx); err != nil {
 			return err
@@ -130,7 +130,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		if _, ok := plugins.Lookup(plugin.KindIssuer, "local"); ok {
-			created, err := svc.EnsureDefaultIssuer(ctx, publicURL(cfg))
+			created, err := svc.EnsureDefaultIssuer(ctx)
 			if err != nil {
 				return err
 			}

@@ -56,20 +56,16 @@ func (s *Service) CheckEncryptionKey(ctx context.Context) error {
 // EnsureDefaultIssuer creates, once in the database's life, a local-CA
 // issuer named "local", so that a new installation can issue at once. If
 // an admin deletes or renames it later, it is not created again. It
-// returns whether it created one.
-// publicURL, when known, gives the CA its CRL distribution point.
-func (s *Service) EnsureDefaultIssuer(ctx context.Context, publicURL string) (bool, error) {
+// returns whether it created one. Like every local issuer created without a
+// crl_url, it gets <PublicURL>/crl/local.crl when Options.PublicURL is set.
+func (s *Service) EnsureDefaultIssuer(ctx context.Context) (bool, error) {
 	var marker map[string]string
 	found, err := s.store.Q().GetSetting(ctx, settingDefaultIssuer, &marker)
 	if err != nil || found {
 		return false, err
 	}
 	sys := core.WithActor(ctx, core.SystemActor)
-	cfg := map[string]any{}
-	if publicURL != "" {
-		cfg["crl_url"] = publicURL + "/crl/local.crl"
-	}
-	iss, err := s.CreateIssuer(sys, IssuerInput{Name: "local", Type: "local", Config: cfg})
+	iss, err := s.CreateIssuer(sys, IssuerInput{Name: "local", Type: localIssuerType, Config: map[string]any{}})
 	switch {
 	case err == nil:
 		marker = map[string]string{"issuer_id": iss.ID.String()}

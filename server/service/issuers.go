@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"maps"
+	"net/url"
 
 	"github.com/google/uuid"
 
@@ -28,7 +30,8 @@ func (s *Service) CreateIssuer(ctx context.Context, in IssuerInput) (core.Issuer
 				return "", nil, err
 			}
 			id := newID()
-			public, sealed, err := s.prepareConnector(ctx, connectorInput{plugin.KindIssuer, in.Type, in.Config}, id.String(), nil, true)
+			cfg := s.withDefaultCRLURL(in.Name, in.Type, in.Config)
+			public, sealed, err := s.prepareConnector(ctx, connectorInput{plugin.KindIssuer, in.Type, cfg}, id.String(), nil, true)
 			if err != nil {
 				return "", nil, err
 			}
@@ -40,6 +43,29 @@ func (s *Service) CreateIssuer(ctx context.Context, in IssuerInput) (core.Issuer
 			return out.ID.String(), map[string]any{"name": out.Name, "type": out.Type}, nil
 		})
 	return out, err
+}
+
+// localIssuerType is the type of certctl's own CA, whose CRL this server
+// signs and serves at /crl/{issuer}.crl.
+const localIssuerType = "local"
+
+// withDefaultCRLURL returns cfg with crl_url set to where this server
+// serves the issuer's CRL, when the issuer is a local CA, its
+// configuration leaves crl_url out (or null) and the server knows its
+// public URL: without a distribution point in its certificates, relying
+// parties cannot find the CRL. An explicit "" keeps none. cfg itself is
+// not changed.
+func (s *Service) withDefaultCRLURL(name, typ string, cfg map[string]any) map[string]any {
+	if typ != localIssuerType || s.publicURL == "" {
+		return cfg
+	}
+	if v, ok := cfg["crl_url"]; ok && v != nil {
+		return cfg
+	}
+	out := make(map[string]any, len(cfg)+1)
+	maps.Copy(out, cfg)
+	out["crl_url"] = s.publicURL + "/crl/" + url.PathEscape(name) + ".crl"
+	return out
 }
 
 // GetIssuer returns an issuer.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ type Service struct {
 	jobs       JobSettings
 	now        func() time.Time
 	logger     *slog.Logger
+	publicURL  string
 	touched    sync.Map // API key id → when this process last recorded its use
 	rules      rulesCache
 	cache      issuanceCache
@@ -44,6 +46,11 @@ type Options struct {
 	Secrets    *secrets.Box     // encrypts sensitive configuration fields
 	Clock      func() time.Time // nil means time.Now
 	Logger     *slog.Logger
+	// PublicURL is the URL clients reach the server at, without a trailing
+	// slash (e.g. https://certctl.example.com). It gives local CA issuers
+	// created without a crl_url their CRL distribution point,
+	// <PublicURL>/crl/<name>.crl. Empty means none.
+	PublicURL string
 }
 
 // New returns a Service.
@@ -62,7 +69,7 @@ func New(o Options) *Service {
 		jobs = *o.Jobs
 	}
 	return &Service{store: o.Store, connectors: o.Connectors, plugins: o.Plugins, senders: o.Notifiers, issuers: o.Issuers,
-		box: o.Secrets, jobs: jobs, now: o.Clock, logger: o.Logger}
+		box: o.Secrets, jobs: jobs, now: o.Clock, logger: o.Logger, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
 }
 
 // clock returns the current time at the database's precision.
