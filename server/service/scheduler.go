@@ -151,8 +151,7 @@ func (s *Service) RunScheduler(ctx context.Context, o SchedulerOptions) {
 	}
 	for ctx.Err() == nil {
 		err := s.store.WhileLeader(ctx, schedulerLockID, func(ctx context.Context) {
-			// Debug: routine on every start of a single server; losing
-			// leadership is what gets a warning.
+			// Debug: routine on every start of a single server.
 			s.logger.Debug("scheduler: this server is the leader")
 			t := time.NewTicker(o.Interval)
 			defer t.Stop()
