@@ -17,7 +17,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -66,6 +65,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	// plan, once shutdown begins, says by when each deferred stop below
+	// must be done: Run returns within --shutdown-timeout.
+	var plan shutdownPlan
+
 	dbURL := cfg.DatabaseURL
 	var cluster *pgembed.Cluster
 	if dbURL == "" {
@@ -74,7 +77,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer func() {
-			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			stopCtx, cancel := plan.step(ctx, plan.end, 30*time.Second)
 			defer cancel()
 			if err := cluster.Stop(stopCtx); err != nil {
 				logger.Error("stop embedded database", "err", err)
@@ -87,7 +90,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer func() {
+		closeCtx, cancel := plan.step(ctx, plan.poolEnd, time.Minute)
+		defer cancel()
+		closePool(closeCtx, pool, logger)
+	}()
 
 	st := store.New(pool)
 	key, keyCreated, err := secrets.LoadKey(getenv("CERTCTL_ENCRYPTION_KEY"), cfg.DataDir)
@@ -106,7 +113,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var plugins *host.Host
 	defer func() {
 		if plugins != nil {
-			plugins.Close()
+			stopCtx, cancel := plan.step(ctx, plan.pluginsEnd, time.Minute)
+			defer cancel()
+			if err := plugins.Shutdown(stopCtx); err != nil {
+				logger.Warn("plugin processes that did not exit in time were killed")
+			}
 		}
 	}()
 	var svc *service.Service
@@ -167,8 +178,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
+	// stopping ends when shutdown begins: requests waiting on ?wait= answer.
+	stopping, beginShutdown := context.WithCancel(context.WithoutCancel(ctx))
+	defer beginShutdown()
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           endWaitsOnShutdown(api, stopping),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -197,22 +211,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	// The lifecycle engine: workers run jobs; the scheduler runs on the
 	// one server that wins the leader election.
-	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
-	var engine sync.WaitGroup
-	engine.Add(1)
-	go func() { defer engine.Done(); svc.RunAgentHub(engineCtx, hub) }()
-	if cfg.Workers > 0 {
-		worker := svc.NewWorker(service.WorkerOptions{Concurrency: cfg.Workers, Owner: workerOwner(), Lease: cfg.JobLease})
-		engine.Add(2)
-		go func() { defer engine.Done(); worker.Run(engineCtx) }()
-		go func() {
-			defer engine.Done()
-			svc.RunScheduler(engineCtx, service.SchedulerOptions{Interval: cfg.SchedulerInterval})
-		}()
-	}
+	eng := startEngine(ctx, svc, hub, cfg)
 	defer func() {
-		stopEngine()
-		engine.Wait() // jobs in flight finish (or their leases expire) before plugins stop
+		if plan.end.IsZero() { // a failure: no time for jobs in flight
+			plan = planShutdown(time.Now(), cfg.ShutdownTimeout)
+			plan.workEnd = time.Now()
+		}
+		eng.shutdown(logger, plan.workEnd, plan.engineEnd) // before plugins stop
 	}()
 
 	serveErr := make(chan error, 1)
@@ -237,12 +242,20 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	// Plugins stop after in-flight requests finish (deferred above).
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	plan = planShutdown(time.Now(), cfg.ShutdownTimeout)
+	beginShutdown()
+	// Requests and jobs in flight finish side by side until the work phase
+	// ends (then they are cut off); the deferred steps above then stop the
+	// plugins and the database, each by its time in the plan.
+	engineDone := make(chan struct{})
+	go func() { defer close(engineDone); eng.shutdown(logger, plan.workEnd, plan.engineEnd) }()
+	shutdownCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), plan.workEnd)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("graceful shutdown: %w", err)
+		logger.Warn("requests still running at the shutdown deadline were cut off")
+		_ = srv.Close()
 	}
+	<-engineDone
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}

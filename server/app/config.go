@@ -63,7 +63,7 @@ func (c *Config) settings() []setting {
 		{"log-format", "CERTCTL_LOG_FORMAT", "text or json", &c.LogFormat, "text"},
 		{"max-body-bytes", "CERTCTL_MAX_BODY_BYTES", "largest request body accepted", &c.MaxBodyBytes, "1048576"},
 		{"db-max-conns", "CERTCTL_DB_MAX_CONNS", "largest number of database connections", &c.DBMaxConns, "20"},
-		{"shutdown-timeout", "CERTCTL_SHUTDOWN_TIMEOUT", "how long in-flight requests may finish after SIGTERM", &c.ShutdownTimeout, "20s"},
+		{"shutdown-timeout", "CERTCTL_SHUTDOWN_TIMEOUT", "the longest a shutdown (SIGINT, SIGTERM) takes: requests and jobs in flight may finish until a reserve is left for stopping plugins and the database", &c.ShutdownTimeout, "20s"},
 		{"public-url", "CERTCTL_PUBLIC_URL", "URL clients reach this server at (CRL distribution points); empty derives it from the listen address", &c.PublicURL, ""},
 		{"workers", "CERTCTL_WORKERS", "jobs (issuance, renewal, revocation, notifications) this server runs at once; 0 runs none", &c.Workers, "16"},
 		{"job-lease", "CERTCTL_JOB_LEASE", "how long a job stays claimed by a server that stopped renewing its lease (crashed)", &c.JobLease, "60s"},

@@ -98,6 +98,10 @@ type Host struct {
 	plugins   map[string]*managed // by kind/name
 	stop      chan struct{}
 	wg        sync.WaitGroup
+
+	closeOnce sync.Once
+	closing   []*plugin.Process // what Shutdown stops
+	closed    chan struct{}     // closed when they are gone
 }
 
 // New discovers the plugins in o.Dir and checks each against the
@@ -425,25 +429,66 @@ func (h *Host) Notifier(name string) (plugin.Notifier, error) {
 	return notifierProxy{m}, nil
 }
 
-// Close stops every plugin process and waits for them.
-func (h *Host) Close() {
+// Close stops every plugin process and waits for them: each is asked to
+// exit, and killed if it has not within a couple of seconds (all at once).
+func (h *Host) Close() { _ = h.Shutdown(context.Background()) }
+
+func (h *Host) stopped() bool {
 	select {
 	case <-h.stop:
-		return
+		return true
 	default:
+		return false
+	}
+}
+
+// Shutdown stops every plugin process as Close does, by ctx's end: a
+// process still there then, hung or slow to exit, is killed at once. It
+// returns ctx's error if it had to kill.
+func (h *Host) Shutdown(ctx context.Context) error {
+	h.closeOnce.Do(func() {
 		close(h.stop)
+		h.mu.Lock()
+		var procs []*plugin.Process
+		for _, m := range h.plugins {
+			m.mu.Lock()
+			if m.proc != nil {
+				procs = append(procs, m.proc)
+				m.proc = nil
+			}
+			m.mu.Unlock()
+		}
+		h.mu.Unlock()
+		h.closing = procs
+		h.closed = make(chan struct{})
+		go func() {
+			defer close(h.closed)
+			var wg sync.WaitGroup
+			for _, p := range procs {
+				wg.Add(1)
+				go func() { defer wg.Done(); p.Kill() }()
+			}
+			wg.Wait()
+			h.wg.Wait() // the health loop, which may be waiting on a ping
+			if h.ownSocket {
+				_ = os.RemoveAll(h.socketDir)
+			}
+		}()
+	})
+	select {
+	case <-h.closed:
+		return nil
+	case <-ctx.Done():
 	}
-	h.wg.Wait()
-	h.mu.Lock()
-	for _, m := range h.plugins {
-		m.mu.Lock()
-		m.killLocked()
-		m.mu.Unlock()
+	for _, p := range h.closing {
+		if pid := p.Pid(); pid > 0 && !p.Exited() {
+			if proc, err := os.FindProcess(pid); err == nil {
+				_ = proc.Kill()
+			}
+		}
 	}
-	h.mu.Unlock()
-	if h.ownSocket {
-		_ = os.RemoveAll(h.socketDir)
-	}
+	<-h.closed // go-plugin notices the exits at once
+	return ctx.Err()
 }
 
 // healthLoop pings running plugins and kills those that do not answer, so

@@ -506,3 +506,47 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestShutdownStopsHungPluginsByItsDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		within time.Duration
+	}{
+		{"asked to exit", time.Minute},
+		{"killed at the deadline", time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHost(t, pluginDir(t), host.Options{})
+			iss, _ := h.Issuer("fake")
+			pid, err := issue(context.Background(), iss, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hung := make(chan error, 1)
+			go func() {
+				_, err := issue(context.Background(), iss, plugin.Config{"mode": "hang"})
+				hung <- err
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), tc.within)
+			defer cancel()
+			err = h.Shutdown(ctx)
+			if tc.within < time.Second && err == nil {
+				t.Error("Shutdown with no time left reported a graceful stop")
+			}
+			if err := syscall.Kill(pid, 0); err == nil {
+				t.Fatalf("plugin process %d still exists after Shutdown", pid)
+			}
+			select {
+			case err := <-hung:
+				if plugin.ErrorCode(err) != plugin.CodeUnavailable {
+					t.Fatalf("call cut off by Shutdown: %v, want unavailable", err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("the hung call did not return after Shutdown")
+			}
+			if _, err := issue(context.Background(), iss, nil); plugin.ErrorCode(err) != plugin.CodeUnavailable {
+				t.Fatalf("call after Shutdown: %v, want unavailable", err)
+			}
+		})
+	}
+}

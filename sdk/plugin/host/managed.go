@@ -58,6 +58,9 @@ func (m *managed) killLocked() {
 // one start in progress.
 func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
 	for {
+		if m.h.stopped() {
+			return nil, plugin.Errorf(plugin.CodeUnavailable, "%s plugin %q: the plugin host is shutting down", m.kind, m.name)
+		}
 		m.mu.Lock()
 		switch m.status {
 		case StatusChecksumMismatch, StatusInvalid:
@@ -102,6 +105,10 @@ func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
 		m.starting = nil
 		close(ch)
 		switch {
+		case err == nil && m.h.stopped(): // Shutdown ran meanwhile and did not see this process
+			m.mu.Unlock()
+			proc.Kill()
+			return nil, plugin.Errorf(plugin.CodeUnavailable, "%s plugin %q: the plugin host is shutting down", m.kind, m.name)
 		case err == nil:
 			if m.restarts > 0 || m.status == StatusCrashed {
 				m.h.o.Logger.Info("plugin restarted", "plugin", m.name, "kind", m.kind, "pid", proc.Pid(), "restarts", m.restarts)
