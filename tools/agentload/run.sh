@@ -11,7 +11,7 @@
 # AGENTLOAD_SERVER_LOG=<file> keeps a copy of the server's log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=$PWD/bin
+BIN=${LOAD_BIN_DIR:-$PWD/bin} # another build to compare with, e.g. of an earlier commit
 [ -x "$BIN/certctl-server" ] || { echo "load-agents: $BIN/certctl-server is missing: run make build"; exit 2; }
 command -v curl >/dev/null || { echo "load-agents: curl is needed (apt-get install curl)"; exit 2; }
 
@@ -91,7 +91,9 @@ done
 echo "load-agents: server ready (pid $SERVER_PID)"
 
 set +e
-go run ./tools/agentload -server "$URL" -admin-key "$KEY" -server-pid "$SERVER_PID" "$@"
+# LOAD_TOOL picks another load generator of tools/ that takes the same
+# three flags (make load-issuance runs tools/issueload).
+go run "./tools/${LOAD_TOOL:-agentload}" -server "$URL" -admin-key "$KEY" -server-pid "$SERVER_PID" "$@"
 rc=$?
 set -e
 if [ "$rc" = 0 ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -1,0 +1,305 @@
+// Command issueload measures bulk issuance as a user meets it: it
+// declares -n certificates through the API of a running server on one of
+// its issuers (the default local CA), all at once from a few clients, and
+// times how long until every one is active. Beside it, in the same run, it
+// measures the baseline: how fast this machine signs certificates in
+// process (x509.CreateCertificate from a parsed CSR, with a CA key of the
+// issuer's type, on every core), so that the figure says how much of the
+// hardware's signing rate the product delivers. `make load-issuance` starts
+// a server with default settings and runs it.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	server := flag.String("server", "", "URL of a running certctl server (required; `make load-issuance` starts one)")
+	key := flag.String("admin-key", os.Getenv("CERTCTL_API_KEY"), "admin API key (default $CERTCTL_API_KEY)")
+	serverPID := flag.Int("server-pid", 0, "pid of the server, to report its CPU time and its children's (0: skip)")
+	n := flag.Int("n", 1000, "certificates to declare")
+	clients := flag.Int("clients", 8, "concurrent API clients declaring them")
+	issuer := flag.String("issuer", "local", "name of the issuer to use")
+	timeout := flag.Duration("timeout", 10*time.Minute, "give up when not every certificate is active by then")
+	baseline := flag.Duration("baseline", 3*time.Second, "how long to measure the in-process signing rate")
+	flag.Parse()
+	if *server == "" || *key == "" {
+		fatalf("-server and -admin-key are required")
+	}
+	c := &client{base: strings.TrimSuffix(*server, "/"), key: *key, http: &http.Client{Timeout: time.Minute}}
+
+	iss, err := c.findIssuer(*issuer)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	caKeyType, _ := iss.Config["ca_key_type"].(string)
+	fmt.Printf("issuer %q (type %s, CA key %s); %d certificates from %d clients\n", iss.Name, iss.Type, orDash(caKeyType), *n, *clients)
+
+	cpu0 := cpuTime(*serverPID)
+	prefix := fmt.Sprintf("load-%d-", time.Now().Unix())
+	start := time.Now()
+	if err := c.declare(prefix, iss.ID, *n, *clients); err != nil {
+		fatalf("declare: %v", err)
+	}
+	declared := time.Since(start)
+	deadline := start.Add(*timeout)
+	for {
+		active, err := c.countActive(prefix)
+		if err != nil {
+			fatalf("count: %v", err)
+		}
+		if active >= *n {
+			break
+		}
+		if time.Now().After(deadline) {
+			fatalf("only %d of %d active after %s", active, *n, *timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	all := time.Since(start)
+	cpu1 := cpuTime(*serverPID)
+
+	fmt.Printf("declared %d certificates in %s (%.0f/s)\n", *n, declared.Round(time.Millisecond), float64(*n)/declared.Seconds())
+	fmt.Printf("all active %s after the first request: %.0f certificates/s end to end\n", all.Round(time.Millisecond),
+		float64(*n)/all.Seconds())
+	if *serverPID > 0 && cpu1 >= 0 && cpu0 >= 0 {
+		fmt.Printf("server process CPU (not PostgreSQL's, not the plugin's): %.1f s, %.2f cores\n", cpu1-cpu0, (cpu1-cpu0)/all.Seconds())
+	}
+	rate, err := signingRate(caKeyType, *baseline)
+	if err != nil {
+		fatalf("baseline: %v", err)
+	}
+	fmt.Printf("baseline: x509.CreateCertificate in process, %s CA, P-256 leaves, %d cores: %.0f certificates/s\n",
+		orDash(caKeyType), runtime.GOMAXPROCS(0), rate)
+	fmt.Printf("the product delivers %.1f%% of the in-process signing rate\n", 100*float64(*n)/all.Seconds()/rate)
+}
+
+type client struct {
+	base, key string
+	http      *http.Client
+}
+
+func (c *client) do(method, path string, body any, want int, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, c.base+path, r)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+type issuer struct {
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Type   string         `json:"type"`
+	Config map[string]any `json:"config"`
+}
+
+func (c *client) findIssuer(name string) (issuer, error) {
+	var page struct{ Items []issuer }
+	if err := c.do("GET", "/api/v1/issuers?limit=500", nil, 200, &page); err != nil {
+		return issuer{}, err
+	}
+	for _, i := range page.Items {
+		if i.Name == name {
+			return i, nil
+		}
+	}
+	return issuer{}, fmt.Errorf("no issuer named %q", name)
+}
+
+func (c *client) declare(prefix, issuerID string, n, clients int) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				name := prefix + strconv.Itoa(i)
+				body := map[string]any{"name": name, "common_name": name + ".example.com", "issuer_id": issuerID}
+				if err := c.do("POST", "/api/v1/certificates", body, 201, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// countActive pages through the active certificates of this run.
+func (c *client) countActive(prefix string) (int, error) {
+	total, cursor := 0, ""
+	for {
+		q := url.Values{"status": {"active"}, "name_prefix": {prefix}, "limit": {"500"}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page struct {
+			Items      []json.RawMessage `json:"items"`
+			NextCursor *string           `json:"next_cursor"`
+		}
+		if err := c.do("GET", "/api/v1/certificates?"+q.Encode(), nil, 200, &page); err != nil {
+			return 0, err
+		}
+		total += len(page.Items)
+		if page.NextCursor == nil || *page.NextCursor == "" {
+			return total, nil
+		}
+		cursor = *page.NextCursor
+	}
+}
+
+// signingRate signs certificates from a parsed CSR with a CA key of
+// caKeyType on every core for d and returns certificates per second.
+func signingRate(caKeyType string, d time.Duration) (float64, error) {
+	caKey, err := newKey(caKeyType)
+	if err != nil {
+		return 0, err
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "baseline CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.(crypto.Signer).Public(), caKey)
+	if err != nil {
+		return 0, err
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: pkix.Name{CommonName: "leaf.example.com"}, DNSNames: []string{"leaf.example.com"}}, leafKey)
+	if err != nil {
+		return 0, err
+	}
+	var count atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(d)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				csr, err := x509.ParseCertificateRequest(csrDER)
+				if err != nil || csr.CheckSignature() != nil {
+					return
+				}
+				serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+				tmpl := &x509.Certificate{SerialNumber: serial, Subject: csr.Subject, DNSNames: csr.DNSNames,
+					NotBefore: time.Now(), NotAfter: time.Now().Add(90 * 24 * time.Hour),
+					KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+				if _, err := x509.CreateCertificate(rand.Reader, tmpl, ca, csr.PublicKey, caKey); err != nil {
+					return
+				}
+				count.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(count.Load()) / d.Seconds(), nil
+}
+
+func newKey(typ string) (crypto.PrivateKey, error) {
+	switch typ {
+	case "ecdsa-p256":
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "", "ecdsa-p384":
+		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case "rsa-2048", "rsa-3072", "rsa-4096":
+		bits, _ := strconv.Atoi(strings.TrimPrefix(typ, "rsa-"))
+		return rsa.GenerateKey(rand.Reader, bits)
+	case "ed25519":
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return k, err
+	}
+	return nil, fmt.Errorf("unknown CA key type %q", typ)
+}
+
+// cpuTime returns the user and system CPU seconds of pid (/proc/<pid>/stat),
+// or -1.
+func cpuTime(pid int) float64 {
+	if pid <= 0 {
+		return -1
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name (which may hold spaces) start after ')'.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	var sum float64
+	for _, i := range []int{11, 12} { // utime, stime
+		v, _ := strconv.ParseFloat(f[i], 64)
+		sum += v
+	}
+	return sum / 100 // USER_HZ
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "issueload: "+format+"\n", args...)
+	os.Exit(1)
+}
