@@ -264,7 +264,7 @@ func versionFromResult(in issuanceInput, res plugin.IssueResult, j core.Job) (co
 		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned a certificate for another key than the CSR's")
 	}
 	fp := sha256.Sum256(leaf.Raw)
-	var sans []string
+	sans := []string{} // never nil: a certificate may carry no SAN at all, and the column is NOT NULL
 	for _, ip := range leaf.IPAddresses {
 		sans = append(sans, ip.String())
 	}
