@@ -47,14 +47,41 @@ const (
 )
 
 // fakeIssuer behaves as its config says: "mode" ok (default), slow (sleeps
-// "sleep_ms", honouring ctx), hang (ignores ctx), crash (exits mid-call).
-// It reports its pid as the order id so tests see which process answered.
+// "sleep_ms", honouring ctx), barrier (returns once "barrier" calls are in
+// the process at the same time, or fails when ctx ends first), hang
+// (ignores ctx), crash (exits mid-call). It reports its pid as the order id
+// so tests see which process answered.
 type fakeIssuer struct{}
+
+// inFlight counts the plugin process's barrier calls; the plugin process
+// is the test binary started by a host, so this state is per process.
+var inFlight = struct {
+	sync.Mutex
+	n       int64
+	reached chan struct{}
+}{reached: make(chan struct{})}
+
+// barrier waits until n calls are inside it at once.
+func barrier(ctx context.Context, n int64) error {
+	inFlight.Lock()
+	inFlight.n++
+	if inFlight.n == n {
+		close(inFlight.reached)
+	}
+	inFlight.Unlock()
+	select {
+	case <-inFlight.reached:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("only some of %d calls arrived together: %w", n, ctx.Err())
+	}
+}
 
 func (fakeIssuer) Info(context.Context) (plugin.Info, error) {
 	return plugin.Info{Name: "fake", Kind: plugin.KindIssuer, Version: "0.1.0", Schema: plugin.Schema{Fields: []plugin.Field{
-		{Name: "mode", Type: plugin.TypeString, Enum: []string{"ok", "slow", "hang", "crash"}, Default: "ok"},
+		{Name: "mode", Type: plugin.TypeString, Enum: []string{"ok", "slow", "barrier", "hang", "crash"}, Default: "ok"},
 		{Name: "sleep_ms", Type: plugin.TypeInt},
+		{Name: "barrier", Type: plugin.TypeInt},
 		{Name: "token", Type: plugin.TypeString, Sensitive: true},
 	}}}, nil
 }
@@ -77,6 +104,10 @@ func (fakeIssuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest)
 		case <-time.After(time.Duration(req.Config.Int("sleep_ms")) * time.Millisecond):
 		case <-ctx.Done():
 			return plugin.IssueResult{}, ctx.Err()
+		}
+	case "barrier":
+		if err := barrier(ctx, req.Config.Int("barrier")); err != nil {
+			return plugin.IssueResult{}, err
 		}
 	case "hang":
 		time.Sleep(time.Hour)
@@ -180,7 +211,7 @@ func TestDiscoveryAndCalls(t *testing.T) {
 		t.Error("a non-executable file was accepted as a plugin")
 	}
 	st, _ := h.Lookup(plugin.KindIssuer, "fake")
-	if st.Version != "0.1.0" || len(st.SHA256) != 64 || len(st.Schema.Fields) != 3 {
+	if st.Version != "0.1.0" || len(st.SHA256) != 64 || len(st.Schema.Fields) != 4 {
 		t.Errorf("fake status = %+v", st)
 	}
 	if _, err := h.Issuer("nope"); plugin.ErrorCode(err) != plugin.CodeNotFound {
@@ -201,16 +232,20 @@ func TestDiscoveryAndCalls(t *testing.T) {
 		t.Errorf("GetOrderStatus: %v", err)
 	}
 
-	// One process serves many concurrent calls.
+	// One process serves many concurrent calls: each call returns only
+	// once all 50 are inside the plugin together, so calls served one at a
+	// time would fail at the deadline instead.
+	const calls = 50
+	concurrent, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	var wg sync.WaitGroup
-	pids := make([]int, 50)
-	errs := make([]error, 50)
-	start := time.Now()
+	pids := make([]int, calls)
+	errs := make([]error, calls)
 	for i := range pids {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pids[i], errs[i] = issue(ctx, iss, plugin.Config{"mode": "slow", "sleep_ms": 200})
+			pids[i], errs[i] = issue(concurrent, iss, plugin.Config{"mode": "barrier", "barrier": calls})
 		}()
 	}
 	wg.Wait()
@@ -218,9 +253,6 @@ func TestDiscoveryAndCalls(t *testing.T) {
 		if errs[i] != nil || pids[i] != pids[0] {
 			t.Fatalf("call %d: pid %d err %v (first pid %d)", i, pids[i], errs[i], pids[0])
 		}
-	}
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
-		t.Errorf("50 concurrent 200ms calls took %s: not served concurrently", elapsed)
 	}
 }
 
