@@ -3,8 +3,10 @@
 // certctl-server started as `make run` starts it, on its embedded
 // PostgreSQL), each block required to succeed and its printed output
 // compared with the output the document shows. Its tests also hold the
-// front-door test: bin/certctl-server started as `make run` starts it,
-// until /readyz answers, then stopped with SIGINT.
+// front-door test (bin/certctl-server started as `make run` starts it,
+// until /readyz answers, then stopped with SIGINT) and the demo's test
+// (tools/demo/demo.sh compared with docs/demo.md, then stopped with
+// Ctrl-C).
 //
 // The tests need bin/ (`make build`; `make test` builds first) and curl, jq
 // and openssl (nginx too for the agent guide) on PATH; a missing one is a
