@@ -33,7 +33,13 @@ set +euo pipefail
 // Run executes the document at path (relative to the repository root) as
 // described in the package documentation, failing t at the first block
 // that fails or prints something other than what the document shows.
-func Run(t *testing.T, path string) {
+func Run(t testing.TB, path string) {
+	t.Helper()
+	run(t, path)
+}
+
+// run is Run, returning the runner for the runner's own tests.
+func run(t testing.TB, path string) *runner {
 	t.Helper()
 	root := RepoRoot(t)
 	NeedTools(t, "bash", "curl", "jq", "openssl")
@@ -56,10 +62,11 @@ func Run(t *testing.T, path string) {
 			t.Fatalf("%s:%d: %v\n%s", path, b.Line, err, r.context(b))
 		}
 	}
+	return r
 }
 
 type runner struct {
-	t      *testing.T
+	t      testing.TB
 	root   string
 	path   string
 	dir    string // the document's temporary directory (TMPDIR of its blocks)
