@@ -271,7 +271,7 @@ func (a *Agent) deploy(ctx context.Context, item api.AgentWorkItem) api.AgentDep
 	start := time.Now()
 	fail := func(format string, args ...any) api.AgentDeployResult {
 		msg := fmt.Sprintf(format, args...)
-		a.logger.Warn("deployment failed", "job", item.JobID, "certificate", item.Certificate.Name, "err", msg)
+		a.logger.Warn("deployment failed", "job", item.JobID, "certificate", item.Certificate.Name, "target", targetName(item), "err", msg)
 		return api.AgentDeployResult{Succeeded: false, Message: msg}
 	}
 	if a.plugins == nil {
@@ -303,7 +303,9 @@ func (a *Agent) deploy(ctx context.Context, item api.AgentWorkItem) api.AgentDep
 		Metadata: map[string]string{"certificate": item.Certificate.Name, "version_id": item.Version.ID,
 			"serial_number": item.Version.SerialNumber}})
 	if err != nil {
-		return fail("deploy to %s: %v", item.Target.Name, err)
+		// The report belongs to this target's deployment: the server shows
+		// it as "deploy to target <name>: <message>", so no name here.
+		return fail("%v", err)
 	}
 	meta := map[string]any{"changed": res.Changed, "duration_ms": time.Since(start).Milliseconds()}
 	for k, v := range res.Metadata {
@@ -313,11 +315,11 @@ func (a *Agent) deploy(ctx context.Context, item api.AgentWorkItem) api.AgentDep
 		SerialNumber: item.Version.SerialNumber})
 	if err != nil {
 		return api.AgentDeployResult{Succeeded: false, Metadata: meta,
-			Message: fmt.Sprintf("deployed to %s but could not verify: %v", item.Target.Name, err)}
+			Message: fmt.Sprintf("deployed but could not verify: %v", err)}
 	}
 	if !check.Valid {
 		return api.AgentDeployResult{Succeeded: false, Metadata: meta, ServedSerial: check.ServedSerial,
-			Message: fmt.Sprintf("deployed to %s but it serves serial %s, not %s: %s", item.Target.Name, check.ServedSerial,
+			Message: fmt.Sprintf("deployed but the target serves serial %s, not %s: %s", check.ServedSerial,
 				item.Version.SerialNumber, check.Message)}
 	}
 	a.logger.Info("deployed", "certificate", item.Certificate.Name, "target", item.Target.Name,
@@ -362,4 +364,12 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// targetName names the target of a work item in logs.
+func targetName(item api.AgentWorkItem) string {
+	if item.Target == nil {
+		return ""
+	}
+	return item.Target.Name
 }

@@ -117,12 +117,20 @@ func (s *Service) WaitJob(ctx context.Context, id uuid.UUID, wait time.Duration,
 func (s *Service) WaitCertificate(ctx context.Context, id uuid.UUID, wait time.Duration, changed <-chan struct{}) (core.Certificate, error) {
 	var c core.Certificate
 	err := s.waitUntil(ctx, wait, changed, func() (bool, error) {
+		// Settled first, then the certificate: the answer is then at least
+		// as new as the decision. The other order could see the issue job
+		// end between the two reads and answer "settled" with the status
+		// read before it ended.
+		settled, err := s.store.Q().CertificateSettled(ctx, id, s.clock().Add(-offlineAfter))
+		if err != nil {
+			return false, err
+		}
 		got, err := s.GetCertificate(ctx, id)
 		if err != nil {
 			return false, err
 		}
 		c = got
-		return s.store.Q().CertificateSettled(ctx, id, s.clock().Add(-offlineAfter))
+		return settled, nil
 	})
 	return c, err
 }
