@@ -105,7 +105,7 @@ func Env(extra ...string) []string {
 type Server struct {
 	Bin     string
 	DataDir string
-	Addr    string // host:port; 127.0.0.1:0 before the first start
+	Addr    string // host:port
 	Key     string // the admin key printed at the first start
 
 	cmd    *exec.Cmd
@@ -117,10 +117,17 @@ type Server struct {
 	logs strings.Builder
 }
 
-// NewServer prepares a server on a fresh data directory.
+// NewServer prepares a server on a fresh data directory and a loopback
+// port free at this moment. A concrete port, as `make run` gives (8443),
+// not port 0: the server derives its public URL from the address it is
+// given, and issuers' default CRL URLs come from that.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	return &Server{Bin: Binary(t, "certctl-server"), DataDir: DataDir(t), Addr: "127.0.0.1:0"}
+	addr, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Server{Bin: Binary(t, "certctl-server"), DataDir: DataDir(t), Addr: addr}
 }
 
 var (
