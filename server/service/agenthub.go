@@ -8,9 +8,13 @@ import (
 	"github.com/google/uuid"
 )
 
-// AgentHub wakes the long polls of agents when work for them appears. The
-// database announces new work on the agent_work channel (a trigger on
-// jobs), so a poll held by this server wakes whichever server made the work.
+// AgentHub wakes long polls by id: agents' polls for work, and reads that
+// wait for a job or a certificate to settle (?wait=). The database
+// announces ids on the agent_work channel from triggers on jobs: an
+// agent's id when work for it appears (migration 00002), a job's id and
+// its certificate's id when the job ends (00005). Ids are UUIDs, so the
+// three never collide, and a poll held by this server wakes whichever
+// server made the change.
 type AgentHub struct {
 	mu      sync.Mutex
 	waiters map[uuid.UUID]map[chan struct{}]struct{}
