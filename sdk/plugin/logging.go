@@ -52,15 +52,20 @@ func newPluginLogger(w io.Writer, level slog.Level) *slog.Logger {
 // slogHCLogger adapts a *slog.Logger to the hclog.Logger go-plugin writes
 // to, so that plugin logs land in the host's slog with the plugin's name.
 type slogHCLogger struct {
-	l     *slog.Logger
-	name  string
-	level hclog.Level
-	args  []any
+	l      *slog.Logger
+	plugin string // the plugin's name, which l's records carry as "plugin"
+	name   string
+	level  hclog.Level
+	args   []any
 }
 
-// newHCLogger returns an hclog.Logger writing to l.
-func newHCLogger(l *slog.Logger, level hclog.Level) hclog.Logger {
-	return &slogHCLogger{l: l, level: level}
+// newHCLogger returns an hclog.Logger writing to l, its records tagged
+// plugin=<plugin> when plugin is not empty.
+func newHCLogger(l *slog.Logger, level hclog.Level, plugin string) hclog.Logger {
+	if plugin != "" {
+		l = l.With("plugin", plugin)
+	}
+	return &slogHCLogger{l: l, plugin: plugin, level: level}
 }
 
 // goPluginCleanExit is what go-plugin logs at info whenever a plugin
@@ -90,8 +95,15 @@ func (h *slogHCLogger) Log(level hclog.Level, msg string, args ...any) {
 	if level == hclog.Info && msg == goPluginCleanExit {
 		sl = slog.LevelDebug
 	}
+	// go-plugin ends each line it relays from a plugin with the plugin's
+	// own "timestamp"; the host's record has its time already.
+	if n := len(args); n >= 2 && args[n-2] == "timestamp" {
+		args = args[:n-2]
+	}
 	all := append(append([]any{}, h.args...), args...)
-	if h.name != "" {
+	// go-plugin names its logger after the binary, which the host's
+	// "plugin" attribute names already: say it only when it says more.
+	if h.name != "" && h.name != h.plugin {
 		all = append(all, "plugin_logger", h.name)
 	}
 	h.l.Log(context.Background(), sl, msg, all...)

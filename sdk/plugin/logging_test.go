@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -36,10 +37,36 @@ func TestPluginExitLevels(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := levelRecorder{}
-			newHCLogger(slog.New(got), hclog.Info).Log(tc.level, tc.msg)
+			newHCLogger(slog.New(got), hclog.Info, "").Log(tc.level, tc.msg)
 			if level, ok := got[tc.msg]; !ok || level != tc.want {
 				t.Errorf("%s at hclog %s logged at %v (logged: %v), want %v", tc.msg, tc.level, level, ok, tc.want)
 			}
 		})
+	}
+}
+
+// A line relayed from a plugin carries the host's time and the plugin's
+// name once: go-plugin's trailing "timestamp" and its logger name, which
+// repeats the "plugin" attribute, are left out.
+func TestRelayedPluginLineAttributes(t *testing.T) {
+	var buf strings.Builder
+	l := slog.New(slog.NewTextHandler(&buf, nil))
+	newHCLogger(l, hclog.Info, "certctl-plugin-issuer-local").Named("certctl-plugin-issuer-local").
+		Info("generated local CA", "key_type", "ecdsa-p384", "timestamp", "2026-12-05T19:56:09.341Z")
+	line := buf.String()
+	for _, unwanted := range []string{"timestamp=", "plugin_logger="} {
+		if strings.Contains(line, unwanted) {
+			t.Errorf("line has %s: %s", unwanted, line)
+		}
+	}
+	for _, wanted := range []string{"plugin=certctl-plugin-issuer-local", "key_type=ecdsa-p384"} {
+		if !strings.Contains(line, wanted) {
+			t.Errorf("line lacks %s: %s", wanted, line)
+		}
+	}
+	buf.Reset()
+	newHCLogger(l, hclog.Info, "certctl-plugin-issuer-local").Named("other").Info("x")
+	if !strings.Contains(buf.String(), "plugin_logger=other") {
+		t.Errorf("a logger name that says more is dropped: %s", buf.String())
 	}
 }

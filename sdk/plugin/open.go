@@ -55,7 +55,7 @@ func Open(ctx context.Context, o OpenOptions) (*Process, error) {
 		AutoMTLS:         true,
 		Managed:          true,
 		SkipHostEnv:      true, // plugins get only pluginEnv: never the host's secrets
-		Logger:           newHCLogger(o.Logger.With("plugin", filepath.Base(o.Path)), hclog.Info),
+		Logger:           newHCLogger(o.Logger, hclog.Info, filepath.Base(o.Path)),
 	}
 	if o.SHA256 != nil {
 		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: o.SHA256, Hash: sha256.New()}
