@@ -62,12 +62,13 @@ func TestFailedDeploymentShowsOnTheCertificate(t *testing.T) {
 	web1, web2 := target("web-1"), target("web-2")
 	var shop, blog api.Certificate
 	env.MustDo(t, "POST", "/api/v1/certificates", env.AdminKey, api.CertificateRequest{Name: "shop", CommonName: "shop.example.com",
-		IssuerID: iss.ID, TargetIDs: []string{web1.ID, web2.ID}, KeyMode: "server"}, 201).Decode(t, &shop)
+		IssuerID: iss.ID, TargetIDs: []string{web1.ID, web2.ID}}, 201).Decode(t, &shop)
 	env.MustDo(t, "POST", "/api/v1/certificates", env.AdminKey, api.CertificateRequest{Name: "blog", CommonName: "blog.example.com",
-		IssuerID: iss.ID, TargetIDs: []string{web2.ID}, KeyMode: "server"}, 201).Decode(t, &blog)
+		IssuerID: iss.ID, TargetIDs: []string{web2.ID}}, 201).Decode(t, &blog)
 	if h := shop.DeploymentHealth; h.Total != 0 || h.LastErrorAt != nil {
 		t.Errorf("health before any version = %+v", h)
 	}
+	answerCSRs(t, env, cred, 2)
 	env.RunJobs(t)
 
 	c := getCertificate(t, env, shop.ID)
@@ -150,6 +151,7 @@ func TestFailedDeploymentShowsOnTheCertificate(t *testing.T) {
 
 	// A new version starts afresh: its own deployments, no old failure.
 	env.MustDo(t, "POST", "/api/v1/certificates/"+shop.ID+"/renew", env.AdminKey, nil, 202)
+	answerCSRs(t, env, cred, 1)
 	env.RunJobs(t)
 	c = getCertificate(t, env, shop.ID)
 	if h := c.DeploymentHealth; h.Total != 2 || h.Pending != 2 || h.Failed != 0 || h.LastError != "" || c.LastError != "" {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -213,6 +214,12 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 			}
 			item.ReuseKey = p.ReuseKey
 		case core.JobDeploy:
+			if c.KeyMode == core.KeyModeServer {
+				if err := s.refuseServerKeyDeploy(ctx, j, c, agent); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			taken, err := q.TakeAgentJob(ctx, j.ID, agent, now.Add(agentJobLease), now)
 			if errIs(err, core.ENOTFOUND) {
 				continue // another poll of this agent took it
@@ -243,6 +250,41 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 	return out, nil
 }
 
+// refuseServerKeyDeploy fails a deploy job that would hand agent a
+// certificate whose key the server keeps (its target got an agent after
+// it was declared): keys never go to agents, so the agent could only fail
+// it, and with a word about a missing key file. The server fails it
+// instead, recorded as an agent's failed report is, saying what to change.
+func (s *Service) refuseServerKeyDeploy(ctx context.Context, j core.Job, c core.Certificate, agent uuid.UUID) error {
+	a, _ := core.ActorFrom(ctx)
+	return s.store.InTx(ctx, func(q *store.Queries) error {
+		now := s.clock()
+		taken, err := q.TakeAgentJob(ctx, j.ID, agent, now.Add(agentJobLease), now)
+		if errIs(err, core.ENOTFOUND) {
+			return nil // another poll of this agent took it
+		}
+		if err != nil {
+			return err
+		}
+		targets, err := q.GetTargets(ctx, c.TargetIDs)
+		if err != nil {
+			return err
+		}
+		allHere := len(targets) > 0
+		for _, t := range targets {
+			allHere = allHere && t.AgentID != nil && *t.AgentID == agent
+		}
+		msg := fmt.Sprintf(`certificate %q keeps its key on the server (key_mode "server") and keys never go to agents: `, c.Name)
+		if allHere {
+			msg += fmt.Sprintf(`change it to key_mode "agent" (a PUT without key_mode picks it) so that agent %s makes the key`, a.Name)
+		} else {
+			msg += fmt.Sprintf(`bind all its targets to agent %s and change it to key_mode "agent" (a PUT without key_mode picks it), `+
+				`or declare one certificate per agent`, a.Name)
+		}
+		return s.finishDeployment(ctx, q, core.SystemActor, taken, agent, DeployReport{Message: msg})
+	})
+}
+
 // DeployReport is an agent's account of a deployment.
 type DeployReport struct {
 	Succeeded    bool
@@ -270,43 +312,53 @@ func (s *Service) ReportDeployment(ctx context.Context, jobID uuid.UUID, r Deplo
 		if j.State != core.JobRunning || j.LeaseOwner != "agent:"+agent.String() {
 			return core.Errorf(core.ECONFLICT, "job is %s; report only deployments you took", j.State)
 		}
-		now := s.clock()
-		d, err := q.DeploymentByJob(ctx, jobID)
-		if err != nil {
-			return err
-		}
-		meta := r.Metadata
-		if meta == nil {
-			meta = map[string]any{}
-		}
-		if r.ServedSerial != "" {
-			meta["served_serial"] = r.ServedSerial
-		}
-		state, status, outcome, action := core.JobSucceeded, "succeeded", core.OutcomeSuccess, "deployment.succeeded"
-		if !r.Succeeded {
-			state, status, outcome, action = core.JobFailed, "failed", core.OutcomeFailure, "deployment.failed"
-		}
-		if err := q.FinishJob(ctx, jobID, j.LeaseOwner, state, failMessage(r), now, now); err != nil {
-			return err
-		}
-		if err := q.SetDeploymentStatus(ctx, d.ID, status, r.Message, meta, r.Verified && r.Succeeded, now); err != nil {
-			return err
-		}
-		if err := q.AppendAudit(ctx, s.auditEvent(ctx, a, action, "deployment", d.ID.String(), outcome,
-			map[string]any{"job_id": jobID.String(), "target_id": d.TargetID.String(), "version_id": d.VersionID.String(),
-				"message": r.Message, "served_serial": r.ServedSerial})); err != nil {
-			return err
-		}
-		if r.Succeeded {
-			return nil
-		}
-		c, err := q.GetCertificate(ctx, d.CertificateID)
-		if err != nil {
-			return err
-		}
-		return s.emit(ctx, q, Event{Name: EventDeploymentFailed, Certificate: &c, AgentID: &agent, Key: jobID.String(),
-			Details: map[string]string{"target_id": d.TargetID.String(), "message": r.Message}})
+		return s.finishDeployment(ctx, q, a, j, agent, r)
 	})
+}
+
+// finishDeployment records the outcome of a deploy job leased to agent:
+// the job ends, its deployment takes the outcome, the audit log gets
+// deployment.succeeded or deployment.failed as actor, and a failure is
+// announced (deployment.failed). Agents' reports end here, and so does a
+// deployment the server refuses to hand to an agent.
+func (s *Service) finishDeployment(ctx context.Context, q *store.Queries, actor core.Actor, j core.Job, agent uuid.UUID, r DeployReport) error {
+	jobID := j.ID
+	now := s.clock()
+	d, err := q.DeploymentByJob(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	meta := r.Metadata
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	if r.ServedSerial != "" {
+		meta["served_serial"] = r.ServedSerial
+	}
+	state, status, outcome, action := core.JobSucceeded, "succeeded", core.OutcomeSuccess, "deployment.succeeded"
+	if !r.Succeeded {
+		state, status, outcome, action = core.JobFailed, "failed", core.OutcomeFailure, "deployment.failed"
+	}
+	if err := q.FinishJob(ctx, jobID, j.LeaseOwner, state, failMessage(r), now, now); err != nil {
+		return err
+	}
+	if err := q.SetDeploymentStatus(ctx, d.ID, status, r.Message, meta, r.Verified && r.Succeeded, now); err != nil {
+		return err
+	}
+	if err := q.AppendAudit(ctx, s.auditEvent(ctx, actor, action, "deployment", d.ID.String(), outcome,
+		map[string]any{"job_id": jobID.String(), "target_id": d.TargetID.String(), "version_id": d.VersionID.String(),
+			"message": r.Message, "served_serial": r.ServedSerial})); err != nil {
+		return err
+	}
+	if r.Succeeded {
+		return nil
+	}
+	c, err := q.GetCertificate(ctx, d.CertificateID)
+	if err != nil {
+		return err
+	}
+	return s.emit(ctx, q, Event{Name: EventDeploymentFailed, Certificate: &c, AgentID: &agent, Key: jobID.String(),
+		Details: map[string]string{"target_id": d.TargetID.String(), "message": r.Message}})
 }
 
 func failMessage(r DeployReport) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -107,11 +108,15 @@ func (s *Service) validateCertificateTargets(ctx context.Context, q *store.Queri
 		}
 	}
 	var agents []uuid.UUID
+	var onAgent []string // names of the targets bound to an agent
 	unbound := 0
 	for _, t := range targets {
 		if t.AgentID == nil {
 			unbound++
-		} else if !slices.Contains(agents, *t.AgentID) {
+			continue
+		}
+		onAgent = append(onAgent, t.Name)
+		if !slices.Contains(agents, *t.AgentID) {
 			agents = append(agents, *t.AgentID)
 		}
 	}
@@ -124,9 +129,20 @@ func (s *Service) validateCertificateTargets(ctx context.Context, q *store.Queri
 	if err := core.ValidateOneOf("key_mode", in.KeyMode, core.KeyModes); err != nil {
 		return err
 	}
-	if in.KeyMode == core.KeyModeAgent {
+	switch in.KeyMode {
+	case core.KeyModeServer:
+		// A server-held key never goes to an agent, and only agents deploy:
+		// such a certificate could never reach these targets.
+		if len(onAgent) > 0 {
+			slices.Sort(onAgent)
+			return core.Invalid("key_mode", `"server" keeps the private key on the server and keys never go to agents, `+
+				`so targets bound to an agent (%s) could never get it; use key_mode "agent" (chosen when key_mode is left out), `+
+				`with every target bound to one and the same agent`, strings.Join(onAgent, ", "))
+		}
+	case core.KeyModeAgent:
 		if len(agents) != 1 || unbound > 0 {
-			return core.Invalid("key_mode", `"agent" needs every target bound to one and the same agent (the key never leaves it); use key_mode "server" or one certificate per agent`)
+			return core.Invalid("key_mode", `"agent" needs every target bound to one and the same agent (the key never leaves it); `+
+				`bind them to one agent, or declare one certificate per agent`)
 		}
 	}
 	return nil
