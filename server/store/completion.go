@@ -42,7 +42,8 @@ type IssuanceCompletion struct {
 // CompleteIssuance stores a new version and everything that goes with it
 // in one round trip of the caller's transaction: the version, the
 // certificate pointing at it (only if its declaration is unchanged:
-// ErrSpecChanged otherwise), earlier versions superseded, the job finished
+// ErrSpecChanged otherwise), earlier versions superseded (with their
+// deployments not yet started, whose jobs are cancelled), the job finished
 // (only if owner still holds it: ErrLeaseLost otherwise), deployments and
 // their jobs, notifications and their delivery jobs (skipped when a
 // notification with the same dedupe key exists), audit events.
@@ -71,6 +72,17 @@ func (q *Queries) CompleteIssuance(ctx context.Context, c IssuanceCompletion) er
 		})
 	b.Queue(`UPDATE certificate_versions SET status = 'superseded'
 		WHERE certificate_id = $1 AND status = 'active' AND id <> $2`, v.CertificateID, v.ID)
+	// Deployments of earlier versions that have not started are superseded
+	// and their jobs cancelled: delivering an older certificate after this
+	// one would roll its targets back. One an agent is running is left to
+	// report. The deployments go first, so that the cancelled jobs do not
+	// mark them failed (migration 00005's trigger skips superseded ones).
+	b.Queue(`UPDATE deployments SET status = 'superseded', message = 'superseded by a newer version', updated_at = $3
+		WHERE certificate_id = $1 AND version_id <> $2 AND status = 'pending'`, v.CertificateID, v.ID, c.Now)
+	b.Queue(`UPDATE jobs SET state = 'cancelled', last_error = 'superseded by a newer version', updated_at = $3,
+		finished_at = $3, lease_owner = NULL, lease_expires_at = NULL
+		WHERE certificate_id = $1 AND kind = 'deploy' AND state IN ('queued', 'waiting', 'retrying')
+		AND (payload->>'version_id')::uuid IS DISTINCT FROM $2`, v.CertificateID, v.ID, c.Now)
 	b.Queue(`UPDATE jobs SET state = 'succeeded', last_error = '', updated_at = $3, finished_at = $3,
 		lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
 		c.JobID, c.Owner, c.Now).Exec(func(ct pgconn.CommandTag) error {
