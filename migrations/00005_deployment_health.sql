@@ -68,7 +68,9 @@ $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
-CREATE FUNCTION deployments_health() RETURNS trigger LANGUAGE plpgsql AS $$
+-- For rows that name a certificate (deployments, certificate_targets):
+-- refresh that certificate's health.
+CREATE FUNCTION certificate_row_health() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         PERFORM refresh_certificate_deployment_health(OLD.certificate_id);
@@ -81,26 +83,13 @@ $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER deployments_health_insert_delete AFTER INSERT OR DELETE ON deployments
-    FOR EACH ROW EXECUTE FUNCTION deployments_health();
+    FOR EACH ROW EXECUTE FUNCTION certificate_row_health();
 CREATE TRIGGER deployments_health_update AFTER UPDATE ON deployments
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.message IS DISTINCT FROM NEW.message)
-    EXECUTE FUNCTION deployments_health();
-
--- +goose StatementBegin
-CREATE FUNCTION certificate_targets_health() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM refresh_certificate_deployment_health(OLD.certificate_id);
-    ELSE
-        PERFORM refresh_certificate_deployment_health(NEW.certificate_id);
-    END IF;
-    RETURN NULL;
-END;
-$$;
--- +goose StatementEnd
+    EXECUTE FUNCTION certificate_row_health();
 
 CREATE TRIGGER certificate_targets_health AFTER INSERT OR DELETE ON certificate_targets
-    FOR EACH ROW EXECUTE FUNCTION certificate_targets_health();
+    FOR EACH ROW EXECUTE FUNCTION certificate_row_health();
 
 -- +goose StatementBegin
 -- A new current version starts with the health of its own deployments
@@ -226,10 +215,9 @@ DROP FUNCTION IF EXISTS jobs_deployment_status();
 DROP TRIGGER IF EXISTS managed_certificates_health ON managed_certificates;
 DROP FUNCTION IF EXISTS managed_certificates_health();
 DROP TRIGGER IF EXISTS certificate_targets_health ON certificate_targets;
-DROP FUNCTION IF EXISTS certificate_targets_health();
 DROP TRIGGER IF EXISTS deployments_health_update ON deployments;
 DROP TRIGGER IF EXISTS deployments_health_insert_delete ON deployments;
-DROP FUNCTION IF EXISTS deployments_health();
+DROP FUNCTION IF EXISTS certificate_row_health();
 DROP FUNCTION IF EXISTS refresh_certificate_deployment_health(uuid);
 DROP FUNCTION IF EXISTS certificate_deployment_health(uuid, uuid);
 DROP INDEX IF EXISTS managed_certificates_deploy_succeeded;
