@@ -125,15 +125,17 @@ func (c *Cluster) Err() error {
 	return c.exitErr
 }
 
-// killGrace is how long Stop waits after an immediate shutdown before it
-// kills the postmaster outright.
+// killGrace is how long an immediate shutdown may take before the
+// postmaster is killed outright, when no deadline says otherwise.
 const killGrace = 10 * time.Second
 
 // Stop shuts the cluster down and waits for the postmaster to exit. It asks
 // for a "fast" shutdown (SIGINT: sessions are ended, a checkpoint is written);
-// if ctx ends first it asks for an "immediate" one (SIGQUIT, crash recovery
-// on the next start) and at last kills the postmaster. Stop releases the data
-// directory and may be called more than once; later calls return nil.
+// if that has not ended shortly before ctx's deadline (or when ctx ends, for
+// a ctx without one), it asks for an "immediate" one (SIGQUIT, crash
+// recovery on the next start) and at last kills the postmaster, so that Stop
+// returns by ctx's deadline. Stop releases the data directory and may be
+// called more than once; later calls return nil.
 func (c *Cluster) Stop(ctx context.Context) error {
 	c.stopMu.Lock()
 	defer c.stopMu.Unlock()
@@ -144,6 +146,15 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	c.stopping = true
 	c.mu.Unlock()
 
+	// The last part of the time, at most a second, is kept for the
+	// immediate shutdown and the kill.
+	fast, grace := ctx, killGrace
+	if deadline, ok := ctx.Deadline(); ok {
+		grace = min(time.Second, time.Until(deadline)/4)
+		var cancel context.CancelFunc
+		fast, cancel = context.WithDeadline(ctx, deadline.Add(-grace))
+		defer cancel()
+	}
 	var err error
 	select {
 	case <-c.done:
@@ -151,9 +162,9 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		_ = c.proc.Signal(syscall.SIGINT)
 		select {
 		case <-c.done:
-		case <-ctx.Done():
-			err = fmt.Errorf("pgembed: stop: %w; postgres was shut down immediately", context.Cause(ctx))
-			c.halt()
+		case <-fast.Done():
+			err = fmt.Errorf("pgembed: stop: %w; postgres was shut down immediately", context.Cause(fast))
+			c.halt(grace)
 		}
 	}
 	c.stopped = true
@@ -162,16 +173,18 @@ func (c *Cluster) Stop(ctx context.Context) error {
 }
 
 // halt shuts postgres down at once (SIGQUIT, "immediate" mode: the next
-// start runs crash recovery), kills it if that takes longer than killGrace,
+// start runs crash recovery), kills it if that takes longer than grace,
 // and waits for it to exit.
-func (c *Cluster) halt() {
+func (c *Cluster) halt(grace time.Duration) {
 	c.mu.Lock()
 	c.stopping = true
 	c.mu.Unlock()
 	_ = c.proc.Signal(syscall.SIGQUIT)
+	t := time.NewTimer(grace)
+	defer t.Stop()
 	select {
 	case <-c.done:
-	case <-time.After(killGrace):
+	case <-t.C:
 		_ = c.proc.Kill()
 		<-c.done
 	}

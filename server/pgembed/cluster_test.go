@@ -338,3 +338,32 @@ func TestStartupFailureQuotesPostgres(t *testing.T) {
 	}
 	startCluster(t, Options{DataDir: dir, Fast: true}) // the failed attempt released the directory
 }
+
+// A postmaster that does not answer (stopped here with SIGSTOP, so that
+// neither the fast nor the immediate shutdown can work) is killed, and
+// Stop returns by its context's deadline rather than after killGrace.
+func TestStopKeepsToItsDeadline(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, Options{DataDir: testDataDir(t)})
+	if err := c.proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	const budget = 3 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	err := c.Stop(ctx)
+	if err == nil || !strings.Contains(err.Error(), "shut down immediately") {
+		t.Errorf("Stop of a postmaster that does not answer: %v; want the immediate shutdown reported", err)
+	}
+	// The kill and the wait for the exit follow the deadline closely; a
+	// second of slack for a loaded machine, far below killGrace.
+	if late := time.Since(deadline); late > time.Second {
+		t.Errorf("Stop returned %s after its deadline (killGrace is %s)", late, killGrace)
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Error("the postmaster is still running after Stop")
+	}
+}

@@ -212,7 +212,7 @@ func (c *Cluster) launch(ctx context.Context, l layout, a account, binDir string
 		forwardLogs(r, c.logger, out)
 	}()
 	if err := c.waitReady(ctx, l, out, logsDone); err != nil {
-		c.halt()
+		c.halt(killGrace)
 		return err
 	}
 	return nil
