@@ -117,6 +117,13 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 // directory.
 func (c *Cluster) Done() <-chan struct{} { return c.done }
 
+// isStopping says whether Stop (or a halt) has begun.
+func (c *Cluster) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
+}
+
 // Err returns why the postmaster exited if it did so without being asked
 // to (by Stop), and nil otherwise.
 func (c *Cluster) Err() error {

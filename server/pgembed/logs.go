@@ -61,7 +61,8 @@ func outputTail(out []byte) string {
 // forwardLogs reads postgres' stderr until every process holding it has
 // exited, passing each line to logger and to t. The server runs with an
 // empty log_line_prefix, so a line starts with its severity ("LOG:  ...").
-func forwardLogs(r io.ReadCloser, logger *slog.Logger, t *tail) {
+// stopping says whether the cluster is being stopped.
+func forwardLogs(r io.ReadCloser, logger *slog.Logger, t *tail, stopping func() bool) {
 	defer r.Close()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -69,17 +70,32 @@ func forwardLogs(r io.ReadCloser, logger *slog.Logger, t *tail) {
 		line := sc.Text()
 		t.add(line)
 		severity, msg := splitSeverity(line)
-		level := slog.LevelInfo
-		switch severity {
-		case "WARNING", "ERROR", "FATAL", "PANIC":
-			level = slog.LevelWarn
-		}
+		level := logLevel(severity, stopping())
 		attrs := []any{"component", "postgres"}
 		if severity != "" {
 			attrs = append(attrs, "severity", severity)
 		}
 		logger.Log(context.Background(), level, msg, attrs...)
 	}
+}
+
+// logLevel is the slog level of a postgres line of severity. An ERROR is
+// a statement that failed (a unique or foreign-key violation, a cancelled
+// query): the client that sent it gets the error and reports it, so here
+// it is detail. FATAL ends a session: routine while the cluster stops
+// ("terminating connection due to administrator command"), worth a
+// warning otherwise.
+func logLevel(severity string, stopping bool) slog.Level {
+	switch severity {
+	case "WARNING", "PANIC":
+		return slog.LevelWarn
+	case "FATAL":
+		if stopping {
+			return slog.LevelInfo
+		}
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }
 
 var severities = []string{

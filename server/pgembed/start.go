@@ -209,7 +209,7 @@ func (c *Cluster) launch(ctx context.Context, l layout, a account, binDir string
 	logsDone := make(chan struct{})
 	go func() {
 		defer close(logsDone)
-		forwardLogs(r, c.logger, out)
+		forwardLogs(r, c.logger, out, c.isStopping)
 	}()
 	if err := c.waitReady(ctx, l, out, logsDone); err != nil {
 		c.halt(killGrace)
