@@ -130,23 +130,25 @@ func (s *Service) ListAPIKeys(ctx context.Context, p core.Page) ([]core.APIKey, 
 }
 
 // RevokeAPIKey revokes an API key at once. The last usable admin key
-// cannot be revoked: that would lock everyone out.
+// cannot be revoked: that would lock everyone out. The usable admin keys
+// are locked before they are looked at, so that two admin keys revoking
+// each other at the same moment cannot both succeed: the second waits for
+// the first and then finds its target is the last one.
 func (s *Service) RevokeAPIKey(ctx context.Context, id uuid.UUID) (core.APIKey, error) {
 	var out core.APIKey
 	err := s.mutate(ctx, change{role: core.RoleAdmin, action: "api_key.revoke", resourceType: "api_key", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
-			k, err := q.RevokeAPIKey(ctx, id, s.clock())
+			now := s.clock()
+			admins, err := q.LockUsableAdminKeys(ctx, now)
 			if err != nil {
 				return "", nil, err
 			}
-			if k.Role == core.RoleAdmin {
-				n, err := q.CountUsableAdminKeys(ctx, s.clock())
-				if err != nil {
-					return "", nil, err
-				}
-				if n == 0 {
-					return "", nil, core.Errorf(core.ECONFLICT, "this is the last usable admin key; create another admin key first")
-				}
+			if len(admins) == 1 && admins[0] == id {
+				return "", nil, core.Errorf(core.ECONFLICT, "this is the last usable admin key; create another admin key first")
+			}
+			k, err := q.RevokeAPIKey(ctx, id, now)
+			if err != nil {
+				return "", nil, err
 			}
 			out = k
 			return "", map[string]any{"name": k.Name, "prefix": k.Prefix}, nil

@@ -74,10 +74,18 @@ func (q *Queries) TouchAPIKey(ctx context.Context, id uuid.UUID, now time.Time) 
 	return mapError(err, "API key")
 }
 
-// CountUsableAdminKeys counts admin keys that are neither revoked nor expired.
-func (q *Queries) CountUsableAdminKeys(ctx context.Context, now time.Time) (int, error) {
-	var n int
-	err := q.db.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL
-		AND (expires_at IS NULL OR expires_at > $1)`, now).Scan(&n)
-	return n, mapError(err, "API keys")
+// LockUsableAdminKeys locks the admin keys that are neither revoked nor
+// expired at now, until the transaction ends, and returns their ids. A
+// change that may leave no usable admin key calls it first: two such
+// changes then run one after the other, the second seeing what the first
+// did, instead of each counting the other's key as still there. Rows are
+// locked in id order so that concurrent callers cannot deadlock.
+func (q *Queries) LockUsableAdminKeys(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, `SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL
+		AND (expires_at IS NULL OR expires_at > $1) ORDER BY id FOR UPDATE`, now)
+	if err != nil {
+		return nil, mapError(err, "API keys")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return ids, mapError(err, "API keys")
 }
