@@ -78,9 +78,15 @@ func ValidateConfig(field string, config map[string]any) error {
 	return nil
 }
 
+// MaxCommonNameLength is the longest common name X.509 allows
+// (ub-common-name in RFC 5280); CAs refuse longer ones.
+const MaxCommonNameLength = 64
+
 // ValidateDNSName checks a DNS name as it may appear in a certificate: at
 // most 253 characters, labels of letters, digits and hyphens, and an
-// optional leading wildcard label.
+// optional leading wildcard label. Its last label is not all digits
+// (RFC 3696, section 2): "10.0.0.1", "1.2.3.999" or "*.10.0.0.1" read as
+// IP addresses, and CAs refuse them as DNS names.
 func ValidateDNSName(field, name string) error {
 	if name == "" {
 		return Invalid(field, "is required")
@@ -97,7 +103,35 @@ func ValidateDNSName(field, name string) error {
 			return Invalid(field, "%q is not a valid DNS name", name)
 		}
 	}
+	if allDigits(labels[len(labels)-1]) {
+		return Invalid(field, "%q is not a valid DNS name: it reads as an IP address (the last label of a DNS name is never all digits)", name)
+	}
 	return nil
+}
+
+// ValidateCommonName checks a certificate's common name: a DNS name (not an
+// IP address) of at most MaxCommonNameLength characters.
+func ValidateCommonName(field, name string) error {
+	if _, err := netip.ParseAddr(name); err == nil {
+		return Invalid(field, "%q is an IP address; the common name must be a DNS name (put IP addresses in sans)", name)
+	}
+	if err := ValidateDNSName(field, name); err != nil {
+		return err
+	}
+	if len(name) > MaxCommonNameLength {
+		return Invalid(field, "%q is %d characters; a common name is at most %d (the X.509 limit): put a longer name in sans",
+			name, len(name), MaxCommonNameLength)
+	}
+	return nil
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func validDNSLabel(l string) bool {
@@ -114,9 +148,13 @@ func validDNSLabel(l string) bool {
 }
 
 // ValidateSAN checks one subject alternative name: a DNS name, an IP
-// address, an e-mail address or a URI.
+// address (IPv4 in dotted decimal or IPv6, without a zone), an e-mail
+// address or a URI.
 func ValidateSAN(field, san string) error {
-	if _, err := netip.ParseAddr(san); err == nil {
+	if ip, err := netip.ParseAddr(san); err == nil {
+		if ip.Zone() != "" {
+			return Invalid(field, "%q is an IP address with a zone (%%%s), which a certificate cannot hold", san, ip.Zone())
+		}
 		return nil
 	}
 	if strings.Contains(san, "@") {

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -57,7 +59,8 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 }
 
 // decode reads the JSON body into v. It refuses other media types, unknown
-// fields, trailing data and bodies over the limit set by the middleware.
+// fields, trailing data, bodies over the limit set by the middleware, and
+// strings holding a NUL character anywhere in the body.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -65,7 +68,11 @@ func decode(r *http.Request, v any) error {
 			return core.Errorf(core.EUNSUPPORTED, "request body must be application/json, not %q", ct)
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -75,6 +82,84 @@ func decode(r *http.Request, v any) error {
 			return decodeError(err)
 		}
 		return core.Errorf(core.EINVALID, "request body must hold one JSON object")
+	}
+	return refuseNULInJSON(body)
+}
+
+// nulMessage is the error message for a string holding a NUL character.
+const nulMessage = `must not contain a NUL character (\u0000)`
+
+// refuseNULInJSON refuses a JSON document holding a NUL character in any
+// string, object key or value, at any depth (labels, connector
+// configuration), naming where it is. PostgreSQL text cannot hold NUL, so
+// such a string must stop here rather than fail in the database. The body
+// has already been decoded, so it is well-formed JSON. JSON can only spell
+// NUL as the escape \u0000 (a raw NUL byte is a syntax error), so a body
+// without that escape needs no walk.
+func refuseNULInJSON(body []byte) error {
+	if !bytes.Contains(body, []byte(`\u0000`)) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := nulInValue(dec, ""); err != nil {
+		var e *core.Error
+		if errors.As(err, &e) {
+			return err
+		}
+		return core.Errorf(core.EINVALID, "invalid JSON body: %s", err.Error())
+	}
+	return nil
+}
+
+// nulInValue reads one JSON value from dec; path is where it sits in the
+// document, spelled as the API's error fields are ("labels.env", "sans[2]").
+func nulInValue(dec *json.Decoder, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case string:
+		if strings.IndexByte(t, 0) >= 0 {
+			if path == "" {
+				return core.Errorf(core.EINVALID, "request body %s", nulMessage)
+			}
+			return core.Invalid(path, nulMessage)
+		}
+	case json.Delim:
+		switch t {
+		case '{':
+			for dec.More() {
+				tok, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				key, _ := tok.(string)
+				if strings.IndexByte(key, 0) >= 0 {
+					if path == "" {
+						return core.Errorf(core.EINVALID, "field names %s", nulMessage)
+					}
+					return core.Invalid(path, "keys %s", nulMessage)
+				}
+				sub := key
+				if path != "" {
+					sub = path + "." + key
+				}
+				if err := nulInValue(dec, sub); err != nil {
+					return err
+				}
+			}
+		case '[':
+			for i := 0; dec.More(); i++ {
+				if err := nulInValue(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := dec.Token(); err != nil { // the closing delimiter
+			return err
+		}
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func (s *Server) createEnrollmentToken(w http.ResponseWriter, r *http.Request) e
 		if err != nil {
 			return core.Invalid("ttl", "%q is not a duration such as \"24h\" or \"30m\"", req.TTL)
 		}
-		in.TTL = d
+		in.TTL = &d
 	}
 	t, err := s.svc.CreateEnrollmentToken(r.Context(), in)
 	if err != nil {

@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,4 +76,43 @@ func queryPage(r *http.Request) (core.Page, error) {
 	}
 	p.After = after
 	return p, nil
+}
+
+// refuseNULInParams answers 400 to a request whose query parameters or path
+// variables hold a NUL character (%00), naming the parameter, before any
+// handler reads them: PostgreSQL text cannot hold NUL. Checking every
+// parameter here, rather than in each reader, also covers parameters that a
+// handler reads directly and those no handler knows.
+func (s *Server) refuseNULInParams(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := nulInParams(r); err != nil {
+			writeError(w, r, s.logger, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func nulInParams(r *http.Request) error {
+	vars := mux.Vars(r)
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		if strings.IndexByte(vars[name], 0) >= 0 {
+			return core.Invalid(name, nulMessage)
+		}
+	}
+	if !strings.Contains(r.URL.RawQuery, "%00") { // the only way to spell NUL in a URL
+		return nil
+	}
+	q := r.URL.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if strings.IndexByte(name, 0) >= 0 {
+			return core.Errorf(core.EINVALID, "query parameter names %s", nulMessage)
+		}
+		for _, v := range q[name] {
+			if strings.IndexByte(v, 0) >= 0 {
+				return core.Invalid(name, nulMessage)
+			}
+		}
+	}
+	return nil
 }

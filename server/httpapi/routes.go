@@ -12,7 +12,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	r := s.router
 	r.NotFoundHandler = s.notFound()
 	r.MethodNotAllowedHandler = s.methodNotAllowed()
-	r.Use(routeName)
+	r.Use(routeName, s.refuseNULInParams)
 
 	// Operations: no authentication.
 	r.Handle("/healthz", s.h(s.healthz)).Methods(http.MethodGet, http.MethodHead)

@@ -39,7 +39,7 @@ func (s *Service) validateCertificate(ctx context.Context, q *store.Queries, in 
 	if err := core.ValidateName("name", in.Name); err != nil {
 		return err
 	}
-	if err := core.ValidateDNSName("common_name", in.CommonName); err != nil {
+	if err := core.ValidateCommonName("common_name", in.CommonName); err != nil {
 		return err
 	}
 	in.CommonName = core.NormalizeSANs([]string{in.CommonName})[0]

@@ -14,12 +14,13 @@ import (
 type EnrollmentTokenInput struct {
 	AgentName string
 	Labels    map[string]string
-	TTL       time.Duration
+	TTL       *time.Duration // nil: DefaultEnrollmentTTL
 }
 
 // Enrollment token lifetimes.
 const (
 	DefaultEnrollmentTTL = 24 * time.Hour
+	MinEnrollmentTTL     = time.Minute
 	MaxEnrollmentTTL     = 30 * 24 * time.Hour
 )
 
@@ -40,17 +41,20 @@ func (s *Service) CreateEnrollmentToken(ctx context.Context, in EnrollmentTokenI
 			if in.Labels == nil {
 				in.Labels = map[string]string{}
 			}
-			if in.TTL == 0 {
-				in.TTL = DefaultEnrollmentTTL
+			ttl := DefaultEnrollmentTTL
+			if in.TTL != nil {
+				ttl = *in.TTL
 			}
-			if in.TTL < time.Minute || in.TTL > MaxEnrollmentTTL {
-				return "", nil, core.Invalid("ttl", "must be between 1m and %s", MaxEnrollmentTTL)
+			// A zero or negative lifetime is refused, not read as "the default":
+			// only an omitted ttl means that.
+			if ttl < MinEnrollmentTTL || ttl > MaxEnrollmentTTL {
+				return "", nil, core.Invalid("ttl", "%s is out of range: a lifetime from 1m to 720h (30 days); omit it for the default, 24h", ttl)
 			}
 			a, _ := core.ActorFrom(ctx)
 			secret, hash, display := newSecret(enrollmentTokenPrefix)
 			now := s.clock()
 			out = core.EnrollmentToken{ID: newID(), Prefix: display, Secret: secret, AgentName: in.AgentName,
-				Labels: in.Labels, ExpiresAt: now.Add(in.TTL), CreatedBy: a.Name, CreatedAt: now}
+				Labels: in.Labels, ExpiresAt: now.Add(ttl), CreatedBy: a.Name, CreatedAt: now}
 			if err := q.CreateEnrollmentToken(ctx, out, hash); err != nil {
 				return "", nil, err
 			}
