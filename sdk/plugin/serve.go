@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 )
 
 // BuildVersion is the version of the build that made the plugin binary,
@@ -29,6 +30,10 @@ var BuildVersion string
 // binary says so and exits, except with the one argument --version: then
 // it prints its name, Info.Version, BuildVersion if set, and the Go
 // version and platform on one line to stdout, and returns (status 0).
+//
+// A panic in one of p's methods fails that call alone: the host receives a
+// CodePermanent error "plugin panicked: <value>", the panic and its stack
+// are logged, and the process goes on serving its other calls.
 func Serve(p Plugin) {
 	if err := checkPlugin(p); err != nil {
 		fmt.Fprintln(os.Stderr, "certctl plugin:", err)
@@ -43,7 +48,9 @@ func Serve(p Plugin) {
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake(info.Kind),
 		VersionedPlugins: pluginSets(info.Kind, p),
-		GRPCServer:       goplugin.DefaultGRPCServer,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, grpc.ChainUnaryInterceptor(recoverPanics(Logger())))...)
+		},
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name: info.Name, Level: hclog.Info, Output: stderr, JSONFormat: true,
 		}),

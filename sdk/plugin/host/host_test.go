@@ -49,9 +49,13 @@ const (
 // fakeIssuer behaves as its config says: "mode" ok (default), slow (sleeps
 // "sleep_ms", honouring ctx), barrier (returns once "barrier" calls are in
 // the process at the same time, or fails when ctx ends first), hang
-// (ignores ctx), crash (exits mid-call). It reports its pid as the order id
-// so tests see which process answered.
+// (ignores ctx), crash (exits mid-call), panic (panics with panicMessage,
+// once "barrier" barrier calls are waiting in the process when it is set).
+// It reports its pid as the order id so tests see which process answered.
 type fakeIssuer struct{}
+
+// panicMessage is what the fake panics with in mode panic.
+const panicMessage = "fake issuer exploded"
 
 // inFlight counts the plugin process's barrier calls; the plugin process
 // is the test binary started by a host, so this state is per process.
@@ -59,7 +63,8 @@ var inFlight = struct {
 	sync.Mutex
 	n       int64
 	reached chan struct{}
-}{reached: make(chan struct{})}
+	arrival chan struct{} // closed (and replaced) when a barrier call arrives
+}{reached: make(chan struct{}), arrival: make(chan struct{})}
 
 // barrier waits until n calls are inside it at once.
 func barrier(ctx context.Context, n int64) error {
@@ -68,6 +73,8 @@ func barrier(ctx context.Context, n int64) error {
 	if inFlight.n == n {
 		close(inFlight.reached)
 	}
+	close(inFlight.arrival)
+	inFlight.arrival = make(chan struct{})
 	inFlight.Unlock()
 	select {
 	case <-inFlight.reached:
@@ -77,9 +84,26 @@ func barrier(ctx context.Context, n int64) error {
 	}
 }
 
+// waitBarrier waits until n calls have arrived at the barrier.
+func waitBarrier(ctx context.Context, n int64) error {
+	for {
+		inFlight.Lock()
+		arrived, next := inFlight.n, inFlight.arrival
+		inFlight.Unlock()
+		if arrived >= n {
+			return nil
+		}
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d calls arrived at the barrier: %w", arrived, n, ctx.Err())
+		}
+	}
+}
+
 func (fakeIssuer) Info(context.Context) (plugin.Info, error) {
 	return plugin.Info{Name: "fake", Kind: plugin.KindIssuer, Version: "0.1.0", Schema: plugin.Schema{Fields: []plugin.Field{
-		{Name: "mode", Type: plugin.TypeString, Enum: []string{"ok", "slow", "barrier", "hang", "crash"}, Default: "ok"},
+		{Name: "mode", Type: plugin.TypeString, Enum: []string{"ok", "slow", "barrier", "hang", "crash", "panic"}, Default: "ok"},
 		{Name: "sleep_ms", Type: plugin.TypeInt},
 		{Name: "barrier", Type: plugin.TypeInt},
 		{Name: "token", Type: plugin.TypeString, Sensitive: true},
@@ -113,6 +137,11 @@ func (fakeIssuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest)
 		time.Sleep(time.Hour)
 	case "crash":
 		os.Exit(3)
+	case "panic":
+		if err := waitBarrier(ctx, req.Config.Int("barrier")); err != nil {
+			return plugin.IssueResult{}, err
+		}
+		panic(panicMessage)
 	}
 	plugin.Logger().Info("fake issued", "mode", req.Config.String("mode"))
 	return plugin.IssueResult{Status: plugin.StatusIssued, OrderID: strconv.Itoa(os.Getpid())}, nil
@@ -292,6 +321,69 @@ func TestKilledPluginFailsRetryablyAndIsRestarted(t *testing.T) {
 	st, _ := h.Lookup(plugin.KindIssuer, "fake")
 	if st.Restarts != 1 || st.Status != host.StatusRunning {
 		t.Errorf("status after restart = %+v", st)
+	}
+}
+
+func TestPanickingCallFailsAlonePermanently(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := newHost(t, pluginDir(t), host.Options{Logger: logger})
+	iss, _ := h.Issuer("fake")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pid, err := issue(ctx, iss, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Calls waiting inside the plugin for one more to arrive: in flight on
+	// the same process when another call panics.
+	const others = 5
+	type answer struct {
+		pid int
+		err error
+	}
+	answers := make(chan answer, others)
+	for range others {
+		go func() {
+			p, err := issue(ctx, iss, plugin.Config{"mode": "barrier", "barrier": others + 1})
+			answers <- answer{p, err}
+		}()
+	}
+	_, err = issue(ctx, iss, plugin.Config{"mode": "panic", "barrier": others})
+	if plugin.ErrorCode(err) != plugin.CodePermanent || plugin.Retryable(err) {
+		t.Fatalf("panicking call: %v (code %s), want permanent", err, plugin.ErrorCode(err))
+	}
+	if want := "plugin panicked: " + panicMessage; !strings.Contains(err.Error(), want) {
+		t.Errorf("panicking call's error %q does not say %q", err, want)
+	}
+
+	// The calls in flight finish on the same process once the last arrives.
+	if p, err := issue(ctx, iss, plugin.Config{"mode": "barrier", "barrier": others + 1}); err != nil || p != pid {
+		t.Fatalf("call after the panic: pid %d err %v, want pid %d", p, err, pid)
+	}
+	for range others {
+		a := <-answers
+		if a.err != nil || a.pid != pid {
+			t.Errorf("call in flight during the panic: pid %d err %v, want pid %d", a.pid, a.err, pid)
+		}
+	}
+	st, _ := h.Lookup(plugin.KindIssuer, "fake")
+	if st.Restarts != 0 || st.Status != host.StatusRunning {
+		t.Errorf("status after a panic = %+v, want running, never restarted", st)
+	}
+
+	// The panic and where it happened are in the log, through the plugin's logger.
+	h.Close()
+	var logged bool
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(line, "level=ERROR") && strings.Contains(line, "plugin=certctl-plugin-issuer-fake") &&
+			strings.Contains(line, panicMessage) && strings.Contains(line, "fakeIssuer.IssueCertificate") {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Errorf("no error line with the panic and its stack in the host's log:\n%s", buf.String())
 	}
 }
 

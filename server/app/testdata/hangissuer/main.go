@@ -3,8 +3,9 @@
 // hangs, deaf to cancellation, as a plugin stuck in a call to a CA that
 // never answers. Entering such a call it writes its pid to
 // "<hang_file>.entered", so that a test knows the call is under way and
-// which process to look for. Without the file it issues from
-// a CA of its own, made at start.
+// which process to look for. Its "panic" setting, when set, makes
+// IssueCertificate panic with that text, as a plugin with a bug would.
+// Otherwise it issues from a CA of its own, made at start.
 package main
 
 import (
@@ -49,6 +50,7 @@ func (*hangIssuer) Info(context.Context) (plugin.Info, error) {
 	return plugin.Info{Name: "hang", Kind: plugin.KindIssuer, Version: "0.0.1", Description: "Hangs on demand (tests).",
 		Schema: plugin.Schema{Fields: []plugin.Field{
 			{Name: "hang_file", Type: plugin.TypeString, Description: "IssueCertificate hangs while this file exists."},
+			{Name: "panic", Type: plugin.TypeString, Description: "IssueCertificate panics with this text."},
 		}}}, nil
 }
 
@@ -59,6 +61,9 @@ func (*hangIssuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Confi
 }
 
 func (h *hangIssuer) IssueCertificate(_ context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
+	if v := req.Config.String("panic"); v != "" {
+		panic(v)
+	}
 	if f := req.Config.String("hang_file"); f != "" {
 		if _, err := os.Stat(f); err == nil {
 			_ = os.WriteFile(f+".entered", []byte(strconv.Itoa(os.Getpid())), 0o644)

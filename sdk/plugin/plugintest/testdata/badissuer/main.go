@@ -70,7 +70,11 @@ func (b *badIssuer) RenewCertificate(ctx context.Context, req plugin.RenewReques
 
 func (*badIssuer) RevokeCertificate(_ context.Context, req plugin.RevokeRequest) error {
 	if _, ok := new(big.Int).SetString(req.SerialNumber, 16); !ok {
-		panic("bad serial") // kills the process: gRPC does not recover handler panics
+		// A panic in the call itself would only fail the call (plugin.Serve
+		// recovers it); one in a goroutine of the plugin's own ends the
+		// process. The call waits for it.
+		go func() { panic("bad serial") }()
+		select {}
 	}
 	return nil
 }
