@@ -72,7 +72,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	dbURL := cfg.DatabaseURL
 	var cluster *pgembed.Cluster
 	if dbURL == "" {
-		cluster, err = startEmbedded(ctx, cfg, logger)
+		cluster, dbURL, err = startEmbedded(ctx, cfg, logger)
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				logger.Error("stop embedded database", "err", err)
 			}
 		}()
-		dbURL = cluster.ConnString(embeddedDatabase)
 	}
 
 	pool, err := db.Open(ctx, dbURL, int32(cfg.DBMaxConns))
@@ -274,22 +273,26 @@ func printBanner(w io.Writer, url, adminKey string) {
 	fmt.Fprintln(w)
 }
 
-func startEmbedded(ctx context.Context, cfg Config, logger *slog.Logger) (*pgembed.Cluster, error) {
+// startEmbedded starts the embedded cluster and returns it with the URL of
+// certctl's database, as its owner role: not a superuser (see
+// pgembed.Cluster.CreateDatabase).
+func startEmbedded(ctx context.Context, cfg Config, logger *slog.Logger) (*pgembed.Cluster, string, error) {
 	dir := filepath.Join(cfg.DataDir, "postgres")
 	logger.Info("starting embedded PostgreSQL", "dir", dir)
 	// PostgreSQL's own log and the supervisor's progress are detail at
 	// info; "database ready" says the outcome.
 	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: cfg.PostgresBinDir, Logger: quieter(logger)})
 	if err != nil {
-		return nil, fmt.Errorf("embedded database: %w", err)
+		return nil, "", fmt.Errorf("embedded database: %w", err)
 	}
-	if err := cluster.CreateDatabase(ctx, embeddedDatabase); err != nil {
+	dbURL, err := cluster.CreateDatabase(ctx, embeddedDatabase)
+	if err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		_ = cluster.Stop(stopCtx)
-		return nil, fmt.Errorf("embedded database: %w", err)
+		return nil, "", fmt.Errorf("embedded database: %w", err)
 	}
-	return cluster, nil
+	return cluster, dbURL, nil
 }
 
 // displayAddr is the listener's address as a client would dial it: an

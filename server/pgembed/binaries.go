@@ -106,7 +106,9 @@ func (f finder) pgConfigBinDir(ctx context.Context) string {
 	if pgConfig == "" {
 		return ""
 	}
-	out, err := exec.CommandContext(ctx, pgConfig, "--bindir").Output()
+	cmd := exec.CommandContext(ctx, pgConfig, "--bindir")
+	cmd.Env = childEnv(os.Environ())
+	out, err := cmd.Output()
 	if err != nil {
 		return ""
 	}

@@ -5,18 +5,12 @@ package pgembed
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Options configures Start.
@@ -71,45 +65,10 @@ type Cluster struct {
 }
 
 // ConnString returns a URL that pgx (and libpq) accept for connecting to
-// database dbname as the superuser over the cluster's Unix socket.
+// database dbname as the superuser over the cluster's Unix socket. An
+// application should use the URL that CreateDatabase returns instead.
 func (c *Cluster) ConnString(dbname string) string {
-	u := url.URL{
-		Scheme: "postgres",
-		User:   url.UserPassword(superuser, c.password),
-		Path:   "/" + dbname,
-		RawQuery: url.Values{
-			"host":    {c.socketDir},
-			"port":    {strconv.Itoa(socketPort)},
-			"sslmode": {"disable"},
-		}.Encode(),
-	}
-	return u.String()
-}
-
-// CreateDatabase creates database name unless it exists already.
-func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
-	conn, err := pgx.Connect(ctx, c.ConnString("postgres"))
-	if err != nil {
-		return fmt.Errorf("pgembed: create database %q: %w", name, err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var exists bool
-	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
-	if err != nil {
-		return fmt.Errorf("pgembed: create database %q: %w", name, err)
-	}
-	if exists {
-		return nil
-	}
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database: created concurrently
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("pgembed: create database %q: %w", name, err)
-	}
-	return nil
+	return c.connString(superuser, c.password, dbname)
 }
 
 // Done is closed when the postmaster has exited, whether through Stop or

@@ -39,7 +39,7 @@ func TestRestartKeepsData(t *testing.T) {
 
 	ctx := context.Background()
 	for _, name := range []string{"certctl", "certctl", `we"ird db`} { // the repeat must be a no-op
-		if err := c.CreateDatabase(ctx, name); err != nil {
+		if _, err := c.CreateDatabase(ctx, name); err != nil {
 			t.Fatalf("CreateDatabase(%q): %v", name, err)
 		}
 	}

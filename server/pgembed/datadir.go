@@ -81,18 +81,13 @@ func runAccount(override string) (account, error) {
 		strings.Join(candidates, ", "))
 }
 
-// command returns a command that runs as a, in dir, with an environment free
-// of PG* variables and with C locale messages (the log parser expects them).
+// command returns a command that runs as a, in dir, with only childEnv's
+// environment: C locale messages (the log parser expects them) and none of
+// this process' secrets.
 func (a account) command(ctx context.Context, dir, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PG") || strings.HasPrefix(kv, "LC_") || strings.HasPrefix(kv, "LANG=") {
-			continue
-		}
-		cmd.Env = append(cmd.Env, kv)
-	}
-	cmd.Env = append(cmd.Env, "LC_ALL=C")
+	cmd.Env = childEnv(os.Environ())
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	if a.switched {
 		// Groups empty: the child drops root's supplementary groups.

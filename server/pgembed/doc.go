@@ -22,7 +22,15 @@
 // superuser authenticates with scram-sha-256 and a random password kept in
 // DataDir (0600, readable only by the user that runs certctl-server), so a
 // process that happens to share the cluster's OS user (the "nobody" fallback
-// below) still cannot log in.
+// below) still cannot log in. Applications log in as the owner role that
+// CreateDatabase makes for their database, which is no superuser: its
+// sessions cannot read the machine's files or run its programs.
+//
+// # Environment
+//
+// initdb, postgres and pg_config get only PATH, TZ and LC_ALL=C (see
+// childEnv), never this process' own variables such as
+// CERTCTL_ENCRYPTION_KEY.
 //
 // # Users
 //
