@@ -357,6 +357,16 @@ type BulkResult struct {
 	JobIDs  []string `json:"job_ids"`
 }
 
+// KeyRotation is what POST /api/v1/encryption-key/rotate did.
+type KeyRotation struct {
+	KeyID          string   `json:"key_id"`
+	PreviousKeyIDs []string `json:"previous_key_ids"`
+	Resealed       int      `json:"resealed"`
+	AlreadyCurrent int      `json:"already_current"`
+	Failed         []string `json:"failed"`
+	Complete       bool     `json:"complete"`
+}
+
 // RenewalExplanation says when and why a certificate renews next.
 type RenewalExplanation struct {
 	CertificateID string        `json:"certificate_id"`

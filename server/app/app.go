@@ -96,17 +96,22 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 
 	st := store.New(pool)
-	key, keyCreated, err := secrets.LoadKey(getenv("CERTCTL_ENCRYPTION_KEY"), cfg.DataDir)
+	keys, keyCreated, err := secrets.LoadKey(getenv("CERTCTL_ENCRYPTION_KEY"), getenv("CERTCTL_ENCRYPTION_KEY_PREVIOUS"), cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("encryption key: %w", err)
 	}
-	box, err := secrets.New(key)
+	box, err := secrets.New(keys.Current, keys.Previous...)
 	if err != nil {
-		return err
+		return fmt.Errorf("encryption key: %w", err)
 	}
 	if keyCreated {
 		logger.Info("created an encryption key for secrets at rest; back it up, and give every replica the same key",
 			"file", filepath.Join(cfg.DataDir, secrets.KeyFileName), "key_id", box.KeyID())
+	}
+	if prev := box.PreviousKeyIDs(); len(prev) > 0 {
+		logger.Info("previous encryption keys configured: they open what they sealed, the current key seals; "+
+			"POST /api/v1/encryption-key/rotate re-seals everything with the current key",
+			"key_id", box.KeyID(), "previous_key_ids", prev)
 	}
 
 	var plugins *host.Host
@@ -228,6 +233,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		serveErr <- srv.Serve(ln)
 	}()
 
+	// The embedded database is restarted in place when it dies (the
+	// server stays up, /readyz answers 503 meanwhile, and the pool
+	// reconnects); Done means that restarting it was given up.
 	var clusterDone <-chan struct{}
 	if cluster != nil {
 		clusterDone = cluster.Done()
@@ -237,7 +245,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("serve: %w", err)
 	case <-clusterDone:
 		_ = srv.Close()
-		return fmt.Errorf("embedded database stopped unexpectedly: %w", cluster.Err())
+		return fmt.Errorf("embedded database failed and could not be restarted: %w", cluster.Err())
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)

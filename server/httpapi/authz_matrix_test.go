@@ -156,6 +156,8 @@ var authzTable = map[string]access{
 	"DELETE /api/v1/api-keys/{id}": admin,
 
 	"GET /api/v1/audit-events": anyKey,
+
+	"POST /api/v1/encryption-key/rotate": admin,
 }
 
 // TestAuthorizationMatrix calls every route the router has, every method,

@@ -88,3 +88,16 @@ func crlThisUpdate(der []byte) (time.Time, bool) {
 	}
 	return crl.TBS.ThisUpdate, true
 }
+
+func (s *Server) rotateEncryptionKey(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeOptional(r, &struct{}{}); err != nil {
+		return err
+	}
+	res, err := s.svc.RotateEncryptionKey(r.Context())
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, api.KeyRotation{KeyID: res.KeyID, PreviousKeyIDs: res.PreviousKeyIDs,
+		Resealed: res.Resealed, AlreadyCurrent: res.AlreadyCurrent, Failed: res.Failed, Complete: res.Complete})
+	return nil
+}

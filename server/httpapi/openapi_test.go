@@ -452,7 +452,7 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		"AgentPlugin": api.AgentPlugin{}, "EnrollmentToken": api.EnrollmentToken{}, "APIKey": api.APIKey{},
 		"AuditEvent": api.AuditEvent{}, "Notifier": api.Notifier{}, "NotifierTestResult": api.NotifierTestResult{},
 		"Plugin": api.Plugin{}, "PluginSchema": api.PluginSchema{}, "PluginField": api.PluginField{},
-		"Job": api.Job{}, "BulkResult": api.BulkResult{}, "RenewalExplanation": api.RenewalExplanation{},
+		"Job": api.Job{}, "BulkResult": api.BulkResult{}, "KeyRotation": api.KeyRotation{}, "RenewalExplanation": api.RenewalExplanation{},
 		"RenewalPolicy": api.RenewalPolicy{}, "NotificationRule": api.NotificationRule{}, "Notification": api.Notification{},
 		"AgentEnrollResponse": api.AgentEnrollResponse{}, "AgentHeartbeatResponse": api.AgentHeartbeatResponse{},
 		"AgentCredentialResponse": api.AgentCredentialResponse{}, "AgentWork": api.AgentWork{},

@@ -121,4 +121,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	v1(http.MethodDelete, "/api-keys/{id}", "api_key.revoke", s.revokeAPIKey)
 
 	v1(http.MethodGet, "/audit-events", "audit_event.list", s.listAuditEvents)
+
+	// Admin only (the service checks): re-seals every secret with the current key.
+	v1(http.MethodPost, "/encryption-key/rotate", "encryption_key.rotate", s.rotateEncryptionKey)
 }

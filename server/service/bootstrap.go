@@ -23,8 +23,10 @@ type keyCheck struct {
 
 // CheckEncryptionKey makes sure the server's encryption key is the one the
 // database's secrets were sealed with: the first server to start records a
-// sealed marker, later ones must open it. A server with another key would
-// fail to read every sensitive field, so it refuses to start instead.
+// sealed marker, later ones must open it, with the current key or a
+// previous one (the marker is re-sealed last by RotateEncryptionKey). A
+// server with another key would fail to read every sensitive field, so it
+// refuses to start instead.
 func (s *Service) CheckEncryptionKey(ctx context.Context) error {
 	if s.box == nil {
 		return nil
@@ -45,9 +47,10 @@ func (s *Service) CheckEncryptionKey(ctx context.Context) error {
 			_, err = s.box.Open(raw, "settings:"+settingKeyCheck)
 		}
 		if err != nil {
-			return fmt.Errorf("the encryption key (id %s) is not the one this database's secrets were sealed with (id %s): "+
-				"give every server the same key, in CERTCTL_ENCRYPTION_KEY or the data directory's %s",
-				s.box.KeyID(), kc.KeyID, secrets.KeyFileName)
+			return fmt.Errorf("the encryption key (id %s, previous %v) is not the one this database's secrets were sealed with (id %s): "+
+				"give every server the same key, in CERTCTL_ENCRYPTION_KEY or the data directory's %s; while a key "+
+				"is rotated, the old one goes in CERTCTL_ENCRYPTION_KEY_PREVIOUS until the rotation is complete",
+				s.box.KeyID(), s.box.PreviousKeyIDs(), kc.KeyID, secrets.KeyFileName)
 		}
 		return nil
 	})
