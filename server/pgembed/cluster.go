@@ -31,6 +31,8 @@ type Options struct {
 	// {"max_connections": "200"}.
 	Settings map[string]string
 
+	// restart overrides defaultRestart; tests use it.
+	restart *restartPolicy
 	// runAs overrides the user the cluster runs as when this process is
 	// root; tests use it to exercise the "nobody" fallback.
 	runAs string
@@ -38,6 +40,20 @@ type Options struct {
 	// use it to check that Start cleans up after such a leftover.
 	noPdeathsig bool
 }
+
+// restartPolicy says how a postmaster that exits unexpectedly is restarted:
+// after delay, doubled at each further exit up to maxDelay, as long as no
+// more than limit exits (or failed restarts) fall within window.
+type restartPolicy struct {
+	delay, maxDelay time.Duration
+	limit           int
+	window          time.Duration
+}
+
+// defaultRestart gives up after the sixth failure within ten minutes, having
+// waited 0.5+1+2+4+8 s in between: a database that keeps dying needs an
+// operator.
+var defaultRestart = restartPolicy{delay: 500 * time.Millisecond, maxDelay: 30 * time.Second, limit: 5, window: 10 * time.Minute}
 
 // superuser is the role initdb creates and ConnString logs in as.
 const superuser = "postgres"
@@ -50,13 +66,18 @@ const socketPort = 5432
 type Cluster struct {
 	logger     *slog.Logger
 	socketDir  string
-	tempSocket bool     // socketDir is a temporary directory that Stop removes
-	password   string   // of the superuser
-	lock       *os.File // holds the data directory lock until Stop
-	proc       *os.Process
-	done       chan struct{} // closed when the postmaster has exited
+	tempSocket bool          // socketDir is a temporary directory that Stop removes
+	password   string        // of the superuser
+	lock       *os.File      // holds the data directory lock until Stop
+	done       chan struct{} // closed when the cluster has stopped for good
+	restart    restartPolicy
+	relaunch   func(ctx context.Context) (*postmaster, error) // starts a new postmaster
+	stopCtx    context.Context                                // ends when Stop begins
+	stopCancel context.CancelFunc
 
-	mu       sync.Mutex // guards the fields below
+	mu       sync.Mutex  // guards the fields below
+	proc     *postmaster // the current postmaster
+	restarts int         // successful restarts so far
 	stopping bool
 	exitErr  error
 
@@ -71,10 +92,28 @@ func (c *Cluster) ConnString(dbname string) string {
 	return c.connString(superuser, c.password, dbname)
 }
 
-// Done is closed when the postmaster has exited, whether through Stop or
-// not. After an unexpected exit, Err says why; call Stop to release the data
+// postmaster is one run of the postgres server process.
+type postmaster struct {
+	*os.Process
+	exited chan struct{} // closed when the process has exited
+	err    error         // why it exited; set before exited is closed
+}
+
+// Done is closed when the cluster has stopped for good: through Stop, or
+// because the postmaster kept exiting unexpectedly and restarting it was
+// given up (see Options). A postmaster that exits unexpectedly is otherwise
+// restarted in place, running crash recovery, with the same socket and
+// roles, so connection URLs stay valid. After Done, Err says why the
+// cluster stopped if Stop did not ask it to; call Stop to release the data
 // directory.
 func (c *Cluster) Done() <-chan struct{} { return c.done }
+
+// current returns the postmaster running now, or the last one.
+func (c *Cluster) current() *postmaster {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.proc
+}
 
 // isStopping says whether Stop (or a halt) has begun.
 func (c *Cluster) isStopping() bool {
@@ -83,8 +122,8 @@ func (c *Cluster) isStopping() bool {
 	return c.stopping
 }
 
-// Err returns why the postmaster exited if it did so without being asked
-// to (by Stop), and nil otherwise.
+// Err returns why the cluster stopped if it did so without being asked to
+// (by Stop), and nil otherwise.
 func (c *Cluster) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -110,6 +149,8 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	c.stopping = true
+	c.stopCancel() // a restart in progress gives up
+	pm := c.proc
 	c.mu.Unlock()
 
 	// The last part of the time, at most a second, is kept for the
@@ -125,12 +166,13 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	select {
 	case <-c.done:
 	default:
-		_ = c.proc.Signal(syscall.SIGINT)
+		_ = pm.Signal(syscall.SIGINT)
 		select {
 		case <-c.done:
 		case <-fast.Done():
 			err = fmt.Errorf("pgembed: stop: %w; postgres was shut down immediately", context.Cause(fast))
-			c.halt(grace)
+			c.halt(c.current(), grace)
+			<-c.done
 		}
 	}
 	c.stopped = true
@@ -138,21 +180,18 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return err
 }
 
-// halt shuts postgres down at once (SIGQUIT, "immediate" mode: the next
-// start runs crash recovery), kills it if that takes longer than grace,
-// and waits for it to exit.
-func (c *Cluster) halt(grace time.Duration) {
-	c.mu.Lock()
-	c.stopping = true
-	c.mu.Unlock()
-	_ = c.proc.Signal(syscall.SIGQUIT)
+// halt shuts postmaster pm down at once (SIGQUIT, "immediate" mode: the
+// next start runs crash recovery), kills it if that takes longer than
+// grace, and waits for it to exit.
+func (c *Cluster) halt(pm *postmaster, grace time.Duration) {
+	_ = pm.Signal(syscall.SIGQUIT)
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
-	case <-c.done:
+	case <-pm.exited:
 	case <-t.C:
-		_ = c.proc.Kill()
-		<-c.done
+		_ = pm.Kill()
+		<-pm.exited
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestRestartKeepsData(t *testing.T) {
@@ -213,35 +215,104 @@ func TestSecondStartOnSameDataDirFails(t *testing.T) {
 	}
 }
 
-func TestUnexpectedExitIsReported(t *testing.T) {
+// A postmaster that dies (SIGKILL here, with a session open) is restarted
+// in place: crash recovery keeps what was committed, and the URL that
+// CreateDatabase returned still logs in.
+func TestUnexpectedExitRestartsInPlace(t *testing.T) {
 	t.Parallel()
 	dir := testDataDir(t)
-	opts := Options{DataDir: dir} // durable: a committed row must survive the crash
-	c := startCluster(t, opts)
-	db := connect(t, c, "postgres")
+	c := startCluster(t, Options{DataDir: dir}) // durable: a committed row must survive the crash
+	ctx := context.Background()
+	url, err := c.CreateDatabase(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
 	mustExec(t, db, "CREATE TABLE kept (v text)")
 	mustExec(t, db, "INSERT INTO kept VALUES ('before the crash')")
-	db.Close(context.Background())
 
-	if err := c.proc.Kill(); err != nil {
+	for round := range 2 {
+		old := c.current()
+		if err := old.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-old.exited
+		waitFor(t, "a new postmaster", 2*time.Minute, func() bool { return c.restartCount() == round+1 })
+		select {
+		case <-c.Done():
+			t.Fatalf("round %d: Done closed after one crash: %v", round, c.Err())
+		default:
+		}
+		again, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatalf("round %d: connect with the URL from CreateDatabase after the restart: %v", round, err)
+		}
+		var got string
+		err = again.QueryRow(ctx, "SELECT v FROM kept").Scan(&got)
+		again.Close(ctx)
+		if err != nil || got != "before the crash" {
+			t.Fatalf("round %d: after crash recovery got %q, %v", round, got, err)
+		}
+	}
+	if err := c.Err(); err != nil {
+		t.Errorf("Err while running = %v", err)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Errorf("Stop after restarts: %v", err)
+	}
+	if err := c.Err(); err != nil {
+		t.Errorf("Err after Stop = %v, want nil", err)
+	}
+}
+
+// A postmaster that keeps dying is given up on: Done closes and Err says
+// so, and Stop still releases the data directory.
+func TestRepeatedExitsGiveUp(t *testing.T) {
+	t.Parallel()
+	dir := testDataDir(t)
+	c := startCluster(t, Options{DataDir: dir, Fast: true,
+		restart: &restartPolicy{delay: 10 * time.Millisecond, maxDelay: 20 * time.Millisecond, limit: 1, window: time.Hour}})
+	if err := c.current().Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a restart", 2*time.Minute, func() bool { return c.restartCount() == 1 })
+	if err := c.current().Kill(); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-c.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("Done not closed 10s after the postmaster was killed")
+	case <-time.After(time.Minute):
+		t.Fatal("Done not closed after the second crash (limit 1)")
 	}
-	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "exited unexpectedly") {
-		t.Errorf("Err = %v, want an unexpected exit", err)
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "gave up restarting postgres after 2 failures") ||
+		!strings.Contains(err.Error(), "exited unexpectedly") {
+		t.Errorf("Err = %v, want the give-up with its cause", err)
 	}
 	if err := c.Stop(context.Background()); err != nil {
-		t.Errorf("Stop after a crash: %v", err)
+		t.Errorf("Stop after giving up: %v", err)
 	}
+	startCluster(t, Options{DataDir: dir, Fast: true}) // the directory was released
+}
 
-	// The next start recovers (orphaned backends, if any, are waited for).
-	c2 := startCluster(t, opts)
-	if got := queryString(t, connect(t, c2, "postgres"), "SELECT v FROM kept"); got != "before the crash" {
-		t.Errorf("after crash recovery got %q", got)
+func (c *Cluster) restartCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.restarts
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

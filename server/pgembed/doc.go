@@ -46,7 +46,12 @@
 // # Crash safety
 //
 // Durability settings keep PostgreSQL's defaults (fsync on); Options.Fast
-// turns them off and is for tests only. On Linux the postmaster gets a
+// turns them off and is for tests only. A postmaster that exits while the
+// cluster runs is restarted in place (after its orphaned backends are
+// gone; PostgreSQL runs crash recovery), with the same socket and roles, so
+// connection URLs stay valid; the delay doubles from half a second at each
+// failure, and after the sixth failure within ten minutes the cluster gives
+// up: Done closes and Err says why. On Linux the postmaster gets a
 // parent-death signal (SIGINT, PostgreSQL's "fast" shutdown), so it shuts down
 // cleanly when certctl-server dies, even by SIGKILL. The data directory lock
 // is released by the kernel when its holder dies, so a later Start knows that

@@ -83,6 +83,7 @@ func startLocked(ctx context.Context, l layout, a account, binDir string, opts O
 	if err != nil {
 		return nil, err
 	}
+	stopCtx, stopCancel := context.WithCancel(context.Background())
 	c := &Cluster{
 		logger:     logger,
 		socketDir:  sock,
@@ -90,14 +91,94 @@ func startLocked(ctx context.Context, l layout, a account, binDir string, opts O
 		password:   password,
 		lock:       lock,
 		done:       make(chan struct{}),
+		restart:    defaultRestart,
+		stopCtx:    stopCtx,
+		stopCancel: stopCancel,
 	}
-	if err := c.launch(ctx, l, a, binDir, opts); err != nil {
+	if opts.restart != nil {
+		c.restart = *opts.restart
+	}
+	c.relaunch = func(ctx context.Context) (*postmaster, error) {
+		// Backends orphaned by the postmaster's death still hold its
+		// shared memory, and a new postmaster would refuse to start.
+		if err := stopLeftovers(ctx, l, logger); err != nil {
+			return nil, err
+		}
+		return c.launch(ctx, l, a, binDir, opts)
+	}
+	pm, err := c.launch(ctx, l, a, binDir, opts)
+	if err != nil {
+		stopCancel()
 		if temp {
 			os.RemoveAll(sock)
 		}
 		return nil, err
 	}
+	go c.watch(pm)
 	return c, nil
+}
+
+// restartTimeout bounds one restart: the wait for orphaned backends, then
+// crash recovery.
+const restartTimeout = 5 * time.Minute
+
+// watch waits for postmaster pm to exit and, unless Stop asked for that,
+// starts a new one in its place (the postmaster runs crash recovery), after
+// a delay that grows with each failure; it gives up, and records why in Err,
+// when failures come too often (see restartPolicy). It closes c.done when
+// the cluster has stopped for good.
+func (c *Cluster) watch(pm *postmaster) {
+	defer close(c.done)
+	var failures []time.Time
+	var restartErr error // of the last restart, when it failed
+	for {
+		var cause error
+		if pm != nil {
+			<-pm.exited
+			if c.isStopping() {
+				return
+			}
+			cause = fmt.Errorf("postgres exited unexpectedly: %w", pm.err)
+		} else {
+			cause = restartErr
+		}
+		now := time.Now()
+		failures = append(slices.DeleteFunc(failures, func(t time.Time) bool { return now.Sub(t) > c.restart.window }), now)
+		if len(failures) > c.restart.limit {
+			err := fmt.Errorf("pgembed: gave up restarting postgres after %d failures within %s: %w", len(failures), c.restart.window, cause)
+			c.logger.Error("pgembed: gave up restarting postgres", "failures", len(failures), "window", c.restart.window, "err", cause)
+			c.mu.Lock()
+			c.exitErr = err
+			c.mu.Unlock()
+			return
+		}
+		delay := min(c.restart.delay<<(len(failures)-1), c.restart.maxDelay)
+		c.logger.Error("pgembed: postgres failed; restarting it", "err", cause, "in", delay, "failures", len(failures), "window", c.restart.window)
+		select {
+		case <-c.stopCtx.Done():
+			return
+		case <-time.After(delay):
+		}
+		ctx, cancel := context.WithTimeout(c.stopCtx, restartTimeout)
+		began := time.Now()
+		next, err := c.relaunch(ctx)
+		cancel()
+		if c.isStopping() {
+			if next != nil {
+				c.halt(next, killGrace)
+			}
+			return
+		}
+		if err != nil {
+			restartErr, pm = fmt.Errorf("restart failed: %w", err), nil
+			continue
+		}
+		c.logger.Info("pgembed: postgres restarted after crash recovery", "pid", next.Pid, "elapsed", time.Since(began).Round(time.Millisecond))
+		c.mu.Lock()
+		c.restarts++
+		c.mu.Unlock()
+		pm = next
+	}
 }
 
 // ensureCluster runs initdb unless the cluster exists, and returns the
@@ -163,8 +244,9 @@ func ensureCluster(ctx context.Context, l layout, a account, binDir string, fast
 	return password, nil
 }
 
-// launch starts the postmaster and waits until it accepts connections.
-func (c *Cluster) launch(ctx context.Context, l layout, a account, binDir string, opts Options) error {
+// launch starts a postmaster, makes it the current one, and waits until it
+// accepts connections.
+func (c *Cluster) launch(ctx context.Context, l layout, a account, binDir string, opts Options) (*postmaster, error) {
 	args := []string{"-D", l.pgdata,
 		"-c", "listen_addresses=",
 		"-c", "port=" + strconv.Itoa(socketPort),
@@ -192,35 +274,39 @@ func (c *Cluster) launch(ctx context.Context, l layout, a account, binDir string
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("pgembed: start postgres: %w", err)
+		return nil, fmt.Errorf("pgembed: start postgres: %w", err)
 	}
 	cmd.Stderr = w // stdout stays /dev/null: postgres logs to stderr
 
+	pm := &postmaster{exited: make(chan struct{})}
 	started := make(chan error, 1)
-	go c.supervise(cmd, started)
+	go supervise(cmd, pm, started)
 	err = <-started
 	w.Close()
 	if err != nil {
 		r.Close()
-		return fmt.Errorf("pgembed: start postgres: %w", err)
+		return nil, fmt.Errorf("pgembed: start postgres: %w", err)
 	}
-	c.proc = cmd.Process
+	pm.Process = cmd.Process
+	c.mu.Lock()
+	c.proc = pm
+	c.mu.Unlock()
 	out := &tail{}
 	logsDone := make(chan struct{})
 	go func() {
 		defer close(logsDone)
 		forwardLogs(r, c.logger, out, c.isStopping)
 	}()
-	if err := c.waitReady(ctx, l, out, logsDone); err != nil {
-		c.halt(killGrace)
-		return err
+	if err := c.waitReady(ctx, l, pm, out, logsDone); err != nil {
+		c.halt(pm, killGrace)
+		return nil, err
 	}
-	return nil
+	return pm, nil
 }
 
 // supervise starts cmd, reports the outcome on started, then waits for the
-// postmaster to exit and records why.
-func (c *Cluster) supervise(cmd *exec.Cmd, started chan<- error) {
+// postmaster to exit and records why in pm.
+func supervise(cmd *exec.Cmd, pm *postmaster, started chan<- error) {
 	// The parent-death signal fires when the thread that started the child
 	// exits, not the process (go.dev/issue/27505). Locked and never
 	// unlocked, this goroutine keeps its thread for as long as the
@@ -233,22 +319,17 @@ func (c *Cluster) supervise(cmd *exec.Cmd, started chan<- error) {
 	}
 	started <- nil
 	err := cmd.Wait()
-	c.mu.Lock()
-	if !c.stopping {
-		if err == nil {
-			err = errors.New("exit status 0")
-		}
-		c.exitErr = fmt.Errorf("pgembed: postgres exited unexpectedly: %w", err)
-		c.logger.Error("pgembed: postgres exited unexpectedly", "err", err)
+	if err == nil {
+		err = errors.New("exit status 0")
 	}
-	c.mu.Unlock()
-	close(c.done)
+	pm.err = err
+	close(pm.exited)
 }
 
 // waitReady waits until the postmaster reports "ready" in postmaster.pid and
 // a connection succeeds. Polling the file first keeps "the database system
 // is starting up" out of the log.
-func (c *Cluster) waitReady(ctx context.Context, l layout, out *tail, logsDone <-chan struct{}) error {
+func (c *Cluster) waitReady(ctx context.Context, l layout, pm *postmaster, out *tail, logsDone <-chan struct{}) error {
 	cfg, err := pgx.ParseConfig(c.ConnString("postgres"))
 	if err != nil {
 		return fmt.Errorf("pgembed: %w", err)
@@ -258,7 +339,7 @@ func (c *Cluster) waitReady(ctx context.Context, l layout, out *tail, logsDone <
 	delay := 5 * time.Millisecond
 	var lastErr error
 	for {
-		if postmasterReady(pidFile, c.proc.Pid) {
+		if postmasterReady(pidFile, pm.Pid) {
 			conn, err := pgx.ConnectConfig(ctx, cfg)
 			if err == nil {
 				conn.Close(ctx)
@@ -267,16 +348,12 @@ func (c *Cluster) waitReady(ctx context.Context, l layout, out *tail, logsDone <
 			lastErr = err
 		}
 		select {
-		case <-c.done:
+		case <-pm.exited:
 			select {
 			case <-logsDone:
 			case <-time.After(2 * time.Second):
 			}
-			reason := "exited"
-			if err := c.Err(); err != nil {
-				reason = errors.Unwrap(err).Error()
-			}
-			return fmt.Errorf("pgembed: postgres exited during startup (%s)%s", reason, out)
+			return fmt.Errorf("pgembed: postgres exited during startup (%v)%s", pm.err, out)
 		case <-ctx.Done():
 			if lastErr == nil {
 				lastErr = errors.New("not ready")
