@@ -113,7 +113,7 @@ func toDuration(v any) (time.Duration, bool) {
 func ParseDuration(s string) (time.Duration, bool) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n < 0 || n > 100*365 {
+		if err != nil || !(n >= 0 && n <= 100*365) { // written so that NaN fails too
 			return 0, false
 		}
 		return time.Duration(n * 24 * float64(time.Hour)), true

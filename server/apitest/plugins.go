@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,6 +32,11 @@ func BuildPlugins(dir string, plugins ...string) error {
 	return nil
 }
 
+func flagIs(name, value string) bool {
+	f := flag.Lookup(name)
+	return f != nil && f.Value.String() == value
+}
+
 // moduleRoot finds the directory of go.mod above the working directory.
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
@@ -53,6 +59,14 @@ func moduleRoot() (string, error) {
 // it builds the named plugins into a temporary directory, stores its path
 // in *dir, runs the tests with pgtest's cluster, and cleans up.
 func MainWithPlugins(m *testing.M, dir *string, plugins ...string) int {
+	// A fuzz run that runs no test (make fuzz: -run '^$' -fuzz X, and its
+	// worker processes) calls only a fuzz target's function, which starts
+	// no plugin: building them (seconds) in each process would eat a short
+	// fuzz run's time.
+	flag.Parse()
+	if flagIs("test.fuzzworker", "true") || flagIs("test.run", "^$") && !flagIs("test.fuzz", "") {
+		return pgtest.Main(m)
+	}
 	d, err := os.MkdirTemp("", "certctl-test-plugins-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -3,9 +3,11 @@ package core
 import (
 	"net/mail"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // namePattern is the shape of every resource name: lower-case letters,
@@ -149,7 +151,8 @@ func validDNSLabel(l string) bool {
 
 // ValidateSAN checks one subject alternative name: a DNS name, an IP
 // address (IPv4 in dotted decimal or IPv6, without a zone), an e-mail
-// address or a URI.
+// address or a URI. E-mail addresses and URIs are ASCII: a certificate
+// holds them as IA5String.
 func ValidateSAN(field, san string) error {
 	if ip, err := netip.ParseAddr(san); err == nil {
 		if ip.Zone() != "" {
@@ -157,28 +160,67 @@ func ValidateSAN(field, san string) error {
 		}
 		return nil
 	}
-	if strings.Contains(san, "@") {
-		if a, err := mail.ParseAddress(san); err == nil && a.Address == san {
-			return nil
-		}
-		return Invalid(field, "%q is not a valid e-mail address", san)
-	}
 	if strings.Contains(san, "://") {
-		if len(san) > 2048 || strings.ContainsAny(san, " \t\r\n") {
-			return Invalid(field, "%q is not a valid URI", san)
+		if len(san) > 2048 || strings.ContainsAny(san, " \t\r\n") || !validURI(san) {
+			return Invalid(field, "%q is not a valid URI (ASCII, scheme://host/...)", san)
 		}
 		return nil
+	}
+	if strings.Contains(san, "@") {
+		if a, err := mail.ParseAddress(san); err == nil && a.Address == san && isASCII(san) {
+			return nil
+		}
+		return Invalid(field, "%q is not a valid e-mail address (ASCII)", san)
 	}
 	return ValidateDNSName(field, san)
 }
 
-// NormalizeSANs trims and lower-cases names (URIs keep their case) and
-// drops repeats, keeping the order the user gave.
+// validURI reports whether s is a URI a certificate can hold and X.509
+// parsers read back: it parses, has a scheme, its normalized form is ASCII,
+// still a scheme://... URI and stable, and its host, if any, has no empty
+// label.
+func validURI(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" {
+		return false
+	}
+	norm := u.String()
+	if !isASCII(norm) || !strings.Contains(norm, "://") {
+		return false
+	}
+	again, err := url.Parse(norm)
+	if err != nil || again.String() != norm {
+		return false
+	}
+	return u.Host == "" || !slices.Contains(strings.Split(u.Host, "."), "")
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeSANs puts names in the form a certificate holds them: trimmed,
+// lower-cased (URIs keep their case), IP addresses in their canonical form
+// (an IPv4-mapped IPv6 address as IPv4, IPv6 compressed), URIs as Go's
+// X.509 encoder writes them. It drops repeats, keeping the order the user
+// gave.
 func NormalizeSANs(sans []string) []string {
 	out := make([]string, 0, len(sans))
 	for _, s := range sans {
 		s = strings.TrimSpace(s)
-		if !strings.Contains(s, "://") {
+		switch ip, err := netip.ParseAddr(s); {
+		case err == nil && ip.Zone() == "":
+			s = ip.Unmap().String()
+		case strings.Contains(s, "://"):
+			if u, err := url.Parse(s); err == nil {
+				s = u.String()
+			}
+		default:
 			s = strings.ToLower(s)
 		}
 		if !slices.Contains(out, s) {

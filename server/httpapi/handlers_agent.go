@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -166,6 +167,29 @@ func (s *Server) agentSubmitCSR(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// maxReportMessage bounds the message kept from an agent's deployment report.
+const maxReportMessage = 64 << 10
+
+// deployReport is what the server keeps of an agent's deployment report.
+func deployReport(req api.AgentDeployResult) service.DeployReport {
+	msg := cutText(req.Message, maxReportMessage)
+	return service.DeployReport{Succeeded: req.Succeeded, Message: msg, Metadata: req.Metadata,
+		ServedSerial: strings.ToLower(req.ServedSerial), Verified: req.Verified}
+}
+
+// cutText returns the longest prefix of s of at most n bytes that does not
+// cut a character in two: half a character is not UTF-8, which the
+// database refuses.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 func (s *Server) agentReportDeployment(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -175,12 +199,7 @@ func (s *Server) agentReportDeployment(w http.ResponseWriter, r *http.Request) e
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if len(req.Message) > 64<<10 {
-		req.Message = req.Message[:64<<10]
-	}
-	err = s.svc.ReportDeployment(r.Context(), id, service.DeployReport{Succeeded: req.Succeeded, Message: req.Message,
-		Metadata: req.Metadata, ServedSerial: strings.ToLower(req.ServedSerial), Verified: req.Verified})
-	if err != nil {
+	if err := s.svc.ReportDeployment(r.Context(), id, deployReport(req)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

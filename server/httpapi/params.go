@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -79,10 +80,11 @@ func queryPage(r *http.Request) (core.Page, error) {
 }
 
 // refuseNULInParams answers 400 to a request whose query parameters or path
-// variables hold a NUL character (%00), naming the parameter, before any
-// handler reads them: PostgreSQL text cannot hold NUL. Checking every
-// parameter here, rather than in each reader, also covers parameters that a
-// handler reads directly and those no handler knows.
+// variables hold a NUL character (%00) or bytes that are not UTF-8 (%FF),
+// naming the parameter, before any handler reads them: PostgreSQL text can
+// hold neither. Checking every parameter here, rather than in each reader,
+// also covers parameters that a handler reads directly and those no handler
+// knows.
 func (s *Server) refuseNULInParams(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := nulInParams(r); err != nil {
@@ -93,14 +95,17 @@ func (s *Server) refuseNULInParams(next http.Handler) http.Handler {
 	})
 }
 
+// notUTF8Message is the error message for a parameter that is not UTF-8.
+const notUTF8Message = "must be UTF-8 text"
+
 func nulInParams(r *http.Request) error {
 	vars := mux.Vars(r)
 	for _, name := range slices.Sorted(maps.Keys(vars)) {
-		if strings.IndexByte(vars[name], 0) >= 0 {
-			return core.Invalid(name, nulMessage)
+		if err := checkParam(name, vars[name]); err != nil {
+			return err
 		}
 	}
-	if !strings.Contains(r.URL.RawQuery, "%00") { // the only way to spell NUL in a URL
+	if r.URL.RawQuery == "" {
 		return nil
 	}
 	q := r.URL.Query()
@@ -108,11 +113,24 @@ func nulInParams(r *http.Request) error {
 		if strings.IndexByte(name, 0) >= 0 {
 			return core.Errorf(core.EINVALID, "query parameter names %s", nulMessage)
 		}
+		if !utf8.ValidString(name) {
+			return core.Errorf(core.EINVALID, "query parameter names %s", notUTF8Message)
+		}
 		for _, v := range q[name] {
-			if strings.IndexByte(v, 0) >= 0 {
-				return core.Invalid(name, nulMessage)
+			if err := checkParam(name, v); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+func checkParam(name, v string) error {
+	if strings.IndexByte(v, 0) >= 0 {
+		return core.Invalid(name, nulMessage)
+	}
+	if !utf8.ValidString(v) {
+		return core.Invalid(name, notUTF8Message)
 	}
 	return nil
 }
