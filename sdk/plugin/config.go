@@ -103,8 +103,13 @@ func toDuration(v any) (time.Duration, bool) {
 	case string:
 		return ParseDuration(d)
 	case float64, int, int64, json.Number:
+		// A number is seconds; one that does not fit a Duration (about
+		// 292 years) is no duration, rather than a wrapped-around one.
 		n, ok := toInt(d)
-		return time.Duration(n) * time.Second, ok
+		if !ok || n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
+			return 0, false
+		}
+		return time.Duration(n) * time.Second, true
 	}
 	return 0, false
 }
