@@ -16,6 +16,39 @@ cd "$(dirname "$0")/../.."
 time=${1:?usage: tools/fuzz/run.sh FUZZTIME (e.g. 30s)}
 GO=${GO:-go}
 
+# confirmed NAME PKG CORPUS BEFORE: whether a failed fuzz run found a real
+# crash. go test can end a fuzz run with "context deadline exceeded" when
+# -fuzztime runs out while an input is executing, and then saves that input
+# as if it had failed, or saves none. An input is a crash only if it fails
+# again when replayed on its own; one that passes is removed, with a
+# warning. A failure that saved no input is real (a build error, a failing
+# seed) unless all it says is that deadline.
+confirmed() {
+	local name=$1 pkg=$2 corpus=$3 before=$4 out=$5 id real=0 new=0
+	for id in $(ls "$corpus" 2>/dev/null || true); do
+		grep -qxF "$id" <<<"$before" && continue
+		new=1
+		if $GO test -vet=off -count=1 -run "^$name/$id\$" "$pkg" >/dev/null 2>&1; then
+			echo "fuzz: $name: the saved input $id passes when replayed: not a crash (the fuzz time ran out mid-input); removed" >&2
+			rm -f "$corpus/$id"
+		else
+			real=1
+		fi
+	done
+	if [ "$new" = 0 ]; then
+		# No input saved: the deadline race itself, or a real failure (a
+		# failing seed, a build error), which says something else.
+		if grep -q 'context deadline exceeded' "$out" && ! grep -qE '^\s+(--- FAIL: '"$name"'/|[a-z_]+_test\.go:[0-9]+:)' "$out"; then
+			echo "fuzz: $name: go test ended with 'context deadline exceeded' and saved no input: not a crash (the fuzz time ran out mid-input)" >&2
+			return 1
+		fi
+		return 0
+	fi
+	[ "$real" = 1 ]
+}
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 failed=()
 count=0
 start=$SECONDS
@@ -24,8 +57,13 @@ while IFS= read -r file; do
 	for name in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(f \*testing\.F).*/\1/p' "$file"); do
 		count=$((count + 1))
 		echo "fuzz: $name in $pkg for $time"
+		corpus="$(dirname "$file")/testdata/fuzz/$name"
+		before=$(ls "$corpus" 2>/dev/null || true)
 		# Minimizing a crash may take up to a minute; the crash is kept either way.
-		if ! $GO test -vet=off -run '^$' -fuzz "^$name\$" -fuzztime "$time" -fuzzminimizetime 30s "$pkg"; then
+		if ! $GO test -vet=off -run '^$' -fuzz "^$name\$" -fuzztime "$time" -fuzzminimizetime 30s "$pkg" 2>&1 | tee "$out"; then
+			if ! confirmed "$name" "$pkg" "$corpus" "$before" "$out"; then
+				continue
+			fi
 			failed+=("$name ($pkg)")
 		fi
 	done
