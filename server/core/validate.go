@@ -176,12 +176,16 @@ func ValidateSAN(field, san string) error {
 }
 
 // validURI reports whether s is a URI a certificate can hold and X.509
-// parsers read back: it parses, has a scheme, its normalized form is ASCII,
-// still a scheme://... URI and stable, and its host, if any, has no empty
-// label.
+// parsers read back: it is printable ASCII, parses, has a scheme, its
+// normalized form is still a scheme://... URI and stable, and its host, if
+// any, is what crypto/x509 accepts when it parses a certificate: no empty
+// label, and every byte printable ASCII once percent-escapes are decoded.
 func validURI(s string) bool {
+	if !printableASCII(s) {
+		return false
+	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" {
+	if err != nil || u.Scheme == "" || !printableASCII(u.Host) {
 		return false
 	}
 	norm := u.String()
@@ -193,6 +197,17 @@ func validURI(s string) bool {
 		return false
 	}
 	return u.Host == "" || !slices.Contains(strings.Split(u.Host, "."), "")
+}
+
+// printableASCII reports whether every byte of s is a printable ASCII
+// character other than space (33 to 126).
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 33 || s[i] > 126 {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCII(s string) bool {
@@ -217,7 +232,10 @@ func NormalizeSANs(sans []string) []string {
 		case err == nil && ip.Zone() == "":
 			s = ip.Unmap().String()
 		case strings.Contains(s, "://"):
-			if u, err := url.Parse(s); err == nil {
+			// Only a form that is still a scheme://... URI replaces what
+			// was given ("a://#x" prints as "a:#x", which would then read
+			// as a DNS name): normalizing twice changes nothing.
+			if u, err := url.Parse(s); err == nil && strings.Contains(u.String(), "://") {
 				s = u.String()
 			}
 		default:
