@@ -26,7 +26,7 @@ func TestDemo(t *testing.T) {
 	want := demoOutput(t, root)
 
 	tmp := DataDir(t) // the demo's TMPDIR: the postgres user must enter it
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	cmd := exec.Command("bash", filepath.Join(root, "tools/demo/demo.sh"))
 	cmd.Env = Env("TMPDIR=" + tmp)
 	cmd.Stdout, cmd.Stderr = out, out

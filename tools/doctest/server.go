@@ -109,8 +109,8 @@ type Server struct {
 	Key     string // the admin key printed at the first start
 
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *SyncBuffer
+	stderr *SyncBuffer
 	done   chan struct{}
 	err    error // the process's exit, once done is closed
 	// logs keeps the output of earlier runs, for failure reports.
@@ -141,7 +141,7 @@ var (
 // 200.
 func (s *Server) Start(ctx context.Context) error {
 	first := s.Key == ""
-	s.stdout, s.stderr = &syncBuffer{}, &syncBuffer{}
+	s.stdout, s.stderr = &SyncBuffer{}, &SyncBuffer{}
 	s.cmd = exec.Command(s.Bin)
 	s.cmd.Env = Env("CERTCTL_DATA_DIR="+s.DataDir, "CERTCTL_LISTEN_ADDR="+s.Addr)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
@@ -278,19 +278,20 @@ func (s *Server) Log(tail int) string {
 	return strings.Join(lines, "\n")
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and readers at once.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for a writer and readers at once: a
+// process's output read while it runs.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
