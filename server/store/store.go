@@ -102,12 +102,6 @@ func (w *where) add(cond string, arg any) {
 	w.clauses = append(w.clauses, strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1))
 }
 
-// arg appends an argument and returns its placeholder.
-func (w *where) arg(v any) string {
-	w.args = append(w.args, v)
-	return "$" + strconv.Itoa(len(w.args))
-}
-
 func (w *where) sql() string {
 	if len(w.clauses) == 0 {
 		return ""

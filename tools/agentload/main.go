@@ -577,7 +577,6 @@ type peaks struct {
 	goroutines, heap, poolAcquired float64
 	lastGoroutines                 float64
 	scrapeErrors                   int
-	pgPSS                          int64
 }
 
 func (p *peaks) sampleProc(pid int) {

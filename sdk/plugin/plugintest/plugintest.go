@@ -113,9 +113,10 @@ const buildTimeout = 5 * time.Minute
 // binary's path, so that the test runs exactly what ships.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
+	// `go test` puts the go command that runs it first on PATH.
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("building %s: no go command on PATH: %v", pkg, err)
 	}
 	bin := filepath.Join(t.TempDir(), "certctl-plugin-under-test")
 	if runtime.GOOS == "windows" {
