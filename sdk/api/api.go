@@ -111,6 +111,21 @@ type NotifierRequest struct {
 	Enabled *bool          `json:"enabled"`
 }
 
+// ConnectorValidation is the answer of POST /api/v1/issuers/validate,
+// /targets/validate and /notifiers/validate: the declaration (an
+// IssuerRequest, TargetRequest or NotifierRequest) passed every check its
+// create (or, with ?id=, its update) would run, and this is the
+// configuration the server would store. Nothing was stored or provisioned.
+type ConnectorValidation struct {
+	Kind string `json:"kind"` // issuer, target or notifier
+	Type string `json:"type"`
+	// Config is the normalised configuration (defaults applied) without
+	// the sensitive fields.
+	Config map[string]any `json:"config"`
+	// SecretFields names the sensitive fields that are set.
+	SecretFields []string `json:"secret_fields"`
+}
+
 // NotifierTestResult is the answer to a test notification.
 type NotifierTestResult struct {
 	Delivered bool   `json:"delivered"`

@@ -76,3 +76,12 @@ func (c *Client) OpenAPI(ctx context.Context) (json.RawMessage, error) {
 	data, _, err := c.doRaw(ctx, request{method: http.MethodGet, path: "/api/v1/openapi.json"}, maxOpenAPI)
 	return data, err
 }
+
+// RotateEncryptionKey re-seals every stored secret (sensitive connector
+// fields, server-held private keys) with the server's current encryption
+// key, after an operator made a new key current. It is safe to repeat: a
+// run that did not finish (Complete false, Failed naming what failed) is
+// completed by the next. Admin only.
+func (c *Client) RotateEncryptionKey(ctx context.Context) (*api.KeyRotation, error) {
+	return call[api.KeyRotation](ctx, c, http.MethodPost, "/api/v1/encryption-key/rotate", nil)
+}

@@ -49,18 +49,21 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	v1(http.MethodGet, "/issuers", "issuer.list", s.listIssuers)
 	v1(http.MethodPost, "/issuers", "issuer.create", s.createIssuer)
+	v1(http.MethodPost, "/issuers/validate", "issuer.validate", s.validateIssuer)
 	v1(http.MethodGet, "/issuers/{id}", "issuer.get", s.getIssuer)
 	v1(http.MethodPut, "/issuers/{id}", "issuer.update", s.updateIssuer)
 	v1(http.MethodDelete, "/issuers/{id}", "issuer.delete", s.deleteIssuer)
 
 	v1(http.MethodGet, "/targets", "target.list", s.listTargets)
 	v1(http.MethodPost, "/targets", "target.create", s.createTarget)
+	v1(http.MethodPost, "/targets/validate", "target.validate", s.validateTarget)
 	v1(http.MethodGet, "/targets/{id}", "target.get", s.getTarget)
 	v1(http.MethodPut, "/targets/{id}", "target.update", s.updateTarget)
 	v1(http.MethodDelete, "/targets/{id}", "target.delete", s.deleteTarget)
 
 	v1(http.MethodGet, "/notifiers", "notifier.list", s.listNotifiers)
 	v1(http.MethodPost, "/notifiers", "notifier.create", s.createNotifier)
+	v1(http.MethodPost, "/notifiers/validate", "notifier.validate", s.validateNotifier)
 	v1(http.MethodGet, "/notifiers/{id}", "notifier.get", s.getNotifier)
 	v1(http.MethodPut, "/notifiers/{id}", "notifier.update", s.updateNotifier)
 	v1(http.MethodDelete, "/notifiers/{id}", "notifier.delete", s.deleteNotifier)

@@ -45,28 +45,7 @@ type connectorInput struct {
 // issuer plugin's Provision step.
 func (s *Service) prepareConnector(ctx context.Context, in connectorInput, id string, current *storedConfig,
 	provision bool) (map[string]any, core.Sealed, error) {
-	if err := core.ValidateType("type", in.typ); err != nil {
-		return nil, core.Sealed{}, err
-	}
-	if err := core.ValidateConfig("config", in.config); err != nil {
-		return nil, core.Sealed{}, err
-	}
-	cfg := plugin.Config{}
-	if current != nil {
-		full, err := s.openConfig(current.public, current.sealed, current.context)
-		if err != nil {
-			return nil, core.Sealed{}, err
-		}
-		cfg = full
-	}
-	for k, v := range in.config {
-		if v == nil {
-			delete(cfg, k)
-		} else {
-			cfg[k] = v
-		}
-	}
-	cfg, schema, err := s.connectors.Prepare(ctx, in.kind, in.typ, cfg)
+	cfg, schema, err := s.checkConnector(ctx, in, current)
 	if err != nil {
 		return nil, core.Sealed{}, err
 	}
@@ -78,6 +57,34 @@ func (s *Service) prepareConnector(ctx context.Context, in connectorInput, id st
 	public, secret := schema.Split(cfg)
 	sealed, err := s.seal(secret, in.kind, id)
 	return public, sealed, err
+}
+
+// checkConnector is the validation half of prepareConnector: it merges the
+// input into the current configuration (on update) and has the catalogue
+// check and normalise the result, changing nothing.
+func (s *Service) checkConnector(ctx context.Context, in connectorInput, current *storedConfig) (plugin.Config, plugin.Schema, error) {
+	if err := core.ValidateType("type", in.typ); err != nil {
+		return nil, plugin.Schema{}, err
+	}
+	if err := core.ValidateConfig("config", in.config); err != nil {
+		return nil, plugin.Schema{}, err
+	}
+	cfg := plugin.Config{}
+	if current != nil {
+		full, err := s.openConfig(current.public, current.sealed, current.context)
+		if err != nil {
+			return nil, plugin.Schema{}, err
+		}
+		cfg = full
+	}
+	for k, v := range in.config {
+		if v == nil {
+			delete(cfg, k)
+		} else {
+			cfg[k] = v
+		}
+	}
+	return s.connectors.Prepare(ctx, in.kind, in.typ, cfg)
 }
 
 // storedConfig is a connector's configuration as stored.
