@@ -1,0 +1,305 @@
+package cli
+
+// resolve.go finds resources by id or by name, so that people can write
+// `certctl certs get www-example-com` rather than a UUID, and completes
+// names for the shells.
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/sdk/client"
+)
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// isID says s is a resource id (a UUID) rather than a name.
+func isID(s string) bool { return uuidPattern.MatchString(s) }
+
+// byName walks a list for the one item called name. None is a not-found
+// error (exit 3); two are an error that asks for the id.
+func byName[T any](seq iter.Seq2[T, error], kind, name string, nameOf, idOf func(T) string) (T, error) {
+	var found []T
+	for it, err := range seq {
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		if nameOf(it) == name {
+			found = append(found, it)
+		}
+	}
+	var zero T
+	switch len(found) {
+	case 0:
+		return zero, notFoundErrorf("no %s named %q", kind, name)
+	case 1:
+		return found[0], nil
+	}
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = idOf(f)
+	}
+	return zero, fmt.Errorf("%d %ss are named %q: give the id (%s)", len(found), kind, name, strings.Join(ids, ", "))
+}
+
+// getCertificate returns the certificate with id or name ref.
+func (a *app) getCertificate(ctx context.Context, ref string) (*api.Certificate, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if isID(ref) {
+		return cl.GetCertificate(ctx, ref)
+	}
+	c, err := byName(cl.AllCertificates(ctx, client.CertificateListOptions{NamePrefix: ref, Limit: 500}),
+		"certificate", ref, func(c api.Certificate) string { return c.Name }, func(c api.Certificate) string { return c.ID })
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (a *app) getIssuer(ctx context.Context, ref string) (*api.Issuer, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if isID(ref) {
+		return cl.GetIssuer(ctx, ref)
+	}
+	v, err := byName(cl.AllIssuers(ctx, client.IssuerListOptions{Limit: 500}), "issuer", ref,
+		func(v api.Issuer) string { return v.Name }, func(v api.Issuer) string { return v.ID })
+	return &v, err
+}
+
+func (a *app) getTarget(ctx context.Context, ref string) (*api.Target, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if isID(ref) {
+		return cl.GetTarget(ctx, ref)
+	}
+	v, err := byName(cl.AllTargets(ctx, client.TargetListOptions{Limit: 500}), "target", ref,
+		func(v api.Target) string { return v.Name }, func(v api.Target) string { return v.ID })
+	return &v, err
+}
+
+func (a *app) getNotifier(ctx context.Context, ref string) (*api.Notifier, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if isID(ref) {
+		return cl.GetNotifier(ctx, ref)
+	}
+	v, err := byName(cl.AllNotifiers(ctx, client.NotifierListOptions{Limit: 500}), "notifier", ref,
+		func(v api.Notifier) string { return v.Name }, func(v api.Notifier) string { return v.ID })
+	return &v, err
+}
+
+func (a *app) getPolicy(ctx context.Context, ref string) (*api.RenewalPolicy, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if isID(ref) {
+		return cl.GetRenewalPolicy(ctx, ref)
+	}
+	v, err := byName(cl.AllRenewalPolicies(ctx, client.ListOptions{Limit: 500}), "renewal policy", ref,
+		func(v api.RenewalPolicy) string { return v.Name }, func(v api.RenewalPolicy) string { return v.ID })
+	return &v, err
+}
+
+func (a *app) getRule(ctx context.Context, ref string) (*api.NotificationRule, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if isID(ref) {
+		return cl.GetNotificationRule(ctx, ref)
+	}
+	v, err := byName(cl.AllNotificationRules(ctx, client.ListOptions{Limit: 500}), "notification rule", ref,
+		func(v api.NotificationRule) string { return v.Name }, func(v api.NotificationRule) string { return v.ID })
+	return &v, err
+}
+
+func (a *app) getAgent(ctx context.Context, ref string) (*api.Agent, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if isID(ref) {
+		return cl.GetAgent(ctx, ref)
+	}
+	v, err := byName(cl.AllAgents(ctx, client.AgentListOptions{Limit: 500}), "agent", ref,
+		func(v api.Agent) string { return v.Name }, func(v api.Agent) string { return v.ID })
+	return &v, err
+}
+
+func (a *app) getAPIKey(ctx context.Context, ref string) (*api.APIKey, error) {
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	if isID(ref) {
+		return cl.GetAPIKey(ctx, ref)
+	}
+	v, err := byName(cl.AllAPIKeys(ctx, client.ListOptions{Limit: 500}), "API key", ref,
+		func(v api.APIKey) string { return v.Name }, func(v api.APIKey) string { return v.ID })
+	return &v, err
+}
+
+// optionalID resolves ref with get when it is set, and returns its id.
+func optionalID[T any](ctx context.Context, ref string, get func(context.Context, string) (*T, error), id func(*T) string) (string, error) {
+	if ref == "" {
+		return "", nil
+	}
+	v, err := get(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return id(v), nil
+}
+
+// Completion of names. Each asks the server for at most one page: a shell
+// waits for the answer, and a long list helps nobody.
+
+const completionLimit = 100
+
+// completeNames returns a ValidArgsFunction that completes the first
+// argument with the names list returns; nothing after that.
+func (a *app) completeNames(list func(ctx context.Context, cl *client.Client, prefix string) ([]string, error)) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		cl, err := a.client()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+		defer cancel()
+		names, err := list(ctx, cl, toComplete)
+		if err != nil {
+			cobra.CompErrorln(err.Error())
+			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		}
+		var out []cobra.Completion
+		for _, n := range names {
+			if strings.HasPrefix(n, toComplete) {
+				out = append(out, n)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func certificateNames(ctx context.Context, cl *client.Client, prefix string) ([]string, error) {
+	l, err := cl.ListCertificates(ctx, client.CertificateListOptions{NamePrefix: prefix, Limit: completionLimit})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(l.Items))
+	for i, c := range l.Items {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
+func agentNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
+	l, err := cl.ListAgents(ctx, client.AgentListOptions{Limit: completionLimit})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(l.Items))
+	for i, c := range l.Items {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
+func issuerNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
+	l, err := cl.ListIssuers(ctx, client.IssuerListOptions{Limit: completionLimit})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(l.Items))
+	for i, c := range l.Items {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
+func targetNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
+	l, err := cl.ListTargets(ctx, client.TargetListOptions{Limit: completionLimit})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(l.Items))
+	for i, c := range l.Items {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
+func notifierNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
+	l, err := cl.ListNotifiers(ctx, client.NotifierListOptions{Limit: completionLimit})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(l.Items))
+	for i, c := range l.Items {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
+func policyNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
+	l, err := cl.ListRenewalPolicies(ctx, client.ListOptions{Limit: completionLimit})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(l.Items))
+	for i, c := range l.Items {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
+// parseDuration reads a Go duration, or a whole number of days ("30d").
+func parseDuration(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// parseLabels reads key=value pairs.
+func parseLabels(flag string, pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("--%s %q: want key=value", flag, p)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
