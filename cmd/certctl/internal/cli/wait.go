@@ -213,8 +213,10 @@ func (a *app) waitCertificate(ctx context.Context, cl *client.Client, c *api.Cer
 			p.finish("certificate " + c.Name + ": stopped waiting")
 			return c, err
 		}
-		p.set(describeCertificate(c, jobs, goal))
 		done, err := certificateReached(c, jobs, goal)
+		if !done && err == nil {
+			p.set(describeCertificate(c, jobs, goal))
+		}
 		if err != nil {
 			p.finish(describeCertificate(c, jobs, goal))
 			return c, err
@@ -264,7 +266,9 @@ func (a *app) waitJob(ctx context.Context, cl *client.Client, j *api.Job, timeou
 	p := a.newWaitProgress()
 	deadline := time.Now().Add(timeout)
 	for {
-		p.set(describeJob(*j))
+		if isLive(*j) {
+			p.set(describeJob(*j))
+		}
 		switch j.State {
 		case "succeeded":
 			p.finish(describeJob(*j))
