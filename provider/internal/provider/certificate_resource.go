@@ -7,6 +7,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/sdk/client"
@@ -158,8 +160,8 @@ func (r *certificateResource) Schema(_ context.Context, _ resource.SchemaRequest
 				Default:     stringdefault.StaticString("10m"),
 				Description: "Longest wait for `wait_for`, a Go duration such as `90s` or `10m`. Defaults to `10m`.",
 			},
-			"status": computedString("Lifecycle status: `pending`, `issuing`, `active`, `renewing`, `failed`, `expired` or `revoked`."),
-			"last_error": computedString("The last issuance error, or empty."),
+			"status":             computedString("Lifecycle status: `pending`, `issuing`, `active`, `renewing`, `failed`, `expired` or `revoked`."),
+			"last_error":         computedString("The last issuance error, or empty."),
 			"current_version_id": computedString("Id of the version in use (the latest issued), or null before the first issuance."),
 			"serial_number":      computedString("Serial number of the current version, in hexadecimal."),
 			"fingerprint_sha256": computedString("SHA-256 fingerprint of the current version's DER encoding, in hexadecimal."),
@@ -349,41 +351,32 @@ func (r *certificateResource) finish(ctx context.Context, m *certificateModel, c
 	}
 }
 
-// waitCertificate waits until cert is issued (a version newer than
-// priorVersion is current and the certificate is active) or also deployed
-// to every bound target, for at most timeout. A state from which the wanted
-// one cannot come without a change (failed issuance, failed deployment) is
-// an error at once.
+// waitCertificate waits through the SDK until cert is issued (a version
+// other than priorVersion is current) or also deployed to every bound
+// target, for at most timeout. Each step of the way is logged for
+// TF_LOG=debug; a state from which the wanted one cannot come (failed
+// issuance, failed deployment) ends the wait at once.
 func waitCertificate(ctx context.Context, c *client.Client, cert *api.Certificate, want, priorVersion string,
 	timeout time.Duration) (*api.Certificate, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		issued := cert.Status == "active" && cert.CurrentVersionID != nil && *cert.CurrentVersionID != priorVersion
-		h := cert.DeploymentHealth
-		switch {
-		case cert.Status == "failed":
-			return cert, fmt.Errorf("issuance failed: %s", cert.LastError)
-		case cert.Status == "revoked" || cert.Status == "expired":
-			return cert, fmt.Errorf("the certificate is %s", cert.Status)
-		case issued && want == waitIssued:
-			return cert, nil
-		case issued && h.Failed > 0 && h.Pending+h.InProgress == 0:
-			return cert, fmt.Errorf("deployment failed: %s", h.LastError)
-		case issued && h.Total > 0 && h.Succeeded == h.Total:
-			return cert, nil
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return cert, fmt.Errorf("still %s after %v (deployments: %d of %d succeeded, %d pending, %d in progress, %d failed); "+
-				"raise wait_timeout, or look at the certificate's jobs", cert.Status, timeout, h.Succeeded, h.Total,
-				h.Pending, h.InProgress, h.Failed)
-		}
-		next, err := c.WaitCertificate(ctx, cert.ID, min(left, client.MaxWait, 10*time.Second))
-		if err != nil {
-			return cert, fmt.Errorf("wait: %w", err)
-		}
-		cert = next
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	got, err := c.WaitForCertificate(ctx, cert.ID, client.WaitOptions{
+		Until:          client.WaitCondition(want),
+		AfterVersionID: priorVersion,
+		Progress: func(e client.WaitEvent) {
+			tflog.Debug(ctx, "certctl certificate wait", map[string]any{"certificate": cert.Name, "state": e.Message})
+		},
+	})
+	if got == nil {
+		got = cert
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		h := got.DeploymentHealth
+		return got, fmt.Errorf("still %s after %v (deployments: %d of %d succeeded, %d pending, %d in progress, %d failed); "+
+			"raise wait_timeout, or look at the certificate's jobs", got.Status, timeout, h.Succeeded, h.Total,
+			h.Pending, h.InProgress, h.Failed)
+	}
+	return got, err
 }
 
 func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -248,7 +248,13 @@ func (r *connectorResource[M]) ModifyPlan(ctx context.Context, req resource.Modi
 			removedFields(pr, cfg)
 		}
 	}
-	if _, err := r.spec.validate(ctx, r.client(), id, &plan, cfg); err != nil {
+	_, err := r.spec.validate(ctx, r.client(), id, &plan, cfg)
+	if client.IsForbidden(err) {
+		// A read-only key may plan; the create or update will say no.
+		resp.Diagnostics.AddWarning("Configuration not checked", "the API key may not use the server's validate route: "+err.Error())
+		return
+	}
+	if err != nil {
 		attr := path.Root("config")
 		if e, ok := client.AsError(err); ok {
 			switch {
