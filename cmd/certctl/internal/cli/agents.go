@@ -341,7 +341,7 @@ func (a *app) jobsList() *cobra.Command {
 	f.StringVar(&o.State, "state", "", "only jobs in this state (queued, running, waiting, retrying, succeeded, failed, cancelled)")
 	f.StringVar(&cert, "cert", "", "only jobs of this certificate (name or id)")
 	f.IntVar(&limit, "limit", 50, "list at most this many (0: all)")
-	_ = cmd.RegisterFlagCompletionFunc("cert", a.completeNames(certificateNames))
+	_ = cmd.RegisterFlagCompletionFunc("cert", a.flagNames(certificateNames))
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"issue", "renew", "revoke", "deploy", "notify"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("state", cobra.FixedCompletions(
 		[]string{"queued", "running", "waiting", "retrying", "succeeded", "failed", "cancelled"}, cobra.ShellCompDirectiveNoFileComp))

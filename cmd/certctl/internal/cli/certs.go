@@ -81,8 +81,8 @@ func (a *app) certsList() *cobra.Command {
 	f.IntVar(&o.limit, "limit", 0, "list at most this many (0: all)")
 	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(
 		[]string{"pending", "issuing", "active", "renewing", "failed", "expired", "revoked"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("issuer", a.completeNames(issuerNames))
-	_ = cmd.RegisterFlagCompletionFunc("target", a.completeNames(targetNames))
+	_ = cmd.RegisterFlagCompletionFunc("issuer", a.flagNames(issuerNames))
+	_ = cmd.RegisterFlagCompletionFunc("target", a.flagNames(targetNames))
 	return cmd
 }
 
@@ -304,9 +304,9 @@ func (a *app) certsCreate() *cobra.Command {
 	o.w.add(cmd, true, goalIssued)
 	_ = cmd.MarkFlagRequired("cn")
 	_ = cmd.MarkFlagRequired("issuer")
-	_ = cmd.RegisterFlagCompletionFunc("issuer", a.completeNames(issuerNames))
-	_ = cmd.RegisterFlagCompletionFunc("target", a.completeNames(targetNames))
-	_ = cmd.RegisterFlagCompletionFunc("policy", a.completeNames(policyNames))
+	_ = cmd.RegisterFlagCompletionFunc("issuer", a.flagNames(issuerNames))
+	_ = cmd.RegisterFlagCompletionFunc("target", a.flagNames(targetNames))
+	_ = cmd.RegisterFlagCompletionFunc("policy", a.flagNames(policyNames))
 	_ = cmd.RegisterFlagCompletionFunc("key-type", cobra.FixedCompletions(
 		[]string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("key-mode", cobra.FixedCompletions([]string{"agent", "server"}, cobra.ShellCompDirectiveNoFileComp))

@@ -319,7 +319,7 @@ func (a *app) connectorCommand(ops connOps) *cobra.Command {
 	_ = list.RegisterFlagCompletionFunc("type", typeCompletion)
 	if ops.kind == "target" {
 		list.Flags().StringVar(&listAgent, "agent", "", "only targets bound to this agent (name or id)")
-		_ = list.RegisterFlagCompletionFunc("agent", a.completeNames(agentNames))
+		_ = list.RegisterFlagCompletionFunc("agent", a.flagNames(agentNames))
 	}
 
 	get := &cobra.Command{
@@ -350,7 +350,7 @@ func (a *app) connectorCommand(ops connOps) *cobra.Command {
 		f.StringVar(&o.configFile, "config-file", "", "configuration as a YAML or JSON object (--set and --set-file override its fields)")
 		if ops.kind == "target" {
 			f.StringVar(&o.agent, "agent", "", "the agent that deploys to this target (name or id)")
-			_ = cmd.RegisterFlagCompletionFunc("agent", a.completeNames(agentNames))
+			_ = cmd.RegisterFlagCompletionFunc("agent", a.flagNames(agentNames))
 		}
 		if ops.kind == "notifier" {
 			f.BoolVar(&o.disabled, "disabled", false, "do not send notifications through it")

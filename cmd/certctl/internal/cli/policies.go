@@ -292,7 +292,7 @@ func (a *app) rulesCommand() *cobra.Command {
 		f.IntSliceVar(&o.expiryDays, "expiry-days", nil, "days before expiry to warn at (default 30,14,7,1)")
 		f.StringArrayVar(&o.labels, "cert-label", nil, "only certificates with this label key=value (repeatable)")
 		f.BoolVar(&o.disabled, "disabled", false, "keep the rule but send nothing")
-		_ = cmd.RegisterFlagCompletionFunc("notifier", a.completeNames(notifierNames))
+		_ = cmd.RegisterFlagCompletionFunc("notifier", a.flagNames(notifierNames))
 	}
 
 	var co ruleFlags

@@ -179,10 +179,18 @@ const completionLimit = 100
 // completeNames returns a ValidArgsFunction that completes the first
 // argument with the names list returns; nothing after that.
 func (a *app) completeNames(list func(ctx context.Context, cl *client.Client, prefix string) ([]string, error)) cobra.CompletionFunc {
+	names := a.flagNames(list)
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
+		return names(cmd, args, toComplete)
+	}
+}
+
+// flagNames completes a flag's value with the names list returns.
+func (a *app) flagNames(list func(ctx context.Context, cl *client.Client, prefix string) ([]string, error)) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		cl, err := a.client()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
