@@ -204,10 +204,10 @@ func (p *certctlProvider) Resources(context.Context) []func() resource.Resource 
 		newTargetResource,
 		newNotifierResource,
 		newCertificateResource,
-		// newRenewalPolicyResource,
-		// newNotificationRuleResource,
-		// newEnrollmentTokenResource,
-		// newAPIKeyResource,
+		newRenewalPolicyResource,
+		newNotificationRuleResource,
+		newEnrollmentTokenResource,
+		newAPIKeyResource,
 	}
 }
 
