@@ -117,6 +117,14 @@ func (c *Client) WaitForCertificate(ctx context.Context, id string, opts WaitOpt
 		if err != nil {
 			return c.waitFailed(ctx, cert, until, err)
 		}
+		if d > 0 || len(jobs) == 0 {
+			// Read the certificate again after its jobs: a job that ended
+			// between the two reads is then seen in the certificate (a new
+			// version), never missed by both.
+			if cert, err = c.GetCertificate(ctx, id); err != nil {
+				return c.waitFailed(ctx, last, until, err)
+			}
+		}
 		last = cert
 		done, reason := waitState(cert, jobs, until, opts.AfterVersionID)
 		msg := waitMessage(cert, jobs, until, done, reason)
@@ -198,7 +206,7 @@ func waitState(cert *api.Certificate, jobs []api.Job, until WaitCondition, after
 	case cert.Status == "expired":
 		return false, "it expired and no renewal is under way"
 	case !newVersion:
-		if cert.CurrentVersionID != nil {
+		if cert.CurrentVersionID != nil && cert.Status != "renewing" {
 			return false, "no renewal is under way (it still has version " + *cert.CurrentVersionID + ")"
 		}
 		// Not issued and nothing under way: a certificate just declared
