@@ -101,12 +101,25 @@ func toYAML(v any) ([]byte, error) {
 // ("123", "true"), and multi-line strings (PEM) print as literal blocks.
 func blockStyle(n *yaml.Node) {
 	n.Style = 0
-	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "\n") {
-		n.Style = yaml.LiteralStyle
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		switch {
+		case strings.Contains(n.Value, "\n"):
+			n.Style = yaml.LiteralStyle
+		case yaml11Bools[n.Value]:
+			// YAML 1.1 readers (PyYAML, older tools) take these for booleans.
+			n.Style = yaml.DoubleQuotedStyle
+		}
 	}
 	for _, c := range n.Content {
 		blockStyle(c)
 	}
+}
+
+// yaml11Bools are the plain words YAML 1.1 reads as booleans.
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true,
+	"n": true, "N": true, "no": true, "No": true, "NO": true,
+	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
 }
 
 // Cell formatting helpers.
