@@ -104,7 +104,7 @@ func (s *Service) CancelJob(ctx context.Context, id uuid.UUID) (core.Job, error)
 	var out core.Job
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "job.cancel", resourceType: "job", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
-			j, err := q.GetJobForUpdate(ctx, id)
+			j, err := lockJob(ctx, q, id)
 			if err != nil {
 				return "", nil, err
 			}
@@ -129,7 +129,7 @@ func (s *Service) RetryJob(ctx context.Context, id uuid.UUID) (core.Job, error) 
 	var out core.Job
 	err := s.mutate(ctx, change{role: core.RoleOperator, action: "job.retry", resourceType: "job", resourceID: id.String()},
 		func(q *store.Queries) (string, map[string]any, error) {
-			j, err := q.GetJobForUpdate(ctx, id)
+			j, err := lockJob(ctx, q, id)
 			if err != nil {
 				return "", nil, err
 			}
@@ -163,6 +163,35 @@ func (s *Service) RetryJob(ctx context.Context, id uuid.UUID) (core.Job, error) 
 			return "", map[string]any{"kind": j.Kind}, nil
 		})
 	return out, err
+}
+
+// lockJob locks a job for a change that may also change its certificate,
+// taking the locks in the order every such transaction takes them: the
+// certificate of an issuance job first, then the job. (A renewal request
+// locks the certificate, then waits on the live job; a completion updates
+// the certificate, then the job.) Taken the other way round, a cancel,
+// retry or failure recorded while a renewal is requested deadlocks with it.
+func lockJob(ctx context.Context, q *store.Queries, id uuid.UUID) (core.Job, error) {
+	j, err := q.GetJob(ctx, id)
+	if err != nil {
+		return j, err
+	}
+	if err := lockJobCertificate(ctx, q, j); err != nil {
+		return j, err
+	}
+	return q.GetJobForUpdate(ctx, id)
+}
+
+// lockJobCertificate locks the certificate of an issuance job (see lockJob).
+func lockJobCertificate(ctx context.Context, q *store.Queries, j core.Job) error {
+	if j.CertificateID == nil || (j.Kind != core.JobIssue && j.Kind != core.JobRenew) {
+		return nil
+	}
+	_, err := q.GetCertificateForUpdate(ctx, *j.CertificateID)
+	if errIs(err, core.ENOTFOUND) {
+		return nil // deleted: the job goes with it
+	}
+	return err
 }
 
 func jobLive(state string) bool {
@@ -257,6 +286,9 @@ func (s *Service) failJob(ctx context.Context, owner string, j core.Job, cause e
 		state, runAt = core.JobFailed, now
 	}
 	return s.store.InTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
+		if err := lockJobCertificate(ctx, q, j); err != nil { // before the job: see lockJob
+			return err
+		}
 		if err := q.FinishJob(ctx, j.ID, owner, state, msg, runAt, now); err != nil {
 			return err
 		}

@@ -139,18 +139,23 @@ func (s *Service) auditExpired(ctx context.Context, expired []store.ExpiredLease
 // SchedulerOptions tune the scheduler.
 type SchedulerOptions struct {
 	Interval time.Duration // between sweeps; default 10s
+	// LeaderCheck bounds how long a leader takes to notice that it lost
+	// its lock; a new leader waits three of it before its first sweep, so
+	// that two never sweep at once. Default 2s (see store.Leadership).
+	LeaderCheck time.Duration
 }
 
 // RunScheduler runs Sweep periodically while this server is the leader:
 // of all servers on one database, the one holding a PostgreSQL advisory
 // lock. When the leader dies its session ends, the lock is freed, and
-// another server takes over within an interval.
+// another server takes over within an interval (plus the new leader's
+// grace period).
 func (s *Service) RunScheduler(ctx context.Context, o SchedulerOptions) {
 	if o.Interval <= 0 {
 		o.Interval = 10 * time.Second
 	}
 	for ctx.Err() == nil {
-		err := s.store.WhileLeader(ctx, schedulerLockID, func(ctx context.Context) {
+		err := s.store.WhileLeader(ctx, schedulerLockID, store.Leadership{Check: o.LeaderCheck}, func(ctx context.Context) {
 			// Debug: routine on every start of a single server.
 			s.logger.Debug("scheduler: this server is the leader")
 			t := time.NewTicker(o.Interval)

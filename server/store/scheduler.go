@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/certctl/certctl/server/core"
 )
@@ -83,10 +86,36 @@ func (q *Queries) InsertRenewals(ctx context.Context, jobs []core.Job, now time.
 	return nil
 }
 
+// Leadership tunes WhileLeader.
+type Leadership struct {
+	// Check bounds how long a leader takes to notice that it lost its
+	// lock. The lock's session is read all the time, so a session the
+	// database ends (terminated, restarted, crashed) is noticed at once;
+	// on a connection that goes silent instead, a ping after Check of
+	// quiet, itself bounded by Check, notices. Default 2s.
+	Check time.Duration
+}
+
+func (l Leadership) check() time.Duration {
+	if l.Check <= 0 {
+		return 2 * time.Second
+	}
+	return l.Check
+}
+
+// grace is how long a new leader waits after taking the lock before it
+// leads: longer than an old leader whose session ended takes to notice
+// (two checks at most) and to stop, so that two never lead at once.
+func (l Leadership) grace() time.Duration {
+	return 3 * l.check()
+}
+
 // WhileLeader runs fn while this process holds the advisory lock id on a
 // dedicated connection; it returns at once (nil) when another holds it.
-// fn's context ends when the connection is lost.
-func (s *Store) WhileLeader(ctx context.Context, id int64, fn func(ctx context.Context)) error {
+// fn's context ends when the lock is lost (its session ended), and fn must
+// then return promptly: another leader starts a grace period after it
+// took the lock (see Leadership). A lost lock is returned as an error.
+func (s *Store) WhileLeader(ctx context.Context, id int64, l Leadership, fn func(ctx context.Context)) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("leader election: %w", err)
@@ -100,36 +129,60 @@ func (s *Store) WhileLeader(ctx context.Context, id int64, fn func(ctx context.C
 		return nil
 	}
 	leadCtx, cancel := context.WithCancel(ctx)
+	var lost error
 	watching := make(chan struct{})
 	go func() {
 		defer close(watching)
-		// Watch the connection: if it dies, so does the lock.
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-leadCtx.Done():
-				return
-			case <-t.C:
-				pctx, pcancel := context.WithTimeout(leadCtx, 5*time.Second)
-				err := conn.Ping(pctx)
-				pcancel()
-				if err != nil {
-					cancel()
-					return
-				}
-			}
-		}
+		lost = watchSession(leadCtx, conn, l.check())
+		cancel()
 	}()
-	fn(leadCtx)
+	// The previous leader may have lost its session a moment ago without
+	// knowing yet: give it the time to notice and stop.
+	grace := time.NewTimer(l.grace())
+	select {
+	case <-leadCtx.Done():
+	case <-grace.C:
+		fn(leadCtx)
+	}
+	grace.Stop()
 	cancel()
 	<-watching // the connection is ours alone again
+	if lost != nil {
+		_ = conn.Conn().Close(context.WithoutCancel(ctx)) // never back to the pool
+		return fmt.Errorf("leader election: lost the lock: %w", lost)
+	}
 	unlockCtx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer ucancel()
 	if _, err := conn.Exec(unlockCtx, `SELECT pg_advisory_unlock($1)`, id); err != nil {
 		_ = conn.Conn().Close(unlockCtx) // ending the session frees the lock
 	}
 	return nil
+}
+
+// watchSession reads the lock's session until ctx ends (nil) or the
+// session is gone (its error): a read returns at once when the database
+// ends the session, and a ping after each quiet period of check catches a
+// connection that went silent.
+func watchSession(ctx context.Context, conn *pgxpool.Conn, check time.Duration) error {
+	for {
+		wctx, wcancel := context.WithTimeout(ctx, check)
+		_, err := conn.Conn().WaitForNotification(wctx)
+		wcancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil: // a notification nobody asked for: harmless
+			continue
+		case !pgconn.Timeout(err) && !errors.Is(err, context.DeadlineExceeded):
+			return err
+		}
+		pctx, pcancel := context.WithTimeout(ctx, check)
+		err = conn.Ping(pctx)
+		pcancel()
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
 }
 
 // MarkExpired marks certificates whose current version has expired and

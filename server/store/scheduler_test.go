@@ -1,0 +1,171 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/certctl/certctl/server/pgtest"
+	"github.com/certctl/certctl/server/store"
+)
+
+// leaderHolders returns the application names of the sessions holding an
+// advisory lock in the database pool is connected to.
+func leaderHolders(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
+	rows, err := pool.Query(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
+
+// openNamed opens a pool whose sessions carry name, so that pg_locks tells
+// the contenders apart.
+func openNamed(t *testing.T, url, name string) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = name
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// term is one contender's time as leader.
+type term struct {
+	who   int
+	ended chan struct{}
+}
+
+// TestWhileLeaderAtMostOne: four servers contend for leadership of one
+// database. At no moment do two run the leader's function, whether the
+// leader's session is killed by the database (pg_terminate_backend) or
+// the leader stops; each time another (or the same) server takes over.
+func TestWhileLeaderAtMostOne(t *testing.T) {
+	t.Parallel()
+	const contenders, handoffs, lockID = 4, 6, 0x6c656164
+	url := pgtest.NewDatabase(t)
+	observer := openNamed(t, url, "observer")
+	lead := store.Leadership{Check: 100 * time.Millisecond}
+
+	var inside atomic.Int32
+	var mu sync.Mutex
+	var violations []string
+	violate := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		violations = append(violations, fmt.Sprintf(format, args...))
+	}
+	terms := make(chan term, contenders*handoffs)
+
+	var running sync.WaitGroup
+	cancels := make([]context.CancelFunc, contenders)
+	var cancelMu sync.Mutex
+	start := func(who int, st *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancelMu.Lock()
+		cancels[who] = cancel
+		cancelMu.Unlock()
+		name := fmt.Sprintf("contender-%d", who)
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			for ctx.Err() == nil {
+				_ = st.WhileLeader(ctx, lockID, lead, func(lctx context.Context) {
+					if n := inside.Add(1); n != 1 {
+						violate("%s leads while %d others do", name, n-1)
+					}
+					defer inside.Add(-1)
+					if holders, err := leaderHolders(lctx, observer); err != nil && lctx.Err() == nil {
+						violate("%s: read pg_locks: %v", name, err)
+					} else if err == nil && (len(holders) != 1 || holders[0] != name) {
+						violate("%s leads, but pg_locks shows the lock held by %v", name, holders)
+					}
+					tm := term{who: who, ended: make(chan struct{})}
+					defer close(tm.ended)
+					terms <- tm
+					<-lctx.Done()
+				})
+				select {
+				case <-ctx.Done():
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+	}
+	stores := make([]*store.Store, contenders)
+	for i := range contenders {
+		stores[i] = store.New(openNamed(t, url, fmt.Sprintf("contender-%d", i)))
+		start(i, stores[i])
+	}
+	t.Cleanup(func() {
+		cancelMu.Lock()
+		for _, c := range cancels {
+			c()
+		}
+		cancelMu.Unlock()
+		running.Wait()
+	})
+
+	next := func(what string) term {
+		t.Helper()
+		select {
+		case tm := <-terms:
+			return tm
+		case <-time.After(time.Minute):
+			t.Fatalf("no leader %s", what)
+			return term{}
+		}
+	}
+	tm := next("at first")
+	for round := range handoffs {
+		if round%2 == 0 {
+			// The database ends the leader's session.
+			tag, err := observer.Exec(context.Background(), `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+				WHERE l.locktype = 'advisory' AND l.granted
+				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+			if err != nil || tag.RowsAffected() != 1 {
+				t.Fatalf("round %d: terminate the leader's session: %v (%d sessions)", round, err, tag.RowsAffected())
+			}
+		} else {
+			// The leader stops (its server shuts down), and starts again.
+			cancelMu.Lock()
+			cancels[tm.who]()
+			cancelMu.Unlock()
+			start(tm.who, stores[tm.who])
+		}
+		select {
+		case <-tm.ended:
+		case <-time.After(time.Minute):
+			t.Fatalf("round %d: contender %d still leads after losing its lock", round, tm.who)
+		}
+		tm = next(fmt.Sprintf("after handoff %d", round))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, v := range violations {
+		t.Error(v)
+	}
+}
