@@ -170,8 +170,9 @@ func (b *Bundle) WritePEMFiles(dir string) ([]string, error) {
 }
 
 // PKCS12 encodes the bundle (key, certificate and chain) as a PKCS#12
-// file protected by password, with modern algorithms (AES-256-CBC with
-// PBKDF2, SHA-256 MAC) that OpenSSL 3, Java and current Windows read. The
+// file protected by password, with modern algorithms (PBES2 with
+// PBKDF2-HMAC-SHA-256 and AES-256-CBC, an HMAC-SHA-2 MAC) that OpenSSL
+// 1.1.1 and later, Java 12 and later and Windows Server 2019 read. The
 // bundle must hold its key (GetBundle with IncludeKey); the password must
 // not be empty.
 func (b *Bundle) PKCS12(password string) ([]byte, error) {

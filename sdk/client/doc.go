@@ -58,6 +58,20 @@
 // stops as soon as the context ends. Request bodies are kept as bytes and sent
 // again whole on every attempt.
 //
+// # Helpers for common flows
+//
+// WaitForCertificate waits until a certificate is issued or deployed,
+// bounded by its context, reporting every change to a progress callback
+// and stopping with a *WaitError when the certificate cannot get there.
+// GetBundle returns a version with its chain (and its key, when the server
+// holds it and the caller is an admin), which Bundle writes as PEM files
+// (atomically, the key 0600) or as a PKCS#12 file with a password of the
+// caller's choosing. ValidateIssuer, ValidateTarget and ValidateNotifier
+// check a connector declaration the way creating it would, creating
+// nothing. FindCertificate, FindIssuer and the other Find methods look a
+// resource up by its name. docs/sdk.md walks through them all, and the
+// package's examples run each against a real server in its tests.
+//
 // # Request IDs
 //
 // WithRequestID attaches an X-Request-ID to a context; every request made
