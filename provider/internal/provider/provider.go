@@ -213,18 +213,18 @@ func (p *certctlProvider) Resources(context.Context) []func() resource.Resource 
 
 func (p *certctlProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
-		// newCertificateDataSource,
-		// newCertificatesDataSource,
-		// newIssuerDataSource,
-		// newAgentDataSource,
-		// newAgentsDataSource,
+		newCertificateDataSource,
+		newCertificatesDataSource,
+		newIssuerDataSource,
+		newAgentDataSource,
+		newAgentsDataSource,
 		newPluginsDataSource,
 	}
 }
 
 func (p *certctlProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{
-		// newKeyBundleEphemeral,
-		// newEnrollmentTokenEphemeral,
+		newKeyBundleEphemeral,
+		newEnrollmentTokenEphemeral,
 	}
 }
