@@ -29,7 +29,7 @@ func TestCertificateLifecycle(t *testing.T) {
 	// saying it is issued.
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	if !regexp.MustCompile(`^certificate www-example-com: (issuing|pending)`).MatchString(lines[0]) ||
-		!regexp.MustCompile(`^certificate www-example-com: issued \(\d+s\)$`).MatchString(lines[len(lines)-1]) {
+		!regexp.MustCompile(`^certificate www-example-com: active; issued \(\d+s\)$`).MatchString(lines[len(lines)-1]) {
 		t.Errorf("progress lines:\n%s", r.stderr)
 	}
 	t.Logf("certs create --wait progress:\n%s", r.stderr)
@@ -118,12 +118,16 @@ func TestCertificateLifecycle(t *testing.T) {
 
 	// Download: certificate files 0644, the key 0600 and never printed;
 	// a second download does not overwrite without --force.
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "www")
 	r = s.ok(t, "certs", "download", "www-example-com", "--dir", dir, "--key")
 	if strings.Contains(r.stdout+r.stderr, "PRIVATE KEY") {
 		t.Errorf("download printed the key:\n%s", r)
 	}
-	for name, mode := range map[string]os.FileMode{"www-example-com.crt": 0o644, "www-example-com.fullchain.crt": 0o644, "www-example-com.key": 0o600} {
+	if !regexp.MustCompile(`(?m)^FILE +CONTENT +MODE\n.*/www/cert\.pem +certificate +0644\n`).MatchString(r.stdout) ||
+		!regexp.MustCompile(`(?m)/www/privkey\.pem +private_key +0600$`).MatchString(r.stdout) {
+		t.Errorf("download:\n%s", r.stdout)
+	}
+	for name, mode := range map[string]os.FileMode{"cert.pem": 0o644, "chain.pem": 0o644, "fullchain.pem": 0o644, "privkey.pem": 0o600} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -132,11 +136,11 @@ func TestCertificateLifecycle(t *testing.T) {
 			t.Errorf("%s has mode %04o, want %04o", name, fi.Mode().Perm(), mode)
 		}
 	}
-	leaf := parseCert(t, filepath.Join(dir, "www-example-com.crt"))
-	if leaf.SerialNumber.Text(16) != strings.TrimLeft(versions[0].SerialNumber, "0") && leaf.Subject.CommonName != "www.example.com" {
-		t.Errorf("downloaded certificate %s, serial %x", leaf.Subject, leaf.SerialNumber)
+	leaf := parseCert(t, filepath.Join(dir, "cert.pem"))
+	if leaf.Subject.CommonName != "www.example.com" || leaf.SerialNumber.Text(16) != strings.TrimLeft(strings.ToLower(versions[0].SerialNumber), "0") {
+		t.Errorf("downloaded certificate %s, serial %x, want the current version %s", leaf.Subject, leaf.SerialNumber, versions[0].SerialNumber)
 	}
-	keyPEM, _ := os.ReadFile(filepath.Join(dir, "www-example-com.key"))
+	keyPEM, _ := os.ReadFile(filepath.Join(dir, "privkey.pem"))
 	block, _ := pem.Decode(keyPEM)
 	if block == nil || block.Type != "PRIVATE KEY" {
 		t.Fatalf("key file: %q", keyPEM)
@@ -150,12 +154,20 @@ func TestCertificateLifecycle(t *testing.T) {
 	}
 	s.code(t, 5, "certs", "download", "www-example-com", "--dir", dir)
 	s.ok(t, "certs", "download", "www-example-com", "--dir", dir, "--force")
+	// Without --key, no key file; the default directory is the name.
+	r = s.ok(t, "certs", "download", "www-example-com", "--dir", t.TempDir(), "-o", "json")
+	if strings.Contains(r.stdout, "privkey") {
+		t.Errorf("download without --key:\n%s", r.stdout)
+	}
 	p12 := t.TempDir()
 	s.ok(t, "certs", "download", "www-example-com", "--dir", p12, "--key", "--format", "pkcs12")
 	for _, name := range []string{"www-example-com.p12", "www-example-com.p12.pass"} {
 		if fi, err := os.Stat(filepath.Join(p12, name)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v, mode %v", name, err, fi)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(p12, "privkey.pem")); err == nil {
+		t.Error("--format pkcs12 wrote privkey.pem too")
 	}
 
 	// Revoke and wait; the certificate is then revoked.
@@ -169,8 +181,9 @@ func TestCertificateLifecycle(t *testing.T) {
 		t.Errorf("status after revoke = %s", c.Status)
 	}
 	// Waiting for a revoked certificate to be issued fails at once.
-	s.code(t, 8, "certs", "wait", "www-example-com")
-	s.ok(t, "certs", "wait", "www-example-com", "--for", "settled")
+	if r := s.code(t, 8, "certs", "wait", "www-example-com"); !strings.Contains(r.stderr, "certctl: certificate www-example-com will not be issued: ") {
+		t.Errorf("waiting for a revoked certificate:\n%s", r)
+	}
 
 	// Jobs: the list, one job, and cancelling an ended one (a conflict).
 	var jobs []api.Job

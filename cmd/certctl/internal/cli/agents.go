@@ -205,7 +205,7 @@ written to that file (mode 0600) instead of printed.`,
 				return err
 			}
 			if secretFile != "" {
-				if err := writeFile(secretFile, []byte(tk.Token+"\n"), 0o600, false); err != nil {
+				if err := writeNewFile(secretFile, []byte(tk.Token+"\n"), 0o600); err != nil {
 					return fmt.Errorf("token %s was created but not saved: %w", tk.ID, err)
 				}
 				tk.Token = ""

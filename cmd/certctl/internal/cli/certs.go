@@ -227,8 +227,8 @@ func (w *waitFlags) add(cmd *cobra.Command, withWait bool, defaultGoal string) {
 		f.BoolVar(&w.wait, "wait", false, "wait until it is done, showing progress on stderr")
 	}
 	if defaultGoal != "" {
-		f.StringVar(&w.goal, "for", defaultGoal, "what to wait for: issued, deployed or settled")
-		_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{goalIssued, goalDeployed, goalSettled}, cobra.ShellCompDirectiveNoFileComp))
+		f.StringVar(&w.goal, "for", defaultGoal, "what to wait for: issued, or deployed (to every target)")
+		_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{goalIssued, goalDeployed}, cobra.ShellCompDirectiveNoFileComp))
 	}
 	f.DurationVar(&w.timeout, "timeout", 5*time.Minute, "how long to wait at most (then exit status 6)")
 }
@@ -316,10 +316,10 @@ func (a *app) certsCreate() *cobra.Command {
 // checkGoal checks --for before anything is changed on the server.
 func (a *app) checkGoal(goal string) (string, error) {
 	switch goal {
-	case goalIssued, goalDeployed, goalSettled:
+	case goalIssued, goalDeployed:
 		return goal, nil
 	}
-	return "", usageErrorf("--for %q: use issued, deployed or settled", goal)
+	return "", usageErrorf("--for %q: use issued or deployed", goal)
 }
 
 func (a *app) certsDelete() *cobra.Command {
@@ -457,7 +457,7 @@ func (a *app) certsWait() *cobra.Command {
 	var w waitFlags
 	cmd := &cobra.Command{
 		Use:   "wait NAME|ID",
-		Short: "Wait until a certificate is issued (or deployed, or settled), showing progress on stderr",
+		Short: "Wait until a certificate is issued (or deployed), showing progress on stderr",
 		Example: `  certctl certs wait www-example-com
   certctl certs wait web --for deployed --timeout 10m`,
 		Args:              exactArgs(1, "a certificate name or id"),

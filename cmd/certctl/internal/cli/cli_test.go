@@ -93,41 +93,6 @@ func TestProgress(t *testing.T) {
 	}
 }
 
-func TestCertificateReached(t *testing.T) {
-	t.Parallel()
-	active := &api.Certificate{Name: "a", Status: "active"}
-	deploying := &api.Certificate{Name: "a", Status: "active", DeploymentHealth: api.DeploymentHealth{Total: 2, Succeeded: 1, Pending: 1}}
-	deployed := &api.Certificate{Name: "a", Status: "active", DeploymentHealth: api.DeploymentHealth{Total: 2, Succeeded: 2}}
-	deployFailed := &api.Certificate{Name: "a", Status: "active", DeploymentHealth: api.DeploymentHealth{Total: 1, Failed: 1, LastError: "boom"}}
-	failed := &api.Certificate{Name: "a", Status: "failed", LastError: "CA said no"}
-	renewJob := []api.Job{{Kind: "renew", State: "running"}}
-	deployJob := []api.Job{{Kind: "deploy", State: "waiting"}}
-	cases := []struct {
-		c    *api.Certificate
-		jobs []api.Job
-		goal string
-		done bool
-		code int // exit code of the error; 0 for none
-	}{
-		{&api.Certificate{Status: "issuing"}, nil, goalIssued, false, 0},
-		{active, nil, goalIssued, true, 0},
-		{active, renewJob, goalIssued, false, 0},
-		{active, deployJob, goalIssued, true, 0},
-		{failed, nil, goalIssued, false, ExitFailed},
-		{failed, nil, goalSettled, true, 0},
-		{&api.Certificate{Status: "revoked"}, nil, goalIssued, false, ExitFailed},
-		{deploying, deployJob, goalDeployed, false, 0},
-		{deployed, nil, goalDeployed, true, 0},
-		{deployFailed, nil, goalDeployed, false, ExitFailed},
-	}
-	for i, tc := range cases {
-		done, err := certificateReached(tc.c, tc.jobs, tc.goal)
-		if done != tc.done || exitCode(err) != tc.code {
-			t.Errorf("case %d (%s, %s): done %v, err %v; want %v, exit %d", i, tc.c.Status, tc.goal, done, err, tc.done, tc.code)
-		}
-	}
-}
-
 func TestExitCode(t *testing.T) {
 	t.Parallel()
 	if exitCode(nil) != ExitOK || exitCode(errors.New("x")) != ExitError ||

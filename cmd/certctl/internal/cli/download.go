@@ -1,18 +1,20 @@
 package cli
 
-// download.go: certctl certs download — a certificate version as files,
-// and, when asked with --key, the private key the server holds. Keys go to
-// files of mode 0600 and are never printed; existing files are kept unless
+// download.go: certctl certs download — a certificate version as the
+// files a server uses, through the SDK's bundles: cert.pem, chain.pem,
+// fullchain.pem and, when asked with --key, privkey.pem (mode 0600) or a
+// PKCS#12 file. Keys are never printed; existing files are kept unless
 // --force.
 
 import (
-	"bytes"
-	"encoding/pem"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,30 +38,39 @@ type downloadResult struct {
 
 func (a *app) certsDownload() *cobra.Command {
 	var (
-		dir, version, format string
-		key, force           bool
+		dir, version, format, passwordFile string
+		key, force                         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "download NAME|ID",
 		Short: "Write a certificate, its chain and (with --key) its server-held private key to files",
-		Long: `Write a certificate version to files in --dir:
+		Long: `Write a certificate version (the current one unless --version) into --dir
+(default: a directory named after the certificate), as certbot lays out:
 
-  NAME.crt            the certificate
-  NAME.chain.crt      the issuing chain (when the CA gave one)
-  NAME.fullchain.crt  the certificate followed by the chain
+  cert.pem       the certificate                              0644
+  chain.pem      the issuing chain                            0644
+  fullchain.pem  the certificate followed by the chain        0644
+  privkey.pem    with --key: the private key (PEM, PKCS#8)    0600
 
-With --key (admin keys only, certificates in server key mode), also the
-private key, mode 0600: NAME.key (PEM, PKCS#8), or with --format pkcs12
-NAME.p12 and its generated password in NAME.p12.pass. Keys are never
-printed. Existing files are left alone unless --force.`,
+With --key --format pkcs12, NAME.p12 (mode 0600) holds the key, certificate
+and chain instead of privkey.pem, protected by the password in
+--password-file, or by a generated one written to NAME.p12.pass (0600).
+--key needs an admin key and a certificate in server key mode; every export
+is in the audit trail. Keys are never printed. Existing files are left
+alone (exit status 5) unless --force.`,
 		Example: `  certctl certs download www-example-com --dir /etc/ssl/www
-  certctl certs download www-example-com --key --format pkcs12`,
+  certctl certs download www-example-com --key
+  certctl certs download www-example-com --key --format pkcs12 --password-file pw.txt`,
 		Args:              exactArgs(1, "a certificate name or id"),
 		ValidArgsFunction: a.certArg(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			switch format {
-			case client.KeyFormatPEM, client.KeyFormatPKCS12:
+			case client.KeyFormatPEM:
+			case client.KeyFormatPKCS12:
+				if !key {
+					return usageErrorf("--format pkcs12 needs --key")
+				}
 			default:
 				return usageErrorf("--format %q: use pem or pkcs12", format)
 			}
@@ -67,66 +78,71 @@ printed. Existing files are left alone unless --force.`,
 			if err != nil {
 				return err
 			}
-			cl, _ := a.client()
-			vid := version
-			if vid == "" {
-				if c.CurrentVersionID == nil {
-					return notFoundErrorf("certificate %s has no issued version yet (status %s)", c.Name, c.Status)
+			if dir == "" {
+				dir = c.Name
+			}
+			names := []string{client.CertFileName, client.ChainFileName, client.FullchainFileName}
+			p12 := filepath.Join(dir, c.Name+".p12")
+			pass := p12 + ".pass"
+			switch {
+			case key && format == client.KeyFormatPKCS12:
+				names = append(names, filepath.Base(p12))
+				if passwordFile == "" {
+					names = append(names, filepath.Base(pass))
 				}
-				vid = *c.CurrentVersionID
+			case key:
+				names = append(names, client.KeyFileName)
 			}
-			v, err := cl.GetCertificateVersion(ctx, c.ID, vid)
-			if err != nil {
-				return err
+			if !force {
+				for _, n := range names {
+					p := filepath.Join(dir, n)
+					if _, err := os.Lstat(p); err == nil {
+						return withCode(ExitConflict, fmt.Errorf("%s exists: remove it or use --force", p))
+					}
+				}
 			}
-			res := downloadResult{Certificate: c.Name, VersionID: v.ID, SerialNumber: v.SerialNumber}
-			base := filepath.Join(dir, c.Name)
-			write := func(suffix, content string, data []byte, mode fs.FileMode) error {
-				p := base + suffix
-				if err := writeFile(p, data, mode, force); err != nil {
+			password := ""
+			if key && format == client.KeyFormatPKCS12 {
+				if password, err = pkcs12Password(passwordFile); err != nil {
 					return err
 				}
-				res.Files = append(res.Files, downloadedFile{Path: p, Content: content, Mode: fmt.Sprintf("%04o", mode)})
-				return nil
+			}
+			cl, _ := a.client()
+			b, err := cl.GetBundle(ctx, c.ID, client.BundleOptions{VersionID: version, IncludeKey: key})
+			if err != nil {
+				return err
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("download: %w", err)
 			}
-			leaf := []byte(ensureNewline(v.CertificatePEM))
-			if err := write(".crt", "certificate", leaf, 0o644); err != nil {
-				return err
+			pemBundle := *b
+			if format == client.KeyFormatPKCS12 {
+				pemBundle.PrivateKeyPEM = nil // the key goes into the PKCS#12 file only
 			}
-			if v.ChainPEM != "" {
-				chain := []byte(ensureNewline(v.ChainPEM))
-				if err := write(".chain.crt", "chain", chain, 0o644); err != nil {
-					return err
-				}
-				if err := write(".fullchain.crt", "fullchain", append(append([]byte{}, leaf...), chain...), 0o644); err != nil {
-					return err
-				}
-			} else if err := write(".fullchain.crt", "fullchain", leaf, 0o644); err != nil {
-				return err
+			written, err := pemBundle.WritePEMFiles(dir)
+			if err != nil {
+				return fmt.Errorf("download: %w", err)
 			}
-			if key {
-				exp, err := cl.ExportPrivateKey(ctx, c.ID, v.ID, format)
-				if err != nil {
-					return err
+			res := downloadResult{Certificate: c.Name, VersionID: b.Version.ID, SerialNumber: b.Version.SerialNumber}
+			contents := map[string]string{client.CertFileName: "certificate", client.ChainFileName: "chain",
+				client.FullchainFileName: "fullchain", client.KeyFileName: "private_key"}
+			for _, p := range written {
+				mode := "0644"
+				if filepath.Base(p) == client.KeyFileName {
+					mode = "0600"
 				}
-				if exp.Format == client.KeyFormatPKCS12 {
-					if err := write(".p12", "pkcs12", exp.Data, 0o600); err != nil {
-						return err
+				res.Files = append(res.Files, downloadedFile{Path: p, Content: contents[filepath.Base(p)], Mode: mode})
+			}
+			if key && format == client.KeyFormatPKCS12 {
+				if err := b.WritePKCS12(p12, password); err != nil {
+					return fmt.Errorf("download: %w", err)
+				}
+				res.Files = append(res.Files, downloadedFile{Path: p12, Content: "pkcs12", Mode: "0600"})
+				if passwordFile == "" {
+					if err := client.WriteFileAtomic(pass, []byte(password+"\n"), 0o600); err != nil {
+						return fmt.Errorf("download: %w", err)
 					}
-					if err := write(".p12.pass", "pkcs12_password", []byte(exp.Password+"\n"), 0o600); err != nil {
-						return err
-					}
-				} else {
-					keyPEM, err := privateKeyBlocks(exp.Data)
-					if err != nil {
-						return err
-					}
-					if err := write(".key", "private_key", keyPEM, 0o600); err != nil {
-						return err
-					}
+					res.Files = append(res.Files, downloadedFile{Path: pass, Content: "pkcs12_password", Mode: "0600"})
 				}
 			}
 			return a.emit(res, func(t *table) {
@@ -138,88 +154,57 @@ printed. Existing files are left alone unless --force.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "dir", ".", "directory to write the files in")
+	f.StringVar(&dir, "dir", "", "directory to write the files in (default: ./NAME)")
 	f.StringVar(&version, "version", "", "version id (default: the current version)")
 	f.BoolVar(&key, "key", false, "also write the private key (server key mode; admin key needed)")
 	f.StringVar(&format, "format", client.KeyFormatPEM, "private key format with --key: pem or pkcs12")
+	f.StringVar(&passwordFile, "password-file", "", "with --format pkcs12: read the file's password from here")
 	f.BoolVar(&force, "force", false, "overwrite existing files")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"pem", "pkcs12"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("dir")
 	return cmd
 }
 
-func ensureNewline(s string) string {
-	if s != "" && s[len(s)-1] != '\n' {
-		return s + "\n"
-	}
-	return s
-}
-
-// privateKeyBlocks keeps the private key blocks of a PEM export (which
-// holds the key, then the certificate and chain).
-func privateKeyBlocks(data []byte) ([]byte, error) {
-	var out bytes.Buffer
-	rest := data
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type == "PRIVATE KEY" || bytes.HasSuffix([]byte(b.Type), []byte(" PRIVATE KEY")) {
-			if err := pem.Encode(&out, b); err != nil {
-				return nil, fmt.Errorf("private key: %w", err)
-			}
-		}
-	}
-	if out.Len() == 0 {
-		return nil, errors.New("the server's key export holds no private key")
-	}
-	return out.Bytes(), nil
-}
-
-// writeFile writes data to path with mode. Without force an existing file
-// is an error; with it the file is replaced atomically. The file never
-// exists with a wider mode than asked, even for a moment.
-func writeFile(path string, data []byte, mode fs.FileMode, force bool) error {
-	if !force {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-		if errors.Is(err, fs.ErrExist) {
-			return withCode(ExitConflict, fmt.Errorf("%s exists: remove it or use --force", path))
-		}
+// pkcs12Password reads the password from file, or makes one.
+func pkcs12Password(file string) (string, error) {
+	if file != "" {
+		data, err := os.ReadFile(file)
 		if err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
+			return "", fmt.Errorf("--password-file: %w", err)
 		}
-		if err := f.Chmod(mode); err != nil { // exactly mode, whatever the umask
-			f.Close()
-			return fmt.Errorf("write %s: %w", path, err)
+		pw := strings.TrimRight(string(data), "\r\n")
+		if pw == "" {
+			return "", usageErrorf("--password-file %s is empty", file)
 		}
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		return nil
+		return pw, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	raw := make([]byte, 18)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("make a PKCS#12 password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// writeNewFile writes data to a file that must not exist yet, with
+// exactly mode whatever the umask: for secrets shown once (a new API key,
+// an enrollment token), which must never replace another file.
+func writeNewFile(path string, data []byte, mode fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if errors.Is(err, fs.ErrExist) {
+		return withCode(ExitConflict, fmt.Errorf("%s exists", path))
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

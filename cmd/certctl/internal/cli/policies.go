@@ -481,7 +481,7 @@ func (a *app) keysCommand() *cobra.Command {
 				return err
 			}
 			if keyFile != "" {
-				if err := writeFile(keyFile, []byte(k.Key+"\n"), 0o600, false); err != nil {
+				if err := writeNewFile(keyFile, []byte(k.Key+"\n"), 0o600); err != nil {
 					return fmt.Errorf("API key %s was created but not saved: %w", k.ID, err)
 				}
 				k.Key = ""

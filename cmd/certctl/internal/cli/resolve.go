@@ -51,74 +51,46 @@ func byName[T any](seq iter.Seq2[T, error], kind, name string, nameOf, idOf func
 	return zero, fmt.Errorf("%d %ss are named %q: give the id (%s)", len(found), kind, name, strings.Join(ids, ", "))
 }
 
-// getCertificate returns the certificate with id or name ref.
-func (a *app) getCertificate(ctx context.Context, ref string) (*api.Certificate, error) {
+// getByRef returns the resource ref names: an id is read directly, a
+// name found through the SDK's Find method (IsNotFound for none).
+func getByRef[T any](a *app, ctx context.Context, ref string,
+	get, find func(*client.Client, context.Context, string) (*T, error)) (*T, error) {
 	cl, err := a.client()
 	if err != nil {
 		return nil, err
 	}
 	if isID(ref) {
-		return cl.GetCertificate(ctx, ref)
+		return get(cl, ctx, ref)
 	}
-	c, err := byName(cl.AllCertificates(ctx, client.CertificateListOptions{NamePrefix: ref, Limit: 500}),
-		"certificate", ref, func(c api.Certificate) string { return c.Name }, func(c api.Certificate) string { return c.ID })
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return find(cl, ctx, ref)
+}
+
+func (a *app) getCertificate(ctx context.Context, ref string) (*api.Certificate, error) {
+	return getByRef(a, ctx, ref, (*client.Client).GetCertificate, (*client.Client).FindCertificate)
 }
 
 func (a *app) getIssuer(ctx context.Context, ref string) (*api.Issuer, error) {
-	cl, err := a.client()
-	if err != nil {
-		return nil, err
-	}
-	if isID(ref) {
-		return cl.GetIssuer(ctx, ref)
-	}
-	v, err := byName(cl.AllIssuers(ctx, client.IssuerListOptions{Limit: 500}), "issuer", ref,
-		func(v api.Issuer) string { return v.Name }, func(v api.Issuer) string { return v.ID })
-	return &v, err
+	return getByRef(a, ctx, ref, (*client.Client).GetIssuer, (*client.Client).FindIssuer)
 }
 
 func (a *app) getTarget(ctx context.Context, ref string) (*api.Target, error) {
-	cl, err := a.client()
-	if err != nil {
-		return nil, err
-	}
-	if isID(ref) {
-		return cl.GetTarget(ctx, ref)
-	}
-	v, err := byName(cl.AllTargets(ctx, client.TargetListOptions{Limit: 500}), "target", ref,
-		func(v api.Target) string { return v.Name }, func(v api.Target) string { return v.ID })
-	return &v, err
+	return getByRef(a, ctx, ref, (*client.Client).GetTarget, (*client.Client).FindTarget)
 }
 
 func (a *app) getNotifier(ctx context.Context, ref string) (*api.Notifier, error) {
-	cl, err := a.client()
-	if err != nil {
-		return nil, err
-	}
-	if isID(ref) {
-		return cl.GetNotifier(ctx, ref)
-	}
-	v, err := byName(cl.AllNotifiers(ctx, client.NotifierListOptions{Limit: 500}), "notifier", ref,
-		func(v api.Notifier) string { return v.Name }, func(v api.Notifier) string { return v.ID })
-	return &v, err
+	return getByRef(a, ctx, ref, (*client.Client).GetNotifier, (*client.Client).FindNotifier)
 }
 
 func (a *app) getPolicy(ctx context.Context, ref string) (*api.RenewalPolicy, error) {
-	cl, err := a.client()
-	if err != nil {
-		return nil, err
-	}
-	if isID(ref) {
-		return cl.GetRenewalPolicy(ctx, ref)
-	}
-	v, err := byName(cl.AllRenewalPolicies(ctx, client.ListOptions{Limit: 500}), "renewal policy", ref,
-		func(v api.RenewalPolicy) string { return v.Name }, func(v api.RenewalPolicy) string { return v.ID })
-	return &v, err
+	return getByRef(a, ctx, ref, (*client.Client).GetRenewalPolicy, (*client.Client).FindRenewalPolicy)
 }
+
+func (a *app) getAgent(ctx context.Context, ref string) (*api.Agent, error) {
+	return getByRef(a, ctx, ref, (*client.Client).GetAgent, (*client.Client).FindAgent)
+}
+
+// The SDK has no Find for rules and API keys; API key names need not be
+// unique, so two of one name ask for the id.
 
 func (a *app) getRule(ctx context.Context, ref string) (*api.NotificationRule, error) {
 	cl, err := a.client()
@@ -130,19 +102,6 @@ func (a *app) getRule(ctx context.Context, ref string) (*api.NotificationRule, e
 	}
 	v, err := byName(cl.AllNotificationRules(ctx, client.ListOptions{Limit: 500}), "notification rule", ref,
 		func(v api.NotificationRule) string { return v.Name }, func(v api.NotificationRule) string { return v.ID })
-	return &v, err
-}
-
-func (a *app) getAgent(ctx context.Context, ref string) (*api.Agent, error) {
-	cl, err := a.client()
-	if err != nil {
-		return nil, err
-	}
-	if isID(ref) {
-		return cl.GetAgent(ctx, ref)
-	}
-	v, err := byName(cl.AllAgents(ctx, client.AgentListOptions{Limit: 500}), "agent", ref,
-		func(v api.Agent) string { return v.Name }, func(v api.Agent) string { return v.ID })
 	return &v, err
 }
 

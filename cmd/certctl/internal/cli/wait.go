@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,11 +18,10 @@ import (
 	"github.com/certctl/certctl/sdk/client"
 )
 
-// What a certificate wait waits for (--for).
+// What a certificate wait waits for (--for): the SDK's conditions.
 const (
-	goalIssued   = "issued"   // a current version, no issuance or renewal under way
-	goalDeployed = "deployed" // issued, and every deployment of the current version succeeded
-	goalSettled  = "settled"  // no issuance, renewal or revocation under way, whatever the outcome
+	goalIssued   = string(client.WaitIssued)   // a current version, no issuance or renewal under way
+	goalDeployed = string(client.WaitDeployed) // issued, and deployed to every target bound to it
 )
 
 // waitChunk bounds each waiting read, so that progress is refreshed from
@@ -97,7 +95,9 @@ func (p *progress) draw() {
 	fmt.Fprintf(p.w, "\r\x1b[K%s %s (%s)", spinner[p.frame%len(spinner)], p.msg, p.elapsed())
 }
 
-// finish ends the display with a last line.
+// finish ends the display with msg as its last line ("" for the last
+// message set); without a terminal a line already printed is not
+// printed again.
 func (p *progress) finish(msg string) {
 	if p.tty {
 		close(p.stop)
@@ -105,10 +105,17 @@ func (p *progress) finish(msg string) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if msg == "" {
+		msg = p.msg
+	}
 	if p.tty {
 		fmt.Fprint(p.w, "\r\x1b[K")
+	} else if msg == p.msg {
+		return
 	}
-	fmt.Fprintf(p.w, "%s (%s)\n", msg, p.elapsed())
+	if msg != "" {
+		fmt.Fprintf(p.w, "%s (%s)\n", msg, p.elapsed())
+	}
 }
 
 // newWaitProgress is a display on the invocation's stderr.
@@ -120,144 +127,52 @@ var liveJobStates = []string{"queued", "running", "waiting", "retrying"}
 
 func isLive(j api.Job) bool { return slices.Contains(liveJobStates, j.State) }
 
-// liveJobs returns the live jobs of a certificate, oldest first.
-func liveJobs(ctx context.Context, cl *client.Client, certID string) ([]api.Job, error) {
-	l, err := cl.ListJobs(ctx, client.JobListOptions{CertificateID: certID, Limit: 50})
-	if err != nil {
-		return nil, err
-	}
-	var live []api.Job
-	for _, j := range l.Items {
-		if isLive(j) {
-			live = append(live, j)
-		}
-	}
-	slices.Reverse(live)
-	return live, nil
-}
-
 // describeJob says where a job stands, in a few words.
 func describeJob(j api.Job) string {
 	s := j.Kind + " job " + j.State
 	if j.Attempt > 1 {
-		s += fmt.Sprintf(" (attempt %d/%d)", j.Attempt, j.MaxAttempts)
+		s += fmt.Sprintf(" (attempt %d of %d)", j.Attempt, j.MaxAttempts)
 	}
 	if j.WaitingFor != "" {
 		s += ", waiting for " + j.WaitingFor
 	}
 	if j.LastError != "" && j.State == "retrying" {
-		s += ": " + j.LastError
+		s += ", last error: " + j.LastError
 	}
 	return s
 }
 
-// describeCertificate says where a certificate and its live jobs stand.
-func describeCertificate(c *api.Certificate, jobs []api.Job, goal string) string {
-	parts := []string{fmt.Sprintf("certificate %s: %s", c.Name, c.Status)}
-	for _, j := range jobs {
-		parts = append(parts, describeJob(j))
-	}
-	if goal == goalDeployed && c.DeploymentHealth.Total > 0 {
-		h := c.DeploymentHealth
-		parts = append(parts, fmt.Sprintf("deployments %d/%d succeeded", h.Succeeded, h.Total))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// certificateReached says whether c has reached goal: done, or an error
-// when it never will (a failed issuance or deployment, a revoked
-// certificate), or neither while work is under way.
-func certificateReached(c *api.Certificate, jobs []api.Job, goal string) (bool, error) {
-	inFlight := slices.Contains([]string{"pending", "issuing", "renewing"}, c.Status) ||
-		slices.ContainsFunc(jobs, func(j api.Job) bool { return j.Kind != "deploy" && j.Kind != "notify" })
-	if inFlight {
-		return false, nil
-	}
-	if goal == goalSettled {
-		return true, nil
-	}
-	switch c.Status {
-	case "active":
-	case "failed":
-		msg := fmt.Sprintf("certificate %s failed", c.Name)
-		if c.LastError != "" {
-			msg += ": " + c.LastError
-		}
-		return false, withCode(ExitFailed, errors.New(msg))
-	default:
-		return false, withCode(ExitFailed, fmt.Errorf("certificate %s is %s", c.Name, c.Status))
-	}
-	if goal == goalIssued {
-		return true, nil
-	}
-	h := c.DeploymentHealth
-	if h.Failed > 0 {
-		return false, withCode(ExitFailed, fmt.Errorf("certificate %s: %d of %d deployments failed: %s", c.Name, h.Failed, h.Total, h.LastError))
-	}
-	return h.Pending == 0 && h.InProgress == 0, nil
-}
-
-// waitCertificate waits until the certificate reaches goal, for at most
-// timeout, showing progress; it returns the certificate as last read.
+// waitCertificate waits through the SDK until the certificate is issued
+// or deployed (goal), for at most timeout, showing the SDK's progress
+// messages; it returns the certificate as last seen. A certificate that
+// cannot get there is ExitFailed; running out of time is ExitTimeout.
 func (a *app) waitCertificate(ctx context.Context, cl *client.Client, c *api.Certificate, goal string, timeout time.Duration) (*api.Certificate, error) {
-	switch goal {
-	case goalIssued, goalDeployed, goalSettled:
-	default:
-		return nil, usageErrorf("--for %q: use issued, deployed or settled", goal)
+	if _, err := a.checkGoal(goal); err != nil {
+		return c, err
 	}
 	p := a.newWaitProgress()
-	deadline := time.Now().Add(timeout)
-	for {
-		jobs, err := liveJobs(ctx, cl, c.ID)
-		if err != nil {
-			p.finish("certificate " + c.Name + ": stopped waiting")
-			return c, err
-		}
-		done, err := certificateReached(c, jobs, goal)
-		if !done && err == nil {
-			p.set(describeCertificate(c, jobs, goal))
-		}
-		if err != nil {
-			p.finish(describeCertificate(c, jobs, goal))
-			return c, err
-		}
-		if done {
-			p.finish(fmt.Sprintf("certificate %s: %s", c.Name, goalWord(goal, c)))
-			return c, nil
-		}
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			p.finish(describeCertificate(c, jobs, goal))
-			return c, withCode(ExitTimeout, fmt.Errorf("timed out after %s waiting for certificate %s to be %s (it is %s)",
-				timeout, c.Name, goal, c.Status))
-		}
-		start := time.Now()
-		next, err := cl.WaitCertificate(ctx, c.ID, min(remaining, waitChunk))
-		if err != nil {
-			p.finish("certificate " + c.Name + ": stopped waiting")
-			return c, err
-		}
-		c = next
-		// The server answers at once when nothing can progress (a
-		// deployment whose agent is away): look again a little later
-		// rather than at once.
-		if time.Since(start) < time.Second {
-			if err := sleepCtx(ctx, min(time.Second, time.Until(deadline))); err != nil {
-				p.finish("certificate " + c.Name + ": stopped waiting")
-				return c, err
-			}
-		}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	last, err := cl.WaitForCertificate(wctx, c.ID, client.WaitOptions{
+		Until:    client.WaitCondition(goal),
+		Interval: waitChunk,
+		Progress: func(ev client.WaitEvent) { p.set("certificate " + c.Name + ": " + ev.Message) },
+	})
+	p.finish("")
+	if last == nil {
+		last = c
 	}
-}
-
-func goalWord(goal string, c *api.Certificate) string {
-	switch goal {
-	case goalIssued:
-		return "issued"
-	case goalDeployed:
-		return "deployed"
+	var werr *client.WaitError
+	switch {
+	case err == nil:
+		return last, nil
+	case errors.As(err, &werr):
+		return last, withCode(ExitFailed, fmt.Errorf("certificate %s will not be %s: %s", c.Name, goal, werr.Reason))
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return last, withCode(ExitTimeout, fmt.Errorf("timed out after %s waiting for certificate %s to be %s (it is %s)",
+			timeout, c.Name, goal, last.Status))
 	}
-	return c.Status
+	return last, err
 }
 
 // waitJob waits until the job ends, for at most timeout, showing
