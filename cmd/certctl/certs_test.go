@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -219,4 +220,34 @@ func TestCertificateLifecycle(t *testing.T) {
 	// Delete; then it is gone.
 	s.ok(t, "certs", "delete", "www-example-com")
 	s.code(t, 3, "certs", "get", "www-example-com")
+}
+
+// TestProgressOnTerminal: with stderr on a terminal (util-linux's script
+// gives the command a pseudo-terminal), the wait redraws one line in place
+// and ends it with the outcome; stdout (redirected) gets only the result.
+func TestProgressOnTerminal(t *testing.T) {
+	t.Parallel()
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatalf("script (util-linux; Debian: bsdutils) is needed for this test: %v", err)
+	}
+	s := startServer(t)
+	s.setupIssuer(t)
+	out := filepath.Join(t.TempDir(), "stdout.json")
+	line := certctlBin + " certs create tty --cn tty.example.com --issuer local --wait -o json >" + out
+	cmd := exec.Command(scriptBin, "-qec", line, "/dev/null")
+	cmd.Env = append(s.baseEnv(), "CERTCTL_URL="+s.env.URL, "CERTCTL_API_KEY="+s.env.AdminKey)
+	term, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("script: %v\n%q", err, term)
+	}
+	text := string(term)
+	if !strings.HasPrefix(text, "\r\x1b[K") || !regexp.MustCompile(`\r\x1b\[Kcertificate tty: active; issued \(\d+s\)\r?\n$`).MatchString(text) {
+		t.Errorf("terminal progress: %q", text)
+	}
+	var c api.Certificate
+	data, _ := os.ReadFile(out)
+	if err := jsonUnmarshal(string(data), &c); err != nil || c.Status != "active" {
+		t.Errorf("stdout: %v %q", err, data)
+	}
 }

@@ -54,7 +54,7 @@ func (a *app) policiesCommand() *cobra.Command {
 			return a.emit(items, func(t *table) {
 				t.row("NAME", "MODE", "RENEW AT", "JITTER", "DEFAULT", "ID")
 				for _, p := range items {
-					when := strconv.FormatFloat(p.RenewFraction, 'f', -1, 64) + " of lifetime left"
+					when := fmt.Sprintf("%.3g%% of lifetime left", p.RenewFraction*100)
 					if p.Mode == "days_before" {
 						when = strconv.Itoa(p.DaysBeforeExpiry) + " days before expiry"
 					}

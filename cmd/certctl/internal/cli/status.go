@@ -192,7 +192,7 @@ func (a *app) auditCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Show the audit trail, oldest first",
+		Short: "Show the audit trail, newest first",
 		Example: `  certctl audit --since 24h
   certctl audit --action certificate.create --outcome success -o json
   certctl audit --resource www-example-com`,
@@ -281,7 +281,9 @@ func (a *app) pluginsCommand() *cobra.Command {
 		return a.emit(items, func(t *table) {
 			t.row("KIND", "NAME", "VERSION", "STATUS", "DESCRIPTION")
 			for _, p := range items {
-				t.row(p.Kind, p.Name, p.Version, p.Status, p.Description)
+				// The first sentence: the whole text is in -o json and yaml.
+				desc, _, _ := strings.Cut(p.Description, ". ")
+				t.row(p.Kind, p.Name, p.Version, p.Status, strings.TrimSuffix(desc, "."))
 			}
 		})
 	}
