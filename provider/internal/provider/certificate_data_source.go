@@ -33,11 +33,11 @@ var certificateDescriptions = map[string]string{
 	"id": "The certificate's id.", "name": "The certificate's name in certctl.", "common_name": "The subject common name.",
 	"sans": "Subject alternative names.", "issuer_id": "Id of the issuer that signs it.",
 	"target_ids": "Ids of the targets it is deployed to.", "key_type": "Key algorithm.",
-	"key_mode": "`agent` or `server`: where the private key is made and kept.",
+	"key_mode":          "`agent` or `server`: where the private key is made and kept.",
 	"renewal_policy_id": "Id of its renewal policy, or null for the server's default.", "labels": "Its labels.",
-	"status": "Lifecycle status: `pending`, `issuing`, `active`, `renewing`, `failed`, `expired` or `revoked`.",
+	"status":     "Lifecycle status: `pending`, `issuing`, `active`, `renewing`, `failed`, `expired` or `revoked`.",
 	"last_error": "The last issuance error, or empty.", "current_version_id": "Id of the current version, or null.",
-	"not_after": "End of the current version's validity (RFC 3339), or null.",
+	"not_after":       "End of the current version's validity (RFC 3339), or null.",
 	"next_renewal_at": "When the server plans to renew it (RFC 3339), or null.",
 }
 
@@ -245,4 +245,3 @@ func hasLabels(have, want map[string]string) bool {
 	}
 	return true
 }
-
