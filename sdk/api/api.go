@@ -331,7 +331,10 @@ func (r *RevocationReason) UnmarshalJSON(b []byte) error {
 		*r = RevocationReason(b)
 	default:
 		kind := map[byte]string{'t': "bool", 'f': "bool", '{': "object", '[': "array"}[c]
-		return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeOf("")}
+		// The field is named here because encoding/json, since Go 1.27, no
+		// longer fills it in for an error an UnmarshalJSON method returns;
+		// every request carries its reason as "reason".
+		return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeOf(""), Field: "reason"}
 	}
 	return nil
 }
