@@ -102,7 +102,8 @@ func Main(ctx context.Context, args []string, streams Streams, getenv func(strin
 	if !a.running && code == ExitError {
 		code = ExitUsage
 	}
-	fmt.Fprintf(streams.Err, "certctl: %v\n", err)
+	// The SDK's API errors start with "certctl: " already.
+	fmt.Fprintf(streams.Err, "certctl: %s\n", strings.TrimPrefix(err.Error(), "certctl: "))
 	if code == ExitUsage {
 		fmt.Fprintln(streams.Err, "Run 'certctl --help' for usage.")
 	}

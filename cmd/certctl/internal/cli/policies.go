@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -196,6 +197,10 @@ func (a *app) policiesCommand() *cobra.Command {
 	return c
 }
 
+// ruleEvents are the events a notification rule can route (docs/api.md).
+var ruleEvents = []string{"certificate.expiring", "certificate.issued", "certificate.renewed", "certificate.renewal_failed",
+	"certificate.revoked", "deployment.failed", "agent.offline"}
+
 func (a *app) rulesCommand() *cobra.Command {
 	c := group("rules", "Manage notification rules (which events go to which notifier)", "rule", "notification-rules")
 	ruleNames := func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -288,7 +293,8 @@ func (a *app) rulesCommand() *cobra.Command {
 	addFlags := func(cmd *cobra.Command, o *ruleFlags) {
 		f := cmd.Flags()
 		f.StringVar(&o.notifier, "notifier", "", "the notifier to send through (name or id)")
-		f.StringArrayVar(&o.events, "event", nil, "event to send: certificate.expiring, certificate.issued, certificate.renewed, deployment.failed, agent.offline, certificate.revoked, ... (repeatable)")
+		f.StringArrayVar(&o.events, "event", nil, "event to send: "+strings.Join(ruleEvents, ", ")+" (repeatable)")
+		_ = cmd.RegisterFlagCompletionFunc("event", cobra.FixedCompletions(ruleEvents, cobra.ShellCompDirectiveNoFileComp))
 		f.IntSliceVar(&o.expiryDays, "expiry-days", nil, "days before expiry to warn at (default 30,14,7,1)")
 		f.StringArrayVar(&o.labels, "cert-label", nil, "only certificates with this label key=value (repeatable)")
 		f.BoolVar(&o.disabled, "disabled", false, "keep the rule but send nothing")
