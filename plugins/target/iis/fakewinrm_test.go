@@ -619,7 +619,11 @@ func (f *fakeWinRM) verifyNTLM(msg, challenge []byte) (string, bool) {
 	f.mu.Lock()
 	password, known := f.users[strings.ToLower(name)]
 	f.mu.Unlock()
-	if !known || !strings.EqualFold(dom, ntlmDomain) {
+	// A user named without a domain comes with an empty one (go-ntlmssp
+	// since v0.1 sends what the username says), which Windows takes as
+	// its own: the domain, or the computer for a local account. The proof
+	// is computed over the domain as sent.
+	if !known || !(dom == "" || strings.EqualFold(dom, ntlmDomain) || strings.EqualFold(dom, ntlmComputer)) {
 		return "", false
 	}
 	h := md4.New()

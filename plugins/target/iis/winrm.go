@@ -80,8 +80,9 @@ func newTransport(c config) *transport {
 	var rt http.RoundTripper = base
 	if c.auth == authNTLM {
 		// The negotiator turns the request's Basic credentials into the
-		// NTLM handshake; noBasic stops it from falling back to sending
-		// them as Basic to a server that offers no NTLM.
+		// NTLM handshake. go-ntlmssp v0.1 no longer falls back to sending
+		// them as Basic to a server that offers no NTLM; noBasic keeps
+		// that true whatever its version does.
 		rt = ntlmssp.Negotiator{RoundTripper: noBasic{base}}
 	}
 	return &transport{url: c.endpoint.String(), user: c.username, pass: c.password,
@@ -417,6 +418,12 @@ func (r *remote) classify(ctx context.Context, what string, err error) error {
 	case errors.As(err, &auth):
 		if r.cfg.auth == authBasic && !containsFold(auth.offered, "Basic") {
 			return plugin.InvalidConfig(fieldAuth, "WinRM at %s does not accept Basic authentication (it offers %s): set auth to ntlm, or enable Basic on the host (winrm set winrm/config/service/auth @{Basic=\"true\"})",
+				r.cfg.endpoint, strings.Join(auth.offered, ", "))
+		}
+		// go-ntlmssp's Negotiator answers a host that offers no NTLM with
+		// its 401 as it is (it never falls back to Basic by itself).
+		if r.cfg.auth == authNTLM && !containsFold(auth.offered, "Negotiate") && !containsFold(auth.offered, "NTLM") {
+			return plugin.InvalidConfig(fieldAuth, "WinRM at %s offers no NTLM (Negotiate) authentication (it offers %s): enable it, or use auth basic",
 				r.cfg.endpoint, strings.Join(auth.offered, ", "))
 		}
 		return plugin.InvalidConfig(fieldPassword, "WinRM at %s refused the username or password (401 Unauthorized)", r.cfg.endpoint)
