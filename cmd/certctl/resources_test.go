@@ -272,3 +272,34 @@ func TestAgentsTokensStatusPlugins(t *testing.T) {
 		t.Errorf("--version: %q", r.stdout)
 	}
 }
+
+// TestCertsUpdate: fields not given keep their values, a changed SAN
+// list is reissued and waited for, targets and policy change by name.
+func TestCertsUpdate(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.setupIssuer(t)
+	s.ok(t, "policies", "create", "short", "--mode", "days_before", "--days-before", "10")
+	s.ok(t, "certs", "create", "web", "--cn", "web.example.com", "--san", "web.example.com", "--issuer", "local",
+		"--label", "team=web", "--key-type", "ecdsa-p384", "--wait")
+	var before api.Certificate
+	s.jsonOf(t, &before, "certs", "get", "web")
+
+	r := s.ok(t, "certs", "update", "web", "--san", "web.example.com", "--san", "www.example.com", "--policy", "short", "--wait")
+	if field(t, r.stdout, "SANS") != "web.example.com,www.example.com" || field(t, r.stdout, "RENEWAL POLICY") != "short" ||
+		field(t, r.stdout, "LABELS") != "team=web" || field(t, r.stdout, "KEY TYPE") != "ecdsa-p384" || field(t, r.stdout, "STATUS") != "active" {
+		t.Errorf("certs update:\n%s", r)
+	}
+	var after api.Certificate
+	s.jsonOf(t, &after, "certs", "get", "web")
+	if after.CurrentVersionID == nil || *after.CurrentVersionID == *before.CurrentVersionID {
+		t.Errorf("new SANs were not reissued: %v -> %v", *before.CurrentVersionID, after.CurrentVersionID)
+	}
+	r = s.ok(t, "certs", "update", "web", "--default-policy", "--label", "team=shop")
+	if field(t, r.stdout, "RENEWAL POLICY") != "-" || field(t, r.stdout, "LABELS") != "team=shop" ||
+		field(t, r.stdout, "SANS") != "web.example.com,www.example.com" {
+		t.Errorf("certs update --default-policy:\n%s", r.stdout)
+	}
+	s.code(t, 2, "certs", "update", "web", "--policy", "short", "--default-policy")
+	s.code(t, 3, "certs", "update", "web", "--target", "nowhere")
+}

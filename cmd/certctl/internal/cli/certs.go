@@ -17,7 +17,7 @@ import (
 
 func (a *app) certsCommand() *cobra.Command {
 	c := group("certs", "Manage certificates", "certificates", "cert")
-	c.AddCommand(a.certsList(), a.certsGet(), a.certsCreate(), a.certsDelete(), a.certsRenew(), a.certsRevoke(),
+	c.AddCommand(a.certsList(), a.certsGet(), a.certsCreate(), a.certsUpdate(), a.certsDelete(), a.certsRenew(), a.certsRevoke(),
 		a.certsDownload(), a.certsWait(), a.certsVersions(), a.certsDeployments(), a.certsRenewal())
 	return c
 }
@@ -310,6 +310,129 @@ func (a *app) certsCreate() *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("key-type", cobra.FixedCompletions(
 		[]string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("key-mode", cobra.FixedCompletions([]string{"agent", "server"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func (a *app) certsUpdate() *cobra.Command {
+	var o struct {
+		cn, issuer, keyType, keyMode, policy string
+		sans, targets, labels                []string
+		noTargets, defaultPolicy             bool
+		w                                    waitFlags
+	}
+	cmd := &cobra.Command{
+		Use:   "update NAME|ID",
+		Short: "Change a certificate's declaration (fields not given keep their values)",
+		Long: `Change a certificate's declaration. Fields not given keep their values;
+--san, --target and --label replace the whole list when given. A change
+of names, key type or key mode starts a new issuance. When the targets
+change and --key-mode is not given, the server picks the key mode again
+(agent when the targets are on an agent, server otherwise).`,
+		Example: `  certctl certs update web --san web.example.com --san www.example.com --wait
+  certctl certs update web --target web-1-nginx --target web-2-nginx --wait --for deployed
+  certctl certs update web --default-policy`,
+		Args:              exactArgs(1, "a certificate name or id"),
+		ValidArgsFunction: a.certArg(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			f := cmd.Flags()
+			if o.w.wait {
+				if _, err := a.checkGoal(o.w.goal); err != nil {
+					return err
+				}
+			}
+			if o.noTargets && f.Changed("target") {
+				return usageErrorf("--target and --no-targets together")
+			}
+			if o.defaultPolicy && f.Changed("policy") {
+				return usageErrorf("--policy and --default-policy together")
+			}
+			cur, err := a.getCertificate(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			cl, _ := a.client()
+			req := api.CertificateRequest{Name: cur.Name, CommonName: cur.CommonName, SANs: cur.SANs, IssuerID: cur.IssuerID,
+				TargetIDs: cur.TargetIDs, KeyType: cur.KeyType, KeyMode: cur.KeyMode, RenewalPolicyID: cur.RenewalPolicyID, Labels: cur.Labels}
+			if f.Changed("cn") {
+				req.CommonName = o.cn
+			}
+			if f.Changed("san") {
+				req.SANs = o.sans
+			}
+			if f.Changed("key-type") {
+				req.KeyType = o.keyType
+			}
+			if f.Changed("key-mode") {
+				req.KeyMode = o.keyMode
+			}
+			if f.Changed("label") {
+				if req.Labels, err = parseLabels("label", o.labels); err != nil {
+					return err
+				}
+			}
+			if f.Changed("issuer") {
+				iss, err := a.getIssuer(ctx, o.issuer)
+				if err != nil {
+					return err
+				}
+				req.IssuerID = iss.ID
+			}
+			if o.noTargets {
+				req.TargetIDs = []string{}
+			}
+			if f.Changed("target") {
+				req.TargetIDs = nil
+				for _, t := range o.targets {
+					tg, err := a.getTarget(ctx, t)
+					if err != nil {
+						return err
+					}
+					req.TargetIDs = append(req.TargetIDs, tg.ID)
+				}
+			}
+			if (o.noTargets || f.Changed("target")) && !f.Changed("key-mode") {
+				req.KeyMode = "" // the server picks it for the new targets
+			}
+			if o.defaultPolicy {
+				req.RenewalPolicyID = nil
+			}
+			if f.Changed("policy") {
+				p, err := a.getPolicy(ctx, o.policy)
+				if err != nil {
+					return err
+				}
+				req.RenewalPolicyID = &p.ID
+			}
+			c, err := cl.UpdateCertificate(ctx, cur.ID, req)
+			if err != nil {
+				return err
+			}
+			if o.w.wait {
+				c, err = a.waitCertificate(ctx, cl, c, o.w.goal, o.w.timeout)
+				if err != nil {
+					_ = a.printCertificate(ctx, c)
+					return err
+				}
+			}
+			return a.printCertificate(ctx, c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.cn, "cn", "", "common name")
+	f.StringArrayVar(&o.sans, "san", nil, "subject alternative name (repeatable; replaces the list)")
+	f.StringVar(&o.issuer, "issuer", "", "issuer name or id")
+	f.StringArrayVar(&o.targets, "target", nil, "target name or id (repeatable; replaces the list)")
+	f.BoolVar(&o.noTargets, "no-targets", false, "deploy it nowhere")
+	f.StringVar(&o.keyType, "key-type", "", "ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519")
+	f.StringVar(&o.keyMode, "key-mode", "", "agent or server")
+	f.StringVar(&o.policy, "policy", "", "renewal policy name or id")
+	f.BoolVar(&o.defaultPolicy, "default-policy", false, "follow the default renewal policy")
+	f.StringArrayVar(&o.labels, "label", nil, "label key=value (repeatable; replaces the labels)")
+	o.w.add(cmd, true, goalIssued)
+	_ = cmd.RegisterFlagCompletionFunc("issuer", a.flagNames(issuerNames))
+	_ = cmd.RegisterFlagCompletionFunc("target", a.flagNames(targetNames))
+	_ = cmd.RegisterFlagCompletionFunc("policy", a.flagNames(policyNames))
 	return cmd
 }
 
