@@ -159,6 +159,21 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("prepare database: %w", err)
 	}
 
+	// Audit events of failures that found the database unavailable wait
+	// for it and are written once it answers. The loop stops after the
+	// requests and jobs (the engine's stop is deferred later, so it runs
+	// first) and makes its last attempt before the pool closes.
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	auditDone := make(chan struct{})
+	go func() { defer close(auditDone); svc.RunAuditBacklog(auditCtx) }()
+	defer func() {
+		stopAudit()
+		<-auditDone
+		lastCtx, cancel := plan.step(ctx, plan.pluginsEnd, 5*time.Second)
+		defer cancel()
+		svc.CloseAuditBacklog(lastCtx)
+	}()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newPoolCollector(pool))

@@ -79,9 +79,11 @@ func (s *Service) Enroll(ctx context.Context, token, name string, facts AgentFac
 		return q.AppendAudit(ctx, s.auditEvent(sys, core.AgentActor(id, name), "agent.enroll", "agent", id.String(),
 			core.OutcomeSuccess, map[string]any{"name": name, "token": t.Prefix, "hostname": facts.Hostname}))
 	})
-	if err != nil && core.ErrorCode(err) != core.EINTERNAL {
+	// Every failure is recorded, a database outage too (the event then
+	// waits for the database: see auditOutside), as mutate records them.
+	if err != nil {
 		s.auditOutside(ctx, core.Actor{Type: core.ActorAgent, ID: "unenrolled", Name: name}, "agent.enroll", "agent", "",
-			core.OutcomeFailure, map[string]any{"error": core.ErrorMessage(err)})
+			core.OutcomeFailure, map[string]any{"error": core.ErrorMessage(err), "code": core.ErrorCode(err)})
 	}
 	return agent, credential, err
 }

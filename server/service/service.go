@@ -33,6 +33,7 @@ type Service struct {
 	touched    sync.Map // API key id → when this process last recorded its use
 	rules      rulesCache
 	cache      issuanceCache
+	audits     *auditBacklog // audit events waiting for the database (RunAuditBacklog)
 }
 
 // Options are what a Service is built from.
@@ -51,6 +52,10 @@ type Options struct {
 	// created without a crl_url their CRL distribution point,
 	// <PublicURL>/crl/<name>.crl. Empty means none.
 	PublicURL string
+	// AuditBacklog is how many audit events of failures may wait in
+	// memory for an unavailable database (see RunAuditBacklog); 0 means
+	// DefaultAuditBacklog.
+	AuditBacklog int
 }
 
 // New returns a Service.
@@ -69,7 +74,8 @@ func New(o Options) *Service {
 		jobs = *o.Jobs
 	}
 	return &Service{store: o.Store, connectors: o.Connectors, plugins: o.Plugins, senders: o.Notifiers, issuers: o.Issuers,
-		box: o.Secrets, jobs: jobs, now: o.Clock, logger: o.Logger, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
+		box: o.Secrets, jobs: jobs, now: o.Clock, logger: o.Logger, publicURL: strings.TrimSuffix(o.PublicURL, "/"),
+		audits: newAuditBacklog(o.AuditBacklog)}
 }
 
 // clock returns the current time at the database's precision.
@@ -164,13 +170,14 @@ func (s *Service) auditEvent(ctx context.Context, a core.Actor, action, resource
 
 // auditOutside records a denied or failed change in its own transaction.
 // The request's own context may be cancelled already, so it uses a fresh,
-// bounded one.
+// bounded one. When the database is unavailable (often the very cause of
+// the failure), the event waits for it in the audit backlog.
 func (s *Service) auditOutside(ctx context.Context, a core.Actor, action, resourceType, resourceID, outcome string, details map[string]any) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	e := s.auditEvent(ctx, a, action, resourceType, resourceID, outcome, details)
 	if err := s.store.Q().AppendAudit(wctx, e); err != nil {
-		s.logger.ErrorContext(ctx, "audit write failed", "action", action, "outcome", outcome, "err", err)
+		s.keepAudit(ctx, e, err)
 	}
 }
 

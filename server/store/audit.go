@@ -30,6 +30,26 @@ func (q *Queries) AppendAudit(ctx context.Context, e core.AuditEvent) error {
 	return mapError(err, "audit event")
 }
 
+// AppendAuditsOnce appends events to the audit trail, in order, in one
+// transaction, skipping any already there (by id): events whose first
+// write had an unknown outcome (the database went away mid-way) can be
+// written again and are recorded once.
+func (s *Store) AppendAuditsOnce(ctx context.Context, events []core.AuditEvent) error {
+	b := &pgx.Batch{}
+	for _, e := range events {
+		if e.Details == nil {
+			e.Details = map[string]any{}
+		}
+		b.Queue(`INSERT INTO audit_events (id, occurred_at, actor, actor_type, actor_name, action, resource_type,
+			resource_id, outcome, request_id, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (id) DO NOTHING`,
+			e.ID, e.OccurredAt, e.Actor, e.ActorType, e.ActorName, e.Action, e.ResourceType, e.ResourceID, e.Outcome,
+			e.RequestID, e.Details)
+	}
+	// A batch outside a transaction runs as one implicit transaction.
+	return mapError(s.pool.SendBatch(ctx, b).Close(), "audit events")
+}
+
 // ListAudit returns a page of audit events, newest first.
 func (q *Queries) ListAudit(ctx context.Context, f core.AuditFilter) ([]core.AuditEvent, bool, error) {
 	var w where

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 
@@ -79,6 +81,34 @@ func mapError(err error, what string) error {
 		}
 	}
 	return fmt.Errorf("store: %s: %w", what, err)
+}
+
+// Unavailable reports whether err means that the database could not be
+// reached or lost the session (refused or broken connection, the server
+// shutting down, restarting or out of connections, no answer in time),
+// rather than that it refused the statement: the same write may succeed
+// once the database is back.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+			strings.HasPrefix(pgErr.Code, "53"),  // insufficient resources: too many connections, disk full
+			strings.HasPrefix(pgErr.Code, "57P"): // admin or crash shutdown, cannot connect now (recovery)
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || pgconn.SafeToRetry(err)
 }
 
 func uniqueWhat(e *pgconn.PgError) string {
