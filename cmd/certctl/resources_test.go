@@ -303,3 +303,33 @@ func TestCertsUpdate(t *testing.T) {
 	s.code(t, 2, "certs", "update", "web", "--policy", "short", "--default-policy")
 	s.code(t, 3, "certs", "update", "web", "--target", "nowhere")
 }
+
+// TestBulkRenewRevoke: renew and revoke without a name act on every
+// certificate the filters select.
+func TestBulkRenewRevoke(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.setupIssuer(t)
+	for _, n := range []string{"a-1", "a-2", "b-1"} {
+		s.ok(t, "certs", "create", n, "--cn", n+".example.com", "--issuer", "local", "--wait")
+	}
+	var res api.BulkResult
+	s.jsonOf(t, &res, "certs", "renew", "--name-prefix", "a-")
+	if res.Matched != 2 || res.Started != 2 || len(res.JobIDs) != 2 {
+		t.Fatalf("bulk renew = %+v", res)
+	}
+	for _, id := range res.JobIDs {
+		if r := s.ok(t, "jobs", "get", id, "--wait"); field(t, r.stdout, "STATE") != "succeeded" {
+			t.Errorf("bulk renew job:\n%s", r.stdout)
+		}
+	}
+	r := s.ok(t, "certs", "revoke", "--issuer", "local", "--name-prefix", "b-", "--reason", "superseded")
+	if field(t, r.stdout, "MATCHED") != "1" || field(t, r.stdout, "STARTED") != "1" {
+		t.Errorf("bulk revoke:\n%s", r.stdout)
+	}
+	s.code(t, 2, "certs", "renew")                              // neither a name nor a filter
+	s.code(t, 2, "certs", "renew", "a-1", "--status", "active") // both
+	s.code(t, 2, "certs", "renew", "--issuer", "local", "--wait")
+	s.code(t, 2, "certs", "revoke", "--status", "active", "--version", "01a2484b-d875-7bbb-9438-0a040b12e8d7")
+	s.code(t, 3, "certs", "renew", "--issuer", "nope")
+}

@@ -6,6 +6,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -497,21 +498,116 @@ func (a *app) printJob(j *api.Job) error {
 	})
 }
 
+// bulkFilter selects certificates for a bulk renewal or revocation.
+type bulkFilter struct {
+	status, issuer, target, prefix, expiring string
+}
+
+func (b *bulkFilter) add(cmd *cobra.Command, a *app) {
+	f := cmd.Flags()
+	f.StringVar(&b.status, "status", "", "without NAME: every certificate in this status")
+	f.StringVar(&b.issuer, "issuer", "", "without NAME: every certificate of this issuer (name or id)")
+	f.StringVar(&b.target, "target", "", "without NAME: every certificate deployed to this target (name or id)")
+	f.StringVar(&b.prefix, "name-prefix", "", "without NAME: every certificate whose name starts with this")
+	f.StringVar(&b.expiring, "expiring-within", "", "without NAME: every certificate that expires within this time (30d)")
+	_ = cmd.RegisterFlagCompletionFunc("issuer", a.flagNames(issuerNames))
+	_ = cmd.RegisterFlagCompletionFunc("target", a.flagNames(targetNames))
+}
+
+func (b *bulkFilter) set() bool {
+	return b.status != "" || b.issuer != "" || b.target != "" || b.prefix != "" || b.expiring != ""
+}
+
+// resolve turns the filter's names into ids and its duration into a time.
+func (b *bulkFilter) resolve(ctx context.Context, a *app) (issuerID, targetID *string, before *time.Time, err error) {
+	if b.issuer != "" {
+		v, err := a.getIssuer(ctx, b.issuer)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		issuerID = &v.ID
+	}
+	if b.target != "" {
+		v, err := a.getTarget(ctx, b.target)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		targetID = &v.ID
+	}
+	if b.expiring != "" {
+		d, err := parseDuration(b.expiring)
+		if err != nil {
+			return nil, nil, nil, usageErrorf("--expiring-within: %v", err)
+		}
+		t := time.Now().Add(d)
+		before = &t
+	}
+	return issuerID, targetID, before, nil
+}
+
+// checkBulk checks that a command got either one certificate or a filter.
+func (b *bulkFilter) check(args []string, w waitFlags) error {
+	switch {
+	case len(args) > 1:
+		return usageErrorf("expected one certificate name or id, got %d", len(args))
+	case len(args) == 1 && b.set():
+		return usageErrorf("give a certificate or filters (--status, --issuer, ...), not both")
+	case len(args) == 0 && !b.set():
+		return usageErrorf("give a certificate name or id, or filters (--status, --issuer, --target, --name-prefix, --expiring-within)")
+	case len(args) == 0 && w.wait:
+		return usageErrorf("--wait waits for one certificate; certctl jobs get JOB --wait waits for each job of a bulk action")
+	}
+	return nil
+}
+
+func (a *app) printBulk(res *api.BulkResult) error {
+	if res.JobIDs == nil {
+		res.JobIDs = []string{}
+	}
+	return a.emit(res, func(t *table) {
+		details(t, "MATCHED", fmt.Sprint(res.Matched), "STARTED", fmt.Sprint(res.Started), "SKIPPED", fmt.Sprint(res.Skipped),
+			"JOBS", joinComma(res.JobIDs))
+	})
+}
+
 func (a *app) certsRenew() *cobra.Command {
-	var w waitFlags
+	var (
+		w    waitFlags
+		bulk bulkFilter
+	)
 	cmd := &cobra.Command{
-		Use:               "renew NAME|ID",
-		Short:             "Renew a certificate now (or issue one never issued)",
-		Example:           `  certctl certs renew www-example-com --wait`,
-		Args:              exactArgs(1, "a certificate name or id"),
+		Use:   "renew NAME|ID | --status/--issuer/--target/--name-prefix/--expiring-within ...",
+		Short: "Renew a certificate now (or issue one never issued), or every certificate a filter selects",
+		Example: `  certctl certs renew www-example-com --wait
+  certctl certs renew --issuer old-ca                # every certificate the old CA signed
+  certctl certs renew --status failed --name-prefix shop-`,
+		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: a.certArg(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := bulk.check(args, w); err != nil {
+				return err
+			}
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				issuerID, targetID, before, err := bulk.resolve(ctx, a)
+				if err != nil {
+					return err
+				}
+				res, err := cl.BulkRenewCertificates(ctx, api.BulkRenewRequest{Status: bulk.status, IssuerID: issuerID, TargetID: targetID,
+					ExpiringBefore: before, NamePrefix: bulk.prefix})
+				if err != nil {
+					return err
+				}
+				return a.printBulk(res)
+			}
 			c, err := a.getCertificate(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			cl, _ := a.client()
 			j, err := cl.RenewCertificate(ctx, c.ID)
 			if err != nil {
 				return err
@@ -526,6 +622,7 @@ func (a *app) certsRenew() *cobra.Command {
 		},
 	}
 	w.add(cmd, true, "")
+	bulk.add(cmd, a)
 	return cmd
 }
 
@@ -533,21 +630,44 @@ func (a *app) certsRevoke() *cobra.Command {
 	var (
 		reason, version string
 		w               waitFlags
+		bulk            bulkFilter
 	)
 	cmd := &cobra.Command{
-		Use:   "revoke NAME|ID",
-		Short: "Revoke a certificate's current version (or --version)",
+		Use:   "revoke NAME|ID | --status/--issuer/--target/--name-prefix/--expiring-within ...",
+		Short: "Revoke a certificate's current version (or --version), or that of every certificate a filter selects",
 		Example: `  certctl certs revoke www-example-com --reason superseded --wait
-  certctl certs revoke www-example-com --reason keyCompromise --version 0195b1de-...`,
-		Args:              exactArgs(1, "a certificate name or id"),
+  certctl certs revoke www-example-com --reason keyCompromise --version 0195b1de-...
+  certctl certs revoke --issuer compromised-ca --reason cACompromise`,
+		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: a.certArg(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := bulk.check(args, w); err != nil {
+				return err
+			}
+			if len(args) == 0 && version != "" {
+				return usageErrorf("--version names a version of one certificate")
+			}
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				issuerID, targetID, before, err := bulk.resolve(ctx, a)
+				if err != nil {
+					return err
+				}
+				res, err := cl.BulkRevokeCertificates(ctx, api.BulkRevokeRequest{Status: bulk.status, IssuerID: issuerID, TargetID: targetID,
+					ExpiringBefore: before, NamePrefix: bulk.prefix, Reason: api.RevocationReason(reason)})
+				if err != nil {
+					return err
+				}
+				return a.printBulk(res)
+			}
 			c, err := a.getCertificate(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			cl, _ := a.client()
 			req := api.RevokeRequest{Reason: api.RevocationReason(reason)}
 			if version != "" {
 				req.VersionID = &version
@@ -568,11 +688,13 @@ func (a *app) certsRevoke() *cobra.Command {
 	cmd.Flags().StringVar(&reason, "reason", "", "RFC 5280 reason: unspecified (default), keyCompromise, superseded, cessationOfOperation, ...")
 	cmd.Flags().StringVar(&version, "version", "", "revoke this version id instead of the current one")
 	w.add(cmd, true, "")
+	bulk.add(cmd, a)
 	reasons := make([]string, 0, len(api.RevocationReasons))
 	for r := range api.RevocationReasons {
 		reasons = append(reasons, r)
 	}
-	_ = cmd.RegisterFlagCompletionFunc("reason", cobra.FixedCompletions(reasons, cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveKeepOrder))
+	slices.Sort(reasons)
+	_ = cmd.RegisterFlagCompletionFunc("reason", cobra.FixedCompletions(reasons, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
