@@ -103,7 +103,7 @@ func (r *certificateResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"common_name": schema.StringAttribute{
 				Required: true,
 				Description: "The subject common name (a DNS name, at most 64 characters). Changing it issues a new " +
-					"version in place, with a new key unless the renewal policy reuses keys.",
+					"version, in place.",
 			},
 			"sans": schema.SetAttribute{
 				Optional:    true,
@@ -114,7 +114,7 @@ func (r *certificateResource) Schema(_ context.Context, _ resource.SchemaRequest
 			},
 			"issuer_id": schema.StringAttribute{
 				Required:    true,
-				Description: "Id of the `certctl_issuer` that signs the certificate. Changing it issues the next version from the new issuer, in place.",
+				Description: "Id of the `certctl_issuer` that signs the certificate. Changes in place: the next issuance or renewal uses the new issuer.",
 			},
 			"target_ids": schema.SetAttribute{
 				Optional:    true,

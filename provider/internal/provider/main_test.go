@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +37,10 @@ type testEnv struct {
 }
 
 var env testEnv
+
+// acceptanceTests counts the test cases that ran terraform, so that the
+// state scan knows whether it must have found state files.
+var acceptanceTests atomic.Int64
 
 // secretsSeen collects values that must never be in a state file: write-only
 // secrets the tests sent, keys and tokens ephemeral resources returned.
@@ -205,6 +210,7 @@ func repoRoot() (string, error) {
 // in the test process, and the echo provider that makes ephemeral values
 // visible to checks.
 func providers() map[string]func() (tfprotov6.ProviderServer, error) {
+	acceptanceTests.Add(1)
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"certctl": providerserver.NewProtocol6WithError(New("test")()),
 		"echo":    echoprovider.NewProviderServer(),

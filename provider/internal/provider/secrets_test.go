@@ -21,7 +21,8 @@ import (
 var privateKeyPEM = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)
 
 // scanStateFiles searches every *.tfstate* file under dir. It fails when
-// it finds no state file at all: a scan of nothing proves nothing.
+// acceptance tests ran and it finds no state file at all: a scan of
+// nothing proves nothing.
 func scanStateFiles(dir string) error {
 	secretsSeen.Lock()
 	defer secretsSeen.Unlock()
@@ -44,7 +45,7 @@ func scanStateFiles(dir string) error {
 	if err != nil {
 		return fmt.Errorf("walk %s: %w", dir, err)
 	}
-	if files == 0 {
+	if files == 0 && acceptanceTests.Load() > 0 {
 		return errors.New("no state file was written: the scan would prove nothing")
 	}
 	if len(findings) > 0 {

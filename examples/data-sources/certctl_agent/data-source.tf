@@ -1,0 +1,3 @@
+data "certctl_agent" "web01" {
+  name = "web-01"
+}

@@ -1,0 +1,1 @@
+terraform import certctl_notification_rule.prod_failures 01a24839-2c3d-7e4f-9051-6b7c8d9e0f1a
