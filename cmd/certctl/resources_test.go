@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/sdk/client"
@@ -72,6 +77,15 @@ func TestConnectorsPoliciesRulesKeys(t *testing.T) {
 	}
 	if r := s.ok(t, "rules", "list"); !regexp.MustCompile(`(?m)^expiring +ops-hook +certificate\.expiring +false `).MatchString(r.stdout) {
 		t.Errorf("rules list:\n%s", r.stdout)
+	}
+	// A notification for the rule's notifier: nothing yet, in every format.
+	var notes []api.Notification
+	s.jsonOf(t, &notes, "notifications", "--status", "dead")
+	if len(notes) != 0 {
+		t.Errorf("notifications --status dead = %+v", notes)
+	}
+	if r := s.ok(t, "notifications"); !strings.HasPrefix(r.stdout, "CREATED  EVENT") {
+		t.Errorf("notifications:\n%s", r.stdout)
 	}
 	s.ok(t, "rules", "delete", "expiring")
 	s.ok(t, "notifiers", "delete", "ops-hook")
@@ -332,4 +346,52 @@ func TestBulkRenewRevoke(t *testing.T) {
 	s.code(t, 2, "certs", "renew", "--issuer", "local", "--wait")
 	s.code(t, 2, "certs", "revoke", "--status", "active", "--version", "01a2484b-d875-7bbb-9438-0a040b12e8d7")
 	s.code(t, 3, "certs", "renew", "--issuer", "nope")
+}
+
+// TestNotifications: a webhook notifier pointed at a real receiver, a
+// test notification, and the notification of an issuance as the
+// notifications command lists it.
+func TestNotifications(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.setupIssuer(t)
+	var mu sync.Mutex
+	var bodies []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+	}))
+	t.Cleanup(recv.Close)
+
+	s.ok(t, "notifiers", "create", "hook", "--type", "webhook", "--set", "url="+recv.URL)
+	r := s.ok(t, "notifiers", "test", "hook")
+	if field(t, r.stdout, "DELIVERED") != "true" {
+		t.Errorf("notifiers test:\n%s", r.stdout)
+	}
+	s.ok(t, "rules", "create", "issued", "--notifier", "hook", "--event", "certificate.issued")
+	s.ok(t, "certs", "create", "n", "--cn", "n.example.com", "--issuer", "local", "--wait")
+
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var notes []api.Notification
+		s.jsonOf(t, &notes, "notifications", "--event", "certificate.issued", "--cert", "n")
+		if len(notes) == 1 && notes[0].Status == "sent" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the issuance's notification was not sent: %+v", notes)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r = s.ok(t, "notifications", "--status", "sent")
+	if !regexp.MustCompile(`(?m)^\S+Z +certificate\.issued +sent +1 +[0-9a-f-]{36} +-$`).MatchString(r.stdout) {
+		t.Errorf("notifications:\n%s", r.stdout)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 2 || !strings.Contains(bodies[1], "certificate.issued") {
+		t.Errorf("the receiver got %q", bodies)
+	}
 }

@@ -154,6 +154,7 @@ configuration file (certctl config --help). Tables are for people;
 		a.rulesCommand(),
 		a.keysCommand(),
 		a.auditCommand(),
+		a.notificationsCommand(),
 		a.pluginsCommand(),
 		a.statusCommand(),
 		a.configCommand(),

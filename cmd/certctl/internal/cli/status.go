@@ -261,6 +261,52 @@ func parseSince(flag, s string) (time.Time, error) {
 	return time.Now().Add(-d), nil
 }
 
+func (a *app) notificationsCommand() *cobra.Command {
+	var (
+		o     client.NotificationListOptions
+		cert  string
+		limit int
+	)
+	cmd := &cobra.Command{
+		Use:     "notifications",
+		Aliases: []string{"notification"},
+		Short:   "List notifications and their delivery state, newest first",
+		Example: `  certctl notifications --status dead         # the dead-letter queue
+  certctl notifications --cert www-example-com --event certificate.expiring`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			if o.CertificateID, err = optionalID(ctx, cert, a.getCertificate, func(v *api.Certificate) string { return v.ID }); err != nil {
+				return err
+			}
+			o.Limit = 500
+			items, err := collect(cl.AllNotifications(ctx, o), limit)
+			if err != nil {
+				return err
+			}
+			return a.emit(items, func(t *table) {
+				t.row("CREATED", "EVENT", "STATUS", "ATTEMPTS", "CERTIFICATE", "LAST ERROR")
+				for _, n := range items {
+					t.row(fmtTime(n.CreatedAt), n.Event, n.Status, fmt.Sprint(n.Attempts), deref(n.CertificateID), n.LastError)
+				}
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Status, "status", "", "only notifications in this state (pending, sent, retrying, dead, no_notifier)")
+	f.StringVar(&o.Event, "event", "", "only this event (certificate.expiring, ...)")
+	f.StringVar(&cert, "cert", "", "only notifications about this certificate (name or id)")
+	f.IntVar(&limit, "limit", 100, "show at most this many (0: all)")
+	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]string{"pending", "sent", "retrying", "dead", "no_notifier"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("event", cobra.FixedCompletions(ruleEvents, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("cert", a.flagNames(certificateNames))
+	return cmd
+}
+
 func (a *app) pluginsCommand() *cobra.Command {
 	var kind string
 	list := func(cmd *cobra.Command, _ []string) error {
