@@ -223,6 +223,11 @@ func (r *connectorResource[M]) ModifyPlan(ctx context.Context, req resource.Modi
 	if req.Plan.Raw.IsNull() || r.client() == nil {
 		return // destroy, or the provider is not configured yet
 	}
+	if req.Plan.Raw.Equal(req.State.Raw) {
+		// Nothing changes: nothing will be sent, so nothing to check (a
+		// plugin upgraded since must not fail plans that leave it alone).
+		return
+	}
 	var plan M
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
