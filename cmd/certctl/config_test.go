@@ -1,10 +1,13 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -86,6 +89,26 @@ func TestContexts(t *testing.T) {
 		t.Errorf("--context nope: %s", r)
 	}
 	s.code(t, 3, "config", "use-context", "nope")
+
+	// A URL from the environment or a flag goes without the current
+	// context's key: the key is only ever sent to its own server.
+	s.ok(t, "config", "use-context", "local")
+	var mu sync.Mutex
+	var auth []string
+	otherServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Error(w, `{"error":{"code":"unauthorized","message":"no"}}`, http.StatusUnauthorized)
+	}))
+	t.Cleanup(otherServer.Close)
+	s.runWith(t, []string{"CERTCTL_URL=" + otherServer.URL}, "", "certs", "list")
+	s.runWith(t, none, "", "--url", otherServer.URL, "certs", "list")
+	mu.Lock()
+	if len(auth) != 2 || auth[0] != "" || auth[1] != "" {
+		t.Errorf("the other server got Authorization %q", auth)
+	}
+	mu.Unlock()
 
 	// A file others can read: its keys are not used.
 	s.ok(t, "config", "use-context", "local")

@@ -261,30 +261,46 @@ func (a *app) resolve() (settings, error) {
 		ctx = c
 		s.Context = name
 	}
-	pick := func(flag, env string, fromCtx func(*Context) string) (string, bool) {
-		if flag != "" {
-			return flag, false
-		}
-		if explicit && ctx != nil && fromCtx(ctx) != "" {
-			return fromCtx(ctx), true
-		}
-		if v := a.getenv(env); v != "" {
-			return v, false
-		}
-		if ctx != nil && fromCtx(ctx) != "" {
-			return fromCtx(ctx), true
-		}
-		return "", false
+	// The context's key and TLS settings go only to the context's own
+	// server: when the URL comes from a flag or the environment, a key in
+	// the current context must not be sent to that other server.
+	urlFromCtx := false
+	switch {
+	case a.url != "":
+		s.URL = a.url
+	case explicit && ctx != nil && ctx.URL != "":
+		s.URL, urlFromCtx = ctx.URL, true
+	case a.getenv("CERTCTL_URL") != "":
+		s.URL = a.getenv("CERTCTL_URL")
+	case ctx != nil && ctx.URL != "":
+		s.URL, urlFromCtx = ctx.URL, true
 	}
-	s.URL, _ = pick(a.url, "CERTCTL_URL", func(c *Context) string { return c.URL })
+	if !urlFromCtx {
+		ctx, s.Context = nil, ""
+	}
+	pick := func(flag, env, fromCtx string) (string, bool) {
+		switch {
+		case flag != "":
+			return flag, false
+		case explicit && fromCtx != "":
+			return fromCtx, true
+		case a.getenv(env) != "":
+			return a.getenv(env), false
+		}
+		return fromCtx, fromCtx != ""
+	}
+	var ctxKey, ctxCA string
+	if ctx != nil {
+		ctxKey, ctxCA = ctx.APIKey, ctx.CAFile
+	}
 	var keyFromFile bool
-	s.APIKey, keyFromFile = pick(a.apiKey, "CERTCTL_API_KEY", func(c *Context) string { return c.APIKey })
+	s.APIKey, keyFromFile = pick(a.apiKey, "CERTCTL_API_KEY", ctxKey)
 	if keyFromFile {
 		if err := cfg.checkKeyReadable(); err != nil {
 			return s, err
 		}
 	}
-	s.CAFile, _ = pick(a.caFile, "CERTCTL_CA_FILE", func(c *Context) string { return c.CAFile })
+	s.CAFile, _ = pick(a.caFile, "CERTCTL_CA_FILE", ctxCA)
 	s.Insecure = a.insecure || (ctx != nil && ctx.InsecureSkipVerify)
 	if s.URL == "" {
 		return s, usageErrorf("no server URL: give --url, set CERTCTL_URL, or add a context (certctl config set-context)")
