@@ -68,9 +68,9 @@ func TestExitStatuses(t *testing.T) {
 	s.ok(t, "targets", "create", "orphan", "--type", "nginx",
 		"--set", "certificate_path=/etc/ssl/o.pem", "--set", "key_path=/etc/ssl/o.key")
 	r := s.code(t, 6, "certs", "create", "deployed", "--cn", "deployed.example.com", "--issuer", "local",
-		"--target", "orphan", "--wait", "--for", "deployed", "--timeout", "3s")
+		"--target", "orphan", "--wait", "--for", "deployed", "--timeout", "5s")
 	if !strings.Contains(r.stderr, "waiting for target orphan has no agent") ||
-		!regexp.MustCompile(`certctl: timed out after 3s waiting for certificate deployed to be deployed \(it is active\)`).MatchString(r.stderr) {
+		!regexp.MustCompile(`certctl: timed out after 5s waiting for certificate deployed to be deployed \(it is active\)`).MatchString(r.stderr) {
 		t.Errorf("wait timeout:\n%s", r)
 	}
 	// The certificate as it stood is still printed, for scripts to read.

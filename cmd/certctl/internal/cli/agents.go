@@ -4,6 +4,7 @@ package cli
 // certctl jobs.
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -151,7 +152,11 @@ func (a *app) agentsRetire() *cobra.Command {
 
 func (a *app) tokensCommand() *cobra.Command {
 	c := group("tokens", "Manage agent enrollment tokens (admin)", "token", "enrollment-tokens")
-	c.AddCommand(a.tokensCreate(), a.tokensList(), a.tokensGet(), a.tokensRevoke())
+	c.AddCommand(a.tokensCreate(), a.tokensList(),
+		idAction(a, "get ID", "Show an enrollment token (without its secret)", "certctl tokens get 0195b1de-...", "a token id",
+			(*client.Client).GetEnrollmentToken, a.printToken),
+		idAction(a, "revoke ID", "Revoke an enrollment token", "certctl tokens revoke 0195b1de-...", "a token id",
+			(*client.Client).RevokeEnrollmentToken, a.printToken))
 	return c
 }
 
@@ -249,49 +254,13 @@ func (a *app) tokensList() *cobra.Command {
 	return cmd
 }
 
-func (a *app) tokensGet() *cobra.Command {
-	return &cobra.Command{
-		Use:     "get ID",
-		Short:   "Show an enrollment token (without its secret)",
-		Example: `  certctl tokens get 0195b1de-...`,
-		Args:    exactArgs(1, "a token id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := a.client()
-			if err != nil {
-				return err
-			}
-			tk, err := cl.GetEnrollmentToken(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.printToken(tk)
-		},
-	}
-}
-
-func (a *app) tokensRevoke() *cobra.Command {
-	return &cobra.Command{
-		Use:     "revoke ID",
-		Short:   "Revoke an enrollment token",
-		Example: `  certctl tokens revoke 0195b1de-...`,
-		Args:    exactArgs(1, "a token id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := a.client()
-			if err != nil {
-				return err
-			}
-			tk, err := cl.RevokeEnrollmentToken(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.printToken(tk)
-		},
-	}
-}
-
 func (a *app) jobsCommand() *cobra.Command {
 	c := group("jobs", "Inspect and control jobs (issue, renew, revoke, deploy, notify)", "job")
-	c.AddCommand(a.jobsList(), a.jobsGet(), a.jobsCancel(), a.jobsRetry())
+	c.AddCommand(a.jobsList(), a.jobsGet(),
+		idAction(a, "cancel ID", "Cancel a live job", "certctl jobs cancel 0195b1de-...", "a job id",
+			(*client.Client).CancelJob, a.printJob),
+		idAction(a, "retry ID", "Run a failed or cancelled job again", "certctl jobs retry 0195b1de-...", "a job id",
+			(*client.Client).RetryJob, a.printJob))
 	return c
 }
 
@@ -365,55 +334,32 @@ func (a *app) jobsGet() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if w.wait {
-				if j, err = a.waitJob(cmd.Context(), cl, j, w.timeout); err != nil {
-					_ = a.printJob(j)
-					return err
-				}
-			}
-			return a.printJob(j)
+			return a.finishJob(cmd.Context(), cl, j, w)
 		},
 	}
 	w.add(cmd, true, "")
 	return cmd
 }
 
-func (a *app) jobsCancel() *cobra.Command {
+// idAction is a command that calls one SDK method on the id it is given
+// and prints the result.
+func idAction[T any](a *app, use, short, example, what string,
+	call func(*client.Client, context.Context, string) (*T, error), print func(*T) error) *cobra.Command {
 	return &cobra.Command{
-		Use:     "cancel ID",
-		Short:   "Cancel a live job",
-		Example: `  certctl jobs cancel 0195b1de-...`,
-		Args:    exactArgs(1, "a job id"),
+		Use:     use,
+		Short:   short,
+		Example: "  " + example,
+		Args:    exactArgs(1, what),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl, err := a.client()
 			if err != nil {
 				return err
 			}
-			j, err := cl.CancelJob(cmd.Context(), args[0])
+			v, err := call(cl, cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			return a.printJob(j)
-		},
-	}
-}
-
-func (a *app) jobsRetry() *cobra.Command {
-	return &cobra.Command{
-		Use:     "retry ID",
-		Short:   "Run a failed or cancelled job again",
-		Example: `  certctl jobs retry 0195b1de-...`,
-		Args:    exactArgs(1, "a job id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := a.client()
-			if err != nil {
-				return err
-			}
-			j, err := cl.RetryJob(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.printJob(j)
+			return print(v)
 		},
 	}
 }

@@ -283,14 +283,7 @@ func (a *app) certsCreate() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.w.wait {
-				c, err = a.waitCertificate(ctx, cl, c, o.w.goal, o.w.timeout)
-				if err != nil {
-					_ = a.printCertificate(ctx, c)
-					return err
-				}
-			}
-			return a.printCertificate(ctx, c)
+			return a.finishCertificate(ctx, cl, c, o.w)
 		},
 	}
 	f := cmd.Flags()
@@ -409,14 +402,7 @@ change and --key-mode is not given, the server picks the key mode again
 			if err != nil {
 				return err
 			}
-			if o.w.wait {
-				c, err = a.waitCertificate(ctx, cl, c, o.w.goal, o.w.timeout)
-				if err != nil {
-					_ = a.printCertificate(ctx, c)
-					return err
-				}
-			}
-			return a.printCertificate(ctx, c)
+			return a.finishCertificate(ctx, cl, c, o.w)
 		},
 	}
 	f := cmd.Flags()
@@ -435,6 +421,32 @@ change and --key-mode is not given, the server picks the key mode again
 	_ = cmd.RegisterFlagCompletionFunc("target", a.flagNames(targetNames))
 	_ = cmd.RegisterFlagCompletionFunc("policy", a.flagNames(policyNames))
 	return cmd
+}
+
+// finishCertificate prints a certificate a command changed, after
+// waiting for it when --wait asks; a wait that fails prints it as it
+// stood, then returns the wait's error.
+func (a *app) finishCertificate(ctx context.Context, cl *client.Client, c *api.Certificate, w waitFlags) error {
+	var err error
+	if w.wait {
+		c, err = a.waitCertificate(ctx, cl, c, w.goal, w.timeout)
+	}
+	if perr := a.printCertificate(ctx, c); err == nil {
+		err = perr
+	}
+	return err
+}
+
+// finishJob is finishCertificate for a job.
+func (a *app) finishJob(ctx context.Context, cl *client.Client, j *api.Job, w waitFlags) error {
+	var err error
+	if w.wait {
+		j, err = a.waitJob(ctx, cl, j, w.timeout)
+	}
+	if perr := a.printJob(j); err == nil {
+		err = perr
+	}
+	return err
 }
 
 // checkGoal checks --for before anything is changed on the server.
@@ -612,13 +624,7 @@ func (a *app) certsRenew() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if w.wait {
-				if j, err = a.waitJob(ctx, cl, j, w.timeout); err != nil {
-					_ = a.printJob(j)
-					return err
-				}
-			}
-			return a.printJob(j)
+			return a.finishJob(ctx, cl, j, w)
 		},
 	}
 	w.add(cmd, true, "")
@@ -676,13 +682,7 @@ func (a *app) certsRevoke() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if w.wait {
-				if j, err = a.waitJob(ctx, cl, j, w.timeout); err != nil {
-					_ = a.printJob(j)
-					return err
-				}
-			}
-			return a.printJob(j)
+			return a.finishJob(ctx, cl, j, w)
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "RFC 5280 reason: unspecified (default), keyCompromise, superseded, cessationOfOperation, ...")
@@ -717,12 +717,8 @@ func (a *app) certsWait() *cobra.Command {
 				return err
 			}
 			cl, _ := a.client()
-			c, err = a.waitCertificate(ctx, cl, c, w.goal, w.timeout)
-			if err != nil {
-				_ = a.printCertificate(ctx, c)
-				return err
-			}
-			return a.printCertificate(ctx, c)
+			w.wait = true
+			return a.finishCertificate(ctx, cl, c, w)
 		},
 	}
 	w.add(cmd, false, goalIssued)

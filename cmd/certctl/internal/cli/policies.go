@@ -206,14 +206,7 @@ func (a *app) rulesCommand() *cobra.Command {
 	ruleNames := func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return a.completeNames(func(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
 			l, err := cl.ListNotificationRules(ctx, client.ListOptions{Limit: completionLimit})
-			if err != nil {
-				return nil, err
-			}
-			out := make([]string, len(l.Items))
-			for i, r := range l.Items {
-				out[i] = r.Name
-			}
-			return out, nil
+			return pageNames(l, err, func(v api.NotificationRule) string { return v.Name })
 		})(cmd, args, toComplete)
 	}
 	notifierName := func(ctx context.Context, id string) string {

@@ -171,76 +171,46 @@ func (a *app) flagNames(list func(ctx context.Context, cl *client.Client, prefix
 	}
 }
 
-func certificateNames(ctx context.Context, cl *client.Client, prefix string) ([]string, error) {
-	l, err := cl.ListCertificates(ctx, client.CertificateListOptions{NamePrefix: prefix, Limit: completionLimit})
+// pageNames returns the names of a page's items.
+func pageNames[T any](l api.List[T], err error, name func(T) string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
 	names := make([]string, len(l.Items))
-	for i, c := range l.Items {
-		names[i] = c.Name
+	for i, v := range l.Items {
+		names[i] = name(v)
 	}
 	return names, nil
+}
+
+func certificateNames(ctx context.Context, cl *client.Client, prefix string) ([]string, error) {
+	l, err := cl.ListCertificates(ctx, client.CertificateListOptions{NamePrefix: prefix, Limit: completionLimit})
+	return pageNames(l, err, func(v api.Certificate) string { return v.Name })
 }
 
 func agentNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
 	l, err := cl.ListAgents(ctx, client.AgentListOptions{Limit: completionLimit})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(l.Items))
-	for i, c := range l.Items {
-		names[i] = c.Name
-	}
-	return names, nil
+	return pageNames(l, err, func(v api.Agent) string { return v.Name })
 }
 
 func issuerNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
 	l, err := cl.ListIssuers(ctx, client.IssuerListOptions{Limit: completionLimit})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(l.Items))
-	for i, c := range l.Items {
-		names[i] = c.Name
-	}
-	return names, nil
+	return pageNames(l, err, func(v api.Issuer) string { return v.Name })
 }
 
 func targetNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
 	l, err := cl.ListTargets(ctx, client.TargetListOptions{Limit: completionLimit})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(l.Items))
-	for i, c := range l.Items {
-		names[i] = c.Name
-	}
-	return names, nil
+	return pageNames(l, err, func(v api.Target) string { return v.Name })
 }
 
 func notifierNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
 	l, err := cl.ListNotifiers(ctx, client.NotifierListOptions{Limit: completionLimit})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(l.Items))
-	for i, c := range l.Items {
-		names[i] = c.Name
-	}
-	return names, nil
+	return pageNames(l, err, func(v api.Notifier) string { return v.Name })
 }
 
 func policyNames(ctx context.Context, cl *client.Client, _ string) ([]string, error) {
 	l, err := cl.ListRenewalPolicies(ctx, client.ListOptions{Limit: completionLimit})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(l.Items))
-	for i, c := range l.Items {
-		names[i] = c.Name
-	}
-	return names, nil
+	return pageNames(l, err, func(v api.RenewalPolicy) string { return v.Name })
 }
 
 // parseDuration reads a Go duration, or a whole number of days ("30d").
