@@ -219,7 +219,8 @@ func nonNil(s []string) []string {
 }
 
 // setFromAPI sets the computed attributes from the certificate and its
-// current version (nil before the first issuance). Configured attributes
+// current version: v is nil before the first issuance, or when the model
+// already holds the current version's attributes (versions never change). Configured attributes
 // are taken from the server only when they differ beyond the server's
 // normalisation (case of DNS names), so that drift shows and nothing else.
 func (m *certificateModel) setFromAPI(c *api.Certificate, v *api.CertificateVersion) {
@@ -250,6 +251,9 @@ func (m *certificateModel) setFromAPI(c *api.Certificate, v *api.CertificateVers
 	m.LastError = types.StringValue(c.LastError)
 	m.CurrentVersionID = strPtrValue(c.CurrentVersionID)
 	if v == nil {
+		if c.CurrentVersionID != nil {
+			return // the caller knows the version's attributes are current
+		}
 		for _, a := range []*types.String{&m.SerialNumber, &m.FingerprintSHA256, &m.NotBefore, &m.NotAfter, &m.CertificatePEM, &m.ChainPEM} {
 			*a = types.StringNull()
 		}
@@ -392,6 +396,15 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 	}
 	if err != nil {
 		apiError(&resp.Diagnostics, "read certificate "+state.ID.ValueString(), err)
+		return
+	}
+	if cert.CurrentVersionID != nil && *cert.CurrentVersionID == state.CurrentVersionID.ValueString() &&
+		!state.SerialNumber.IsNull() {
+		// A version never changes once issued: what the state holds of the
+		// current one is still true, and a refresh of many certificates
+		// makes one call each instead of two.
+		state.setFromAPI(cert, nil)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
 	v, err := currentVersion(ctx, r.client(), cert)
