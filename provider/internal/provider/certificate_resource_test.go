@@ -202,3 +202,54 @@ func TestCertificateResource(t *testing.T) {
 		},
 	})
 }
+
+// TestCertificateWaitFails: wait_for ends the apply with the server's
+// reason when the certificate cannot get there (the CA refuses the name),
+// and with a timeout when it does not get there in time (a target no agent
+// serves).
+func TestCertificateWaitFails(t *testing.T) {
+	cfg := func(body string) string {
+		return `
+resource "certctl_issuer" "narrow" {
+  name   = "tf-wait-ca"
+  type   = "local"
+  config = jsonencode({ allowed_domains = ["example.com"] })
+}
+
+resource "certctl_target" "orphan" {
+  name   = "tf-wait-orphan"
+  type   = "nginx"
+  config = jsonencode({ certificate_path = "/srv/tls/a.crt", key_path = "/srv/tls/a.key" })
+}
+
+resource "certctl_certificate" "c" {
+  issuer_id = certctl_issuer.narrow.id
+` + body + `
+}
+`
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providers(),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(`
+  name        = "tf-wait-refused"
+  common_name = "www.example.org"
+  wait_for    = "issued"
+`),
+				ExpectError: regexpMust(`(?s)did not become issued.*example\.org`),
+			},
+			{
+				Config: cfg(`
+  name         = "tf-wait-slow"
+  common_name  = "www.example.com"
+  key_mode     = "server"
+  target_ids   = [certctl_target.orphan.id]
+  wait_for     = "deployed"
+  wait_timeout = "5s"
+`),
+				ExpectError: regexpMust(`did not become deployed`),
+			},
+		},
+	})
+}
