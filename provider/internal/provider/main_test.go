@@ -9,10 +9,13 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -115,6 +118,9 @@ func setupTerraform(tmp string) error {
 		}
 		os.Setenv("TF_ACC_TERRAFORM_PATH", p)
 	}
+	if err := checkTerraformVersion(os.Getenv("TF_ACC_TERRAFORM_PATH")); err != nil {
+		return err
+	}
 	cli := filepath.Join(tmp, "terraformrc")
 	if err := os.WriteFile(cli, []byte("# written by the certctl provider tests\n"), 0o600); err != nil {
 		return err
@@ -128,6 +134,45 @@ func setupTerraform(tmp string) error {
 	os.Setenv("TF_ACC_PERSIST_WORKING_DIR", "1")
 	os.Setenv("CHECKPOINT_DISABLE", "1")
 	return nil
+}
+
+// minTerraform is the oldest terraform the tests can run with: write-only
+// arguments came with 1.11 (ephemeral resources with 1.10).
+const minTerraform = "1.11.0"
+
+// checkTerraformVersion fails clearly on a terraform too old for the tests,
+// rather than in the middle of the write-only ones.
+func checkTerraformVersion(bin string) error {
+	out, err := exec.Command(bin, "version", "-json").Output()
+	if err != nil {
+		return fmt.Errorf("%s version: %w", bin, err)
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return fmt.Errorf("%s version -json: %w", bin, err)
+	}
+	if versionLess(v.Version, minTerraform) {
+		return fmt.Errorf("%s is terraform %s; the provider tests need %s or later (write-only arguments)", bin, v.Version, minTerraform)
+	}
+	return nil
+}
+
+// versionLess compares dotted versions numerically ("1.9.8" < "1.11.0").
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(strings.SplitN(a, "-", 2)[0], "."), strings.Split(b, ".")
+	for i := range pb {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		y, _ = strconv.Atoi(pb[i])
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }
 
 // startServer runs bin/certctl-server on a fresh data directory and sets
