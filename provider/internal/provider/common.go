@@ -150,12 +150,3 @@ func stringSet(ctx context.Context, v types.Set, diags *diag.Diagnostics) []stri
 	diags.Append(v.ElementsAs(ctx, &out, false)...)
 	return out
 }
-
-func stringList(ctx context.Context, v types.List, diags *diag.Diagnostics) []string {
-	if v.IsNull() || v.IsUnknown() {
-		return nil
-	}
-	var out []string
-	diags.Append(v.ElementsAs(ctx, &out, false)...)
-	return out
-}
