@@ -15,8 +15,7 @@ import (
 	"github.com/certctl/certctl/provider/internal/provider"
 )
 
-// version is set at build time (make build's -X flag is for other
-// packages; a release build can set this one).
+// version is set at build time by make build's -X flag.
 var version = "dev"
 
 // Address is where Terraform configurations find the provider: its

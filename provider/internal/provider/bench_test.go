@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/certctl/certctl/sdk/client"
 )
 
 // benchCertificates is the size of the configuration: issue 9 sets a
@@ -92,6 +94,16 @@ resource "certctl_certificate" "c" {
 			b.Errorf("terraform destroy: %v\n%s", err, tail(out, 40))
 		}
 	})
+	// Same-run baselines: the reads a refresh makes, through the SDK alone
+	// at Terraform's default parallelism (10), and a plan without refresh
+	// (Terraform's own work on this configuration).
+	sdkReads := readAllCertificates(b, 10)
+	start = time.Now()
+	if out, err := tf("plan", "-refresh=false", "-detailed-exitcode", "-input=false", "-no-color", n); err != nil {
+		b.Fatalf("terraform plan -refresh=false: %v\n%s", err, tail(out, 40))
+	}
+	noRefresh := time.Since(start)
+
 	b.ResetTimer()
 	for b.Loop() {
 		if out, err := tf("plan", "-detailed-exitcode", "-input=false", "-no-color", n); err != nil {
@@ -100,6 +112,49 @@ resource "certctl_certificate" "c" {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/plan")
+	b.ReportMetric(noRefresh.Seconds(), "s/plan-no-refresh")
+	b.ReportMetric(sdkReads.Seconds(), "s/sdk-reads")
+}
+
+// readAllCertificates reads every certificate of the bench's
+// configuration once through the SDK, parallel at a time, as a refresh
+// does, and returns how long that took.
+func readAllCertificates(b *testing.B, parallel int) time.Duration {
+	ctx := context.Background()
+	var ids []string
+	for c, err := range env.client.AllCertificates(ctx, client.CertificateListOptions{NamePrefix: "bench-"}) {
+		if err != nil {
+			b.Fatalf("listing the bench's certificates: %v", err)
+		}
+		ids = append(ids, c.ID)
+	}
+	if len(ids) != benchCertificates {
+		b.Fatalf("found %d bench certificates, want %d", len(ids), benchCertificates)
+	}
+	start := time.Now()
+	work := make(chan string)
+	errs := make(chan error, parallel)
+	for range parallel {
+		go func() {
+			var first error
+			for id := range work {
+				if _, err := env.client.GetCertificate(ctx, id); err != nil && first == nil {
+					first = err
+				}
+			}
+			errs <- first
+		}()
+	}
+	for _, id := range ids {
+		work <- id
+	}
+	close(work)
+	for range parallel {
+		if err := <-errs; err != nil {
+			b.Fatalf("reading a certificate: %v", err)
+		}
+	}
+	return time.Since(start)
 }
 
 // tail returns the last n lines of s.
