@@ -30,8 +30,10 @@
 // normalised: RFC 3339 and OpenSSL timestamps become <time>, UUIDs <uuid>,
 // API keys, agent credentials and enrollment tokens (cck_, cca_, cce_)
 // <key>, hexadecimal runs of 12 digits or more (serials, fingerprints)
-// <hex>, Go durations (80h11m0s, 1.5s) <duration>; trailing spaces and
-// leading and trailing blank lines are ignored. In the expected output a
+// <hex>, Go durations (80h11m0s, 1.5s) <duration>; inside a line, a run
+// of two or more spaces after text is one gap of two (table columns are as
+// wide as their widest value, which may be a normalised one); trailing
+// spaces and leading and trailing blank lines are ignored. In the expected output a
 // line that is exactly `...` matches any number of lines (zero too), and
 // `...` inside a line matches any text within that line. A `sh` block with
 // no output block after it is not checked for output.

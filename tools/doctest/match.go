@@ -20,10 +20,16 @@ var normalisers = []struct {
 	{regexp.MustCompile(`\b([0-9A-Fa-f]{2}:){6,}[0-9A-Fa-f]{2}\b`), "<hex>"},
 	{regexp.MustCompile(`\b[0-9A-Fa-f]{12,}\b`), "<hex>"},
 	{regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(s|ms|µs|ns)\b`), "<duration>"},
+	// Last: the gap between two columns of a table (certctl's tables) is
+	// padded to the widest cell, and that width follows values replaced
+	// above (a serial of 31 hex digits, a temporary path), so a run of two
+	// or more spaces after text counts as one gap. Indentation is kept.
+	{regexp.MustCompile(`(\S) {2,}`), "$1  "},
 }
 
 // Normalise replaces the variable parts of s (timestamps, UUIDs, keys,
-// serials, durations) with placeholders and drops trailing spaces and
+// serials, durations) with placeholders, makes every gap of two or more
+// spaces inside a line two spaces wide, and drops trailing spaces and
 // leading and trailing blank lines.
 func Normalise(s string) []string {
 	for _, n := range normalisers {

@@ -34,6 +34,11 @@ func TestMatch(t *testing.T) {
 		{"colon hex", "AB:CD:EF:01:23:45:67:89", "01:02:03:04:05:06:07:08", true},
 		{"durations", "80h11m0s early", "59h34m0s early", true},
 		{"numbers are not normalised", "total 3", "total 4", false},
+		{"table columns follow normalised widths",
+			"SERIAL                            STATUS\nd7d9e02adaf7d67ddcb028bae2f2ee1a  active\n",
+			"SERIAL                           STATUS\n7d9e02adaf7d67ddcb028bae2f2ee1a  active\n", true},
+		{"a column gap is not one space", "a  b", "a b", false},
+		{"indentation is kept", "  a", "    a", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
