@@ -56,6 +56,9 @@ resource "certctl_certificate" "b" {
   issuer_id   = certctl_issuer.ca.id
   labels      = { env = "dev" }
   wait_for    = "issued"
+  # Lists come in creation order: b after a, so the checks below can
+  # name them in order (Terraform would otherwise create both at once).
+  depends_on = [certctl_certificate.a]
 }
 
 data "certctl_certificate" "a" {
