@@ -117,13 +117,11 @@ func (c *Client) WaitForCertificate(ctx context.Context, id string, opts WaitOpt
 		if err != nil {
 			return c.waitFailed(ctx, cert, until, err)
 		}
-		if d > 0 || len(jobs) == 0 {
-			// Read the certificate again after its jobs: a job that ended
-			// between the two reads is then seen in the certificate (a new
-			// version), never missed by both.
-			if cert, err = c.GetCertificate(ctx, id); err != nil {
-				return c.waitFailed(ctx, last, until, err)
-			}
+		// Read the certificate again after its jobs: a job that ended
+		// between the two reads is then seen in the certificate (a new
+		// version), never missed by both.
+		if cert, err = c.GetCertificate(ctx, id); err != nil {
+			return c.waitFailed(ctx, last, until, err)
 		}
 		last = cert
 		done, reason := waitState(cert, jobs, until, opts.AfterVersionID)
@@ -196,7 +194,10 @@ func waitState(cert *api.Certificate, jobs []api.Job, until WaitCondition, after
 	switch {
 	case cert.Status == "revoked":
 		return false, "it is revoked"
-	case issuing:
+	case issuing, cert.Status == "issuing", cert.Status == "renewing":
+		// The status says an issuance is under way even when its job was
+		// not in the list (it moved between states while it was read):
+		// the certificate is not settled, whatever its current version.
 		return false, ""
 	case cert.Status == "failed":
 		if cert.LastError != "" {
@@ -206,7 +207,7 @@ func waitState(cert *api.Certificate, jobs []api.Job, until WaitCondition, after
 	case cert.Status == "expired":
 		return false, "it expired and no renewal is under way"
 	case !newVersion:
-		if cert.CurrentVersionID != nil && cert.Status != "renewing" {
+		if cert.CurrentVersionID != nil {
 			return false, "no renewal is under way (it still has version " + *cert.CurrentVersionID + ")"
 		}
 		// Not issued and nothing under way: a certificate just declared
