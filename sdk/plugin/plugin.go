@@ -14,6 +14,18 @@
 // it before the plugin sees it, and plugins check it further in
 // ValidateConfig. Errors cross the process boundary with a Code so that the
 // host can tell a bad configuration from a failure worth retrying.
+//
+// The SDK is not a module of its own: this package and the conformance kit,
+// plugintest, belong to the module github.com/certctl/certctl. A plugin
+// depends on it with
+//
+//	go get github.com/certctl/certctl@<version>
+//
+// which raises the plugin's go line to certctl's and brings the whole
+// certctl module's requirements into its module graph, although only
+// go-plugin, gRPC, protobuf and a few golang.org/x modules are compiled into
+// the plugin. docs/plugins.md in the repository says more, and how to write,
+// test and build a plugin.
 package plugin
 
 import (
@@ -80,14 +92,23 @@ type Issuer interface {
 	// RenewCertificate issues the next certificate of a series; CAs without
 	// a renewal operation of their own issue anew.
 	RenewCertificate(ctx context.Context, req RenewRequest) (IssueResult, error)
-	// RevokeCertificate revokes a certificate by serial number.
+	// RevokeCertificate revokes a certificate by serial number. certctl's
+	// server calls it from a revoke job, and on success or CodeUnimplemented
+	// records the revocation itself and lists it in every later CRLRequest.
+	// So a CA that keeps no state of its own checks the request and returns
+	// nil; one with a revocation operation (ACME, Vault) calls it. The job
+	// may repeat a call that succeeded: revoking a revoked serial succeeds.
 	RevokeCertificate(ctx context.Context, req RevokeRequest) error
 	// GetOrderStatus reports on an order IssueCertificate left pending
 	// (for display and tools; the host's issuance retries IssueCertificate).
 	GetOrderStatus(ctx context.Context, cfg Config, orderID string) (IssueResult, error)
 	// SignCRL produces a DER-encoded CRL listing the revoked certificates,
 	// for issuers whose CA certctl holds (the local CA). Others return an
-	// error with CodeUnimplemented.
+	// error with CodeUnimplemented, and the server then publishes no CRL
+	// for the issuer. certctl's server calls it when its CRL endpoint is
+	// fetched and the stored CRL is missing, past half its life, or older
+	// than a revocation (and at least 10 seconds old); req is complete:
+	// every unexpired revoked certificate of the issuer.
 	SignCRL(ctx context.Context, req CRLRequest) ([]byte, error)
 }
 
@@ -97,8 +118,12 @@ type IssueRequest struct {
 	CSR        []byte   // DER-encoded PKCS#10 request; its signature is checked by the host
 	CommonName string   // as declared; the CSR carries the same
 	SANs       []string // DNS names, IP addresses, e-mail addresses and URIs, as declared
-	Profile    string   // issuer-specific certificate profile, "" for the default
-	Validity   time.Duration
+	// Profile is an issuer-specific certificate profile, "" for the
+	// default, and Validity the lifetime asked for, 0 for the issuer's
+	// default. certctl's server sets neither today: both always arrive
+	// empty from it, so take them from the configuration.
+	Profile  string
+	Validity time.Duration
 	// IdempotencyKey is the same for retries of one logical request, so an
 	// issuer that can (ACME orders, ...) never issues twice.
 	IdempotencyKey string

@@ -35,7 +35,8 @@ type IssuerCases struct {
 	// www.plugintest.example.com.
 	CommonName string
 	SANs       []string
-	// Profile and Validity are passed in every IssueRequest.
+	// Profile and Validity are passed in every IssueRequest. Leave them
+	// empty to test what certctl's server sends, which sets neither.
 	Profile  string
 	Validity time.Duration
 	// Roots verify issued chains; nil means the last certificate of the
