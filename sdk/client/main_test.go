@@ -83,7 +83,7 @@ func examplesWanted() bool {
 // tmp/plugins, where the server looks by itself), starts it on a fresh
 // data directory and sets CERTCTL_URL and CERTCTL_API_KEY for the examples.
 func startExampleServer(tmp string) (*doctest.Server, error) {
-	root, err := repoRoot()
+	root, err := doctest.FindRepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -114,23 +114,6 @@ func startExampleServer(tmp string) (*doctest.Server, error) {
 	os.Setenv("CERTCTL_URL", srv.URL())
 	os.Setenv("CERTCTL_API_KEY", srv.Key)
 	return srv, nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-		dir = parent
-	}
 }
 
 // start runs a real certctl API on a fresh database and returns it with a

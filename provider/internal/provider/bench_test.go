@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/sdk/client"
+	"github.com/certctl/certctl/tools/doctest"
 )
 
 // benchCertificates is the size of the configuration: issue 9 sets a
@@ -25,10 +26,7 @@ import (
 const benchCertificates = 1000
 
 func BenchmarkPlanRefresh1000Certificates(b *testing.B) {
-	root, err := repoRoot()
-	if err != nil {
-		b.Fatal(err)
-	}
+	root := doctest.RepoRoot(b)
 	if _, err := os.Stat(filepath.Join(root, "bin", "terraform-provider-certctl")); err != nil {
 		b.Fatalf("bin/terraform-provider-certctl is missing: run make build first: %v", err)
 	}

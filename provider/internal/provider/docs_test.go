@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+
+	"github.com/certctl/certctl/tools/doctest"
 )
 
 // docAttr is one attribute as the docs should show it.
@@ -24,10 +26,7 @@ type docAttr struct{ name, description string }
 
 func TestDocs(t *testing.T) {
 	ctx := context.Background()
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := doctest.RepoRoot(t)
 	p := New("test")().(*certctlProvider)
 	check := func(kind, exampleFile, typeName string, attrs []docAttr) {
 		t.Helper()

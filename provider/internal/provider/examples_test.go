@@ -28,13 +28,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/certctl/certctl/tools/doctest"
 )
 
 func TestExampleComplete(t *testing.T) {
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := doctest.RepoRoot(t)
 	for _, b := range []string{"terraform-provider-certctl", "certctl-agent"} {
 		if _, err := os.Stat(filepath.Join(root, "bin", b)); err != nil {
 			t.Fatalf("bin/%s is missing: run make build first: %v", b, err)

@@ -178,7 +178,7 @@ func versionLess(a, b string) bool {
 // startServer runs bin/certctl-server on a fresh data directory and sets
 // the provider's environment (CERTCTL_URL, CERTCTL_API_KEY) to it.
 func startServer(tmp string) (*doctest.Server, error) {
-	root, err := repoRoot()
+	root, err := doctest.FindRepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -232,23 +232,6 @@ func envKeys() map[string]bool {
 		}
 	}
 	return out
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-		dir = parent
-	}
 }
 
 // providers are the provider factories of every test: this provider, served

@@ -73,6 +73,17 @@ func notifierView(v *api.Notifier) connView {
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, raw: v}
 }
 
+// viewOf turns a call's reply into a connView, passing its error through:
+// viewOf(issuerView)(cl.CreateIssuer(ctx, req)).
+func viewOf[T any](view func(*T) connView) func(*T, error) (connView, error) {
+	return func(v *T, err error) (connView, error) {
+		if err != nil {
+			return connView{}, err
+		}
+		return view(v), nil
+	}
+}
+
 func views[T any](items []T, view func(*T) connView) []connView {
 	out := make([]connView, len(items))
 	for i := range items {
@@ -90,25 +101,13 @@ func (a *app) issuersCommand() *cobra.Command {
 			return views(items, issuerView), err
 		},
 		get: func(ctx context.Context, ref string) (connView, error) {
-			v, err := a.getIssuer(ctx, ref)
-			if err != nil {
-				return connView{}, err
-			}
-			return issuerView(v), nil
+			return viewOf(issuerView)(a.getIssuer(ctx, ref))
 		},
 		create: func(ctx context.Context, cl *client.Client, ch connChange) (connView, error) {
-			v, err := cl.CreateIssuer(ctx, api.IssuerRequest{Name: ch.Name, Type: ch.Type, Config: ch.Config})
-			if err != nil {
-				return connView{}, err
-			}
-			return issuerView(v), nil
+			return viewOf(issuerView)(cl.CreateIssuer(ctx, api.IssuerRequest{Name: ch.Name, Type: ch.Type, Config: ch.Config}))
 		},
 		update: func(ctx context.Context, cl *client.Client, id string, ch connChange) (connView, error) {
-			v, err := cl.UpdateIssuer(ctx, id, api.IssuerRequest{Name: ch.Name, Type: ch.Type, Config: ch.Config})
-			if err != nil {
-				return connView{}, err
-			}
-			return issuerView(v), nil
+			return viewOf(issuerView)(cl.UpdateIssuer(ctx, id, api.IssuerRequest{Name: ch.Name, Type: ch.Type, Config: ch.Config}))
 		},
 		delete: func(ctx context.Context, cl *client.Client, id string) error { return cl.DeleteIssuer(ctx, id) },
 		names:  issuerNames,
@@ -125,25 +124,13 @@ func (a *app) targetsCommand() *cobra.Command {
 			return views(items, targetView), err
 		},
 		get: func(ctx context.Context, ref string) (connView, error) {
-			v, err := a.getTarget(ctx, ref)
-			if err != nil {
-				return connView{}, err
-			}
-			return targetView(v), nil
+			return viewOf(targetView)(a.getTarget(ctx, ref))
 		},
 		create: func(ctx context.Context, cl *client.Client, ch connChange) (connView, error) {
-			v, err := cl.CreateTarget(ctx, api.TargetRequest{Name: ch.Name, Type: ch.Type, AgentID: ch.AgentID, Config: ch.Config})
-			if err != nil {
-				return connView{}, err
-			}
-			return targetView(v), nil
+			return viewOf(targetView)(cl.CreateTarget(ctx, api.TargetRequest{Name: ch.Name, Type: ch.Type, AgentID: ch.AgentID, Config: ch.Config}))
 		},
 		update: func(ctx context.Context, cl *client.Client, id string, ch connChange) (connView, error) {
-			v, err := cl.UpdateTarget(ctx, id, api.TargetRequest{Name: ch.Name, Type: ch.Type, AgentID: ch.AgentID, Config: ch.Config})
-			if err != nil {
-				return connView{}, err
-			}
-			return targetView(v), nil
+			return viewOf(targetView)(cl.UpdateTarget(ctx, id, api.TargetRequest{Name: ch.Name, Type: ch.Type, AgentID: ch.AgentID, Config: ch.Config}))
 		},
 		delete: func(ctx context.Context, cl *client.Client, id string) error { return cl.DeleteTarget(ctx, id) },
 		names:  targetNames,
@@ -160,25 +147,13 @@ func (a *app) notifiersCommand() *cobra.Command {
 			return views(items, notifierView), err
 		},
 		get: func(ctx context.Context, ref string) (connView, error) {
-			v, err := a.getNotifier(ctx, ref)
-			if err != nil {
-				return connView{}, err
-			}
-			return notifierView(v), nil
+			return viewOf(notifierView)(a.getNotifier(ctx, ref))
 		},
 		create: func(ctx context.Context, cl *client.Client, ch connChange) (connView, error) {
-			v, err := cl.CreateNotifier(ctx, api.NotifierRequest{Name: ch.Name, Type: ch.Type, Enabled: ch.Enabled, Config: ch.Config})
-			if err != nil {
-				return connView{}, err
-			}
-			return notifierView(v), nil
+			return viewOf(notifierView)(cl.CreateNotifier(ctx, api.NotifierRequest{Name: ch.Name, Type: ch.Type, Enabled: ch.Enabled, Config: ch.Config}))
 		},
 		update: func(ctx context.Context, cl *client.Client, id string, ch connChange) (connView, error) {
-			v, err := cl.UpdateNotifier(ctx, id, api.NotifierRequest{Name: ch.Name, Type: ch.Type, Enabled: ch.Enabled, Config: ch.Config})
-			if err != nil {
-				return connView{}, err
-			}
-			return notifierView(v), nil
+			return viewOf(notifierView)(cl.UpdateNotifier(ctx, id, api.NotifierRequest{Name: ch.Name, Type: ch.Type, Enabled: ch.Enabled, Config: ch.Config}))
 		},
 		delete: func(ctx context.Context, cl *client.Client, id string) error { return cl.DeleteNotifier(ctx, id) },
 		names:  notifierNames,
