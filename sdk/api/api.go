@@ -611,7 +611,29 @@ type AgentWork struct {
 const (
 	AgentWorkCSR    = "csr"    // make a key and send a CSR for the certificate
 	AgentWorkDeploy = "deploy" // deploy a version to a target, verify, report
+	// AgentWorkHTTP01 asks the agent to serve (Present) or stop serving
+	// HTTP-01 challenge responses for an issuance job's names on its host,
+	// then to answer POST /api/v1/agent/jobs/{job_id}/challenges with an
+	// AgentChallengeReport.
+	AgentWorkHTTP01 = "http-01"
 )
+
+// AgentChallenge is an ACME HTTP-01 challenge response an agent serves at
+// http://<Identifier>/.well-known/acme-challenge/<Token> with
+// KeyAuthorization as the body.
+type AgentChallenge struct {
+	Identifier       string `json:"identifier"`
+	Token            string `json:"token"`
+	KeyAuthorization string `json:"key_authorization"`
+}
+
+// AgentChallengeReport is an agent's answer to http-01 work: the tokens it
+// now serves (Present) or no longer serves (cleanup), or why it cannot.
+type AgentChallengeReport struct {
+	Present bool     `json:"present"` // the work item's Present
+	Tokens  []string `json:"tokens"`  // the tokens done
+	Error   string   `json:"error,omitempty"`
+}
 
 // AgentWorkItem is one thing an agent must do.
 type AgentWorkItem struct {
@@ -621,6 +643,10 @@ type AgentWorkItem struct {
 	ReuseKey    bool                 `json:"reuse_key,omitempty"`
 	Version     *CertificateVersion  `json:"version,omitempty"`
 	Target      *AgentWorkTarget     `json:"target,omitempty"`
+	// http-01 work: the challenges, and whether to start (true) or stop
+	// (false) serving them.
+	Challenges []AgentChallenge `json:"challenges,omitempty"`
+	Present    bool             `json:"present,omitempty"`
 }
 
 // AgentWorkCertificate is what an agent needs to know of a certificate.

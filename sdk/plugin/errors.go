@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Codes of an *Error. They tell the host what to do next.
@@ -25,6 +26,10 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter, on a CodeTransient error, is how long the failing party
+	// asked to be left alone (an ACME CA's Retry-After on a 429 or
+	// rateLimited problem): the host retries no sooner.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -73,4 +78,13 @@ func Retryable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// RetryAfter returns the delay an *Error in err's chain asks for, or 0.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // errorDomain marks statuses made by a plugin from an *Error, so that the
@@ -48,6 +49,9 @@ func toStatus(err error) error {
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: e.Field, Description: e.Message}},
 		})
 	}
+	if e != nil && e.RetryAfter > 0 {
+		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(e.RetryAfter)})
+	}
 	st, derr := status.New(codeToGRPC[code], msg).WithDetails(details...)
 	if derr != nil {
 		return status.Error(codeToGRPC[code], msg)
@@ -85,6 +89,8 @@ func fromStatus(ctx context.Context, err error) error {
 					e.Code = CodeTransient
 				}
 			}
+		case *errdetails.RetryInfo:
+			e.RetryAfter = d.GetRetryDelay().AsDuration()
 		case *errdetails.BadRequest:
 			if len(d.FieldViolations) > 0 {
 				e.Field = d.FieldViolations[0].Field

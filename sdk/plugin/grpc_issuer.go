@@ -36,24 +36,46 @@ func (s *issuerServer) Provision(ctx context.Context, r *pb.ProvisionRequest) (*
 func issueRequestFromProto(r *pb.IssueRequest) (IssueRequest, error) {
 	cfg, err := configArg(r.GetConfigJson())
 	return IssueRequest{Config: cfg, CSR: r.GetCsrDer(), CommonName: r.GetCommonName(), SANs: r.GetSans(),
-		Profile: r.GetProfile(), Validity: fromDur(r.GetValidity()), IdempotencyKey: r.GetIdempotencyKey(), Now: fromTS(r.GetNow())}, err
+		Profile: r.GetProfile(), Validity: fromDur(r.GetValidity()), IdempotencyKey: r.GetIdempotencyKey(), Now: fromTS(r.GetNow()),
+		OrderID: r.GetOrderId(), PresentedChallenges: r.GetPresentedChallenges()}, err
 }
 
 func issueRequestToProto(r IssueRequest) (*pb.IssueRequest, error) {
 	raw, err := MarshalConfig(r.Config)
 	return &pb.IssueRequest{ConfigJson: raw, CsrDer: r.CSR, CommonName: r.CommonName, Sans: r.SANs, Profile: r.Profile,
-		Validity: dur(r.Validity), IdempotencyKey: r.IdempotencyKey, Now: ts(r.Now)}, err
+		Validity: dur(r.Validity), IdempotencyKey: r.IdempotencyKey, Now: ts(r.Now), OrderId: r.OrderID,
+		PresentedChallenges: r.PresentedChallenges}, err
 }
 
 func issueResultToProto(r IssueResult) *pb.IssueResponse {
 	return &pb.IssueResponse{Status: r.Status, CertificatePem: r.CertificatePEM, ChainPem: r.ChainPEM, OrderId: r.OrderID,
-		RetryAfter: dur(r.RetryAfter), RenewalWindowStart: ts(r.RenewalWindowStart), RenewalWindowEnd: ts(r.RenewalWindowEnd)}
+		RetryAfter: dur(r.RetryAfter), RenewalWindowStart: ts(r.RenewalWindowStart), RenewalWindowEnd: ts(r.RenewalWindowEnd),
+		Challenges: challengesToProto(r.Challenges)}
+}
+
+func challengesToProto(cs []Challenge) []*pb.Challenge {
+	var out []*pb.Challenge
+	for _, c := range cs {
+		out = append(out, &pb.Challenge{Type: c.Type, Identifier: c.Identifier, Token: c.Token,
+			KeyAuthorization: c.KeyAuthorization, Solver: c.Solver})
+	}
+	return out
+}
+
+func challengesFromProto(cs []*pb.Challenge) []Challenge {
+	var out []Challenge
+	for _, c := range cs {
+		out = append(out, Challenge{Type: c.GetType(), Identifier: c.GetIdentifier(), Token: c.GetToken(),
+			KeyAuthorization: c.GetKeyAuthorization(), Solver: c.GetSolver()})
+	}
+	return out
 }
 
 func issueResultFromProto(r *pb.IssueResponse) IssueResult {
 	return IssueResult{Status: r.GetStatus(), CertificatePEM: r.GetCertificatePem(), ChainPEM: r.GetChainPem(),
 		OrderID: r.GetOrderId(), RetryAfter: fromDur(r.GetRetryAfter()),
-		RenewalWindowStart: fromTS(r.GetRenewalWindowStart()), RenewalWindowEnd: fromTS(r.GetRenewalWindowEnd())}
+		RenewalWindowStart: fromTS(r.GetRenewalWindowStart()), RenewalWindowEnd: fromTS(r.GetRenewalWindowEnd()),
+		Challenges: challengesFromProto(r.GetChallenges())}
 }
 
 func (s *issuerServer) IssueCertificate(ctx context.Context, r *pb.IssueRequest) (*pb.IssueResponse, error) {

@@ -131,6 +131,16 @@ type IssueRequest struct {
 	// itself (the local CA) dates them from it when set, so that validity
 	// follows the control plane's clock.
 	Now time.Time
+	// OrderID is the order an earlier call with this IdempotencyKey left
+	// pending (IssueResult.OrderID): continue it rather than start
+	// another. The host keeps it durably, so an order survives a restart
+	// of the plugin or the server. Before such a call the host asks
+	// GetOrderStatus, and uses the certificate if the order is issued.
+	OrderID string
+	// PresentedChallenges are the tokens of challenges, from an earlier
+	// IssueResult.Challenges, that the host now presents (serves where the
+	// names point): the issuer may ask the CA to validate them.
+	PresentedChallenges []string
 }
 
 // RenewRequest asks for the next certificate of a series.
@@ -151,10 +161,43 @@ type IssueResult struct {
 	Status         string // StatusIssued or StatusPending
 	CertificatePEM string // the leaf certificate
 	ChainPEM       string // intermediates up to (not including) the root, then the root if the CA wants it served
-	OrderID        string // for StatusPending
-	RetryAfter     time.Duration
+	OrderID        string // for StatusPending: sent back as IssueRequest.OrderID
+	// RetryAfter, for StatusPending, is when to call again; the host
+	// waits at least a second and at most an hour, and a pending result
+	// does not count as a failed attempt.
+	RetryAfter time.Duration
+	// Challenges, for StatusPending, are proofs of control the host must
+	// present before it calls again with their tokens in
+	// IssueRequest.PresentedChallenges. An issuer that solves its
+	// challenges itself (DNS-01 through a DNS provider) returns none.
+	Challenges []Challenge
 	// RenewalWindow is the CA's suggested renewal window (ACME ARI), if any.
 	RenewalWindowStart, RenewalWindowEnd time.Time
+}
+
+// Challenge types a host presents.
+const (
+	// ChallengeHTTP01 is ACME's HTTP-01 (RFC 8555 §8.3): the host serves
+	// KeyAuthorization as the body of
+	// http://<Identifier>/.well-known/acme-challenge/<Token>.
+	ChallengeHTTP01 = "http-01"
+)
+
+// Challenge solvers: who presents an HTTP-01 challenge.
+const (
+	SolverAuto   = ""       // the host decides: the agent of the certificate's targets, else the server
+	SolverAgent  = "agent"  // the agent that owns the certificate's targets, on that host
+	SolverServer = "server" // certctl's server, for names that point at it
+)
+
+// Challenge is a proof of control that the CA asks for and the issuer
+// cannot give itself.
+type Challenge struct {
+	Type             string // ChallengeHTTP01
+	Identifier       string // the DNS name being validated
+	Token            string
+	KeyAuthorization string
+	Solver           string // SolverAuto, SolverAgent or SolverServer
 }
 
 // RFC 5280 CRLReason codes for RevokeRequest.Reason (7 is not used).

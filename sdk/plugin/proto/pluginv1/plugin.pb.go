@@ -475,9 +475,15 @@ type IssueRequest struct {
 	// The host's current time. Issuers that sign themselves (the local CA)
 	// date certificates from it, so that validity follows the control plane's
 	// clock; unset means the plugin's own clock.
-	Now           *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=now,proto3" json:"now,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Now *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=now,proto3" json:"now,omitempty"`
+	// The order an earlier call for this idempotency key left pending: the
+	// issuer continues it rather than starting another.
+	OrderId string `protobuf:"bytes,9,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	// Tokens of challenges (from an earlier response's challenges) that the
+	// host now presents; the issuer may ask the CA to validate them.
+	PresentedChallenges []string `protobuf:"bytes,10,rep,name=presented_challenges,json=presentedChallenges,proto3" json:"presented_challenges,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *IssueRequest) Reset() {
@@ -566,6 +572,20 @@ func (x *IssueRequest) GetNow() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *IssueRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *IssueRequest) GetPresentedChallenges() []string {
+	if x != nil {
+		return x.PresentedChallenges
+	}
+	return nil
+}
+
 type RenewRequest struct {
 	state                  protoimpl.MessageState `protogen:"open.v1"`
 	Request                *IssueRequest          `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
@@ -635,8 +655,11 @@ type IssueResponse struct {
 	RetryAfter         *durationpb.Duration   `protobuf:"bytes,5,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
 	RenewalWindowStart *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=renewal_window_start,json=renewalWindowStart,proto3" json:"renewal_window_start,omitempty"`
 	RenewalWindowEnd   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=renewal_window_end,json=renewalWindowEnd,proto3" json:"renewal_window_end,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// With status pending: challenges the host must present before the next
+	// call (HTTP-01 tokens served where the names point).
+	Challenges    []*Challenge `protobuf:"bytes,8,rep,name=challenges,proto3" json:"challenges,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *IssueResponse) Reset() {
@@ -718,6 +741,90 @@ func (x *IssueResponse) GetRenewalWindowEnd() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *IssueResponse) GetChallenges() []*Challenge {
+	if x != nil {
+		return x.Challenges
+	}
+	return nil
+}
+
+// A proof of control that the CA asks for and the issuer cannot give itself.
+type Challenge struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Type             string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`                                                 // "http-01"
+	Identifier       string                 `protobuf:"bytes,2,opt,name=identifier,proto3" json:"identifier,omitempty"`                                     // the DNS name being validated
+	Token            string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`                                               // served at /.well-known/acme-challenge/<token>
+	KeyAuthorization string                 `protobuf:"bytes,4,opt,name=key_authorization,json=keyAuthorization,proto3" json:"key_authorization,omitempty"` // the body to serve
+	Solver           string                 `protobuf:"bytes,5,opt,name=solver,proto3" json:"solver,omitempty"`                                             // "" (host decides), "agent" or "server"
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Challenge) Reset() {
+	*x = Challenge{}
+	mi := &file_pluginv1_plugin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Challenge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Challenge) ProtoMessage() {}
+
+func (x *Challenge) ProtoReflect() protoreflect.Message {
+	mi := &file_pluginv1_plugin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Challenge.ProtoReflect.Descriptor instead.
+func (*Challenge) Descriptor() ([]byte, []int) {
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Challenge) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Challenge) GetIdentifier() string {
+	if x != nil {
+		return x.Identifier
+	}
+	return ""
+}
+
+func (x *Challenge) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *Challenge) GetKeyAuthorization() string {
+	if x != nil {
+		return x.KeyAuthorization
+	}
+	return ""
+}
+
+func (x *Challenge) GetSolver() string {
+	if x != nil {
+		return x.Solver
+	}
+	return ""
+}
+
 type RevokeRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConfigJson     []byte                 `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
@@ -730,7 +837,7 @@ type RevokeRequest struct {
 
 func (x *RevokeRequest) Reset() {
 	*x = RevokeRequest{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[11]
+	mi := &file_pluginv1_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +849,7 @@ func (x *RevokeRequest) String() string {
 func (*RevokeRequest) ProtoMessage() {}
 
 func (x *RevokeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[11]
+	mi := &file_pluginv1_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +862,7 @@ func (x *RevokeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeRequest.ProtoReflect.Descriptor instead.
 func (*RevokeRequest) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{11}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RevokeRequest) GetConfigJson() []byte {
@@ -794,7 +901,7 @@ type RevokeResponse struct {
 
 func (x *RevokeResponse) Reset() {
 	*x = RevokeResponse{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[12]
+	mi := &file_pluginv1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +913,7 @@ func (x *RevokeResponse) String() string {
 func (*RevokeResponse) ProtoMessage() {}
 
 func (x *RevokeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[12]
+	mi := &file_pluginv1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +926,7 @@ func (x *RevokeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeResponse.ProtoReflect.Descriptor instead.
 func (*RevokeResponse) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 type OrderStatusRequest struct {
@@ -832,7 +939,7 @@ type OrderStatusRequest struct {
 
 func (x *OrderStatusRequest) Reset() {
 	*x = OrderStatusRequest{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[13]
+	mi := &file_pluginv1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -844,7 +951,7 @@ func (x *OrderStatusRequest) String() string {
 func (*OrderStatusRequest) ProtoMessage() {}
 
 func (x *OrderStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[13]
+	mi := &file_pluginv1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -857,7 +964,7 @@ func (x *OrderStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrderStatusRequest.ProtoReflect.Descriptor instead.
 func (*OrderStatusRequest) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *OrderStatusRequest) GetConfigJson() []byte {
@@ -885,7 +992,7 @@ type RevokedCertificate struct {
 
 func (x *RevokedCertificate) Reset() {
 	*x = RevokedCertificate{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[14]
+	mi := &file_pluginv1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -897,7 +1004,7 @@ func (x *RevokedCertificate) String() string {
 func (*RevokedCertificate) ProtoMessage() {}
 
 func (x *RevokedCertificate) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[14]
+	mi := &file_pluginv1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -910,7 +1017,7 @@ func (x *RevokedCertificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokedCertificate.ProtoReflect.Descriptor instead.
 func (*RevokedCertificate) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RevokedCertificate) GetSerialNumber() string {
@@ -947,7 +1054,7 @@ type SignCRLRequest struct {
 
 func (x *SignCRLRequest) Reset() {
 	*x = SignCRLRequest{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[15]
+	mi := &file_pluginv1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1066,7 @@ func (x *SignCRLRequest) String() string {
 func (*SignCRLRequest) ProtoMessage() {}
 
 func (x *SignCRLRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[15]
+	mi := &file_pluginv1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1079,7 @@ func (x *SignCRLRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignCRLRequest.ProtoReflect.Descriptor instead.
 func (*SignCRLRequest) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SignCRLRequest) GetConfigJson() []byte {
@@ -1019,7 +1126,7 @@ type SignCRLResponse struct {
 
 func (x *SignCRLResponse) Reset() {
 	*x = SignCRLResponse{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[16]
+	mi := &file_pluginv1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1138,7 @@ func (x *SignCRLResponse) String() string {
 func (*SignCRLResponse) ProtoMessage() {}
 
 func (x *SignCRLResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[16]
+	mi := &file_pluginv1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1151,7 @@ func (x *SignCRLResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignCRLResponse.ProtoReflect.Descriptor instead.
 func (*SignCRLResponse) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SignCRLResponse) GetCrlDer() []byte {
@@ -1068,7 +1175,7 @@ type DeployRequest struct {
 
 func (x *DeployRequest) Reset() {
 	*x = DeployRequest{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[17]
+	mi := &file_pluginv1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1187,7 @@ func (x *DeployRequest) String() string {
 func (*DeployRequest) ProtoMessage() {}
 
 func (x *DeployRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[17]
+	mi := &file_pluginv1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1200,7 @@ func (x *DeployRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployRequest.ProtoReflect.Descriptor instead.
 func (*DeployRequest) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeployRequest) GetConfigJson() []byte {
@@ -1149,7 +1256,7 @@ type DeployResponse struct {
 
 func (x *DeployResponse) Reset() {
 	*x = DeployResponse{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[18]
+	mi := &file_pluginv1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1268,7 @@ func (x *DeployResponse) String() string {
 func (*DeployResponse) ProtoMessage() {}
 
 func (x *DeployResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[18]
+	mi := &file_pluginv1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1281,7 @@ func (x *DeployResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployResponse.ProtoReflect.Descriptor instead.
 func (*DeployResponse) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeployResponse) GetChanged() bool {
@@ -1208,7 +1315,7 @@ type ValidateDeploymentRequest struct {
 
 func (x *ValidateDeploymentRequest) Reset() {
 	*x = ValidateDeploymentRequest{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[19]
+	mi := &file_pluginv1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1327,7 @@ func (x *ValidateDeploymentRequest) String() string {
 func (*ValidateDeploymentRequest) ProtoMessage() {}
 
 func (x *ValidateDeploymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[19]
+	mi := &file_pluginv1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1340,7 @@ func (x *ValidateDeploymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateDeploymentRequest.ProtoReflect.Descriptor instead.
 func (*ValidateDeploymentRequest) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ValidateDeploymentRequest) GetConfigJson() []byte {
@@ -1261,7 +1368,7 @@ type ValidateDeploymentResponse struct {
 
 func (x *ValidateDeploymentResponse) Reset() {
 	*x = ValidateDeploymentResponse{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[20]
+	mi := &file_pluginv1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1380,7 @@ func (x *ValidateDeploymentResponse) String() string {
 func (*ValidateDeploymentResponse) ProtoMessage() {}
 
 func (x *ValidateDeploymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[20]
+	mi := &file_pluginv1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1393,7 @@ func (x *ValidateDeploymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateDeploymentResponse.ProtoReflect.Descriptor instead.
 func (*ValidateDeploymentResponse) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ValidateDeploymentResponse) GetValid() bool {
@@ -1332,7 +1439,7 @@ type Notification struct {
 
 func (x *Notification) Reset() {
 	*x = Notification{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[21]
+	mi := &file_pluginv1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1344,7 +1451,7 @@ func (x *Notification) String() string {
 func (*Notification) ProtoMessage() {}
 
 func (x *Notification) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[21]
+	mi := &file_pluginv1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1357,7 +1464,7 @@ func (x *Notification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notification.ProtoReflect.Descriptor instead.
 func (*Notification) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Notification) GetId() string {
@@ -1468,7 +1575,7 @@ type SendRequest struct {
 
 func (x *SendRequest) Reset() {
 	*x = SendRequest{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[22]
+	mi := &file_pluginv1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1587,7 @@ func (x *SendRequest) String() string {
 func (*SendRequest) ProtoMessage() {}
 
 func (x *SendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[22]
+	mi := &file_pluginv1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1600,7 @@ func (x *SendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequest.ProtoReflect.Descriptor instead.
 func (*SendRequest) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SendRequest) GetConfigJson() []byte {
@@ -1519,7 +1626,7 @@ type SendResponse struct {
 
 func (x *SendResponse) Reset() {
 	*x = SendResponse{}
-	mi := &file_pluginv1_plugin_proto_msgTypes[23]
+	mi := &file_pluginv1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1638,7 @@ func (x *SendResponse) String() string {
 func (*SendResponse) ProtoMessage() {}
 
 func (x *SendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pluginv1_plugin_proto_msgTypes[23]
+	mi := &file_pluginv1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1651,7 @@ func (x *SendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResponse.ProtoReflect.Descriptor instead.
 func (*SendResponse) Descriptor() ([]byte, []int) {
-	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_pluginv1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SendResponse) GetMessageId() string {
@@ -1586,7 +1693,7 @@ const file_pluginv1_plugin_proto_rawDesc = "" +
 	"configJson\"4\n" +
 	"\x11ProvisionResponse\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
-	"configJson\"\xa5\x02\n" +
+	"configJson\"\xf3\x02\n" +
 	"\fIssueRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12\x17\n" +
@@ -1597,11 +1704,14 @@ const file_pluginv1_plugin_proto_rawDesc = "" +
 	"\aprofile\x18\x05 \x01(\tR\aprofile\x125\n" +
 	"\bvalidity\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\bvalidity\x12'\n" +
 	"\x0fidempotency_key\x18\a \x01(\tR\x0eidempotencyKey\x12,\n" +
-	"\x03now\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"\xac\x01\n" +
+	"\x03now\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x03now\x12\x19\n" +
+	"\border_id\x18\t \x01(\tR\aorderId\x121\n" +
+	"\x14presented_challenges\x18\n" +
+	" \x03(\tR\x13presentedChallenges\"\xac\x01\n" +
 	"\fRenewRequest\x129\n" +
 	"\arequest\x18\x01 \x01(\v2\x1f.certctl.plugin.v1.IssueRequestR\arequest\x12'\n" +
 	"\x0fprevious_serial\x18\x02 \x01(\tR\x0epreviousSerial\x128\n" +
-	"\x18previous_certificate_pem\x18\x03 \x01(\tR\x16previousCertificatePem\"\xdc\x02\n" +
+	"\x18previous_certificate_pem\x18\x03 \x01(\tR\x16previousCertificatePem\"\x9a\x03\n" +
 	"\rIssueResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12'\n" +
 	"\x0fcertificate_pem\x18\x02 \x01(\tR\x0ecertificatePem\x12\x1b\n" +
@@ -1610,7 +1720,18 @@ const file_pluginv1_plugin_proto_rawDesc = "" +
 	"\vretry_after\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\n" +
 	"retryAfter\x12L\n" +
 	"\x14renewal_window_start\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x12renewalWindowStart\x12H\n" +
-	"\x12renewal_window_end\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x10renewalWindowEnd\"\x96\x01\n" +
+	"\x12renewal_window_end\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x10renewalWindowEnd\x12<\n" +
+	"\n" +
+	"challenges\x18\b \x03(\v2\x1c.certctl.plugin.v1.ChallengeR\n" +
+	"challenges\"\x9a\x01\n" +
+	"\tChallenge\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1e\n" +
+	"\n" +
+	"identifier\x18\x02 \x01(\tR\n" +
+	"identifier\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\tR\x05token\x12+\n" +
+	"\x11key_authorization\x18\x04 \x01(\tR\x10keyAuthorization\x12\x16\n" +
+	"\x06solver\x18\x05 \x01(\tR\x06solver\"\x96\x01\n" +
 	"\rRevokeRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12#\n" +
@@ -1724,7 +1845,7 @@ func file_pluginv1_plugin_proto_rawDescGZIP() []byte {
 	return file_pluginv1_plugin_proto_rawDescData
 }
 
-var file_pluginv1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_pluginv1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_pluginv1_plugin_proto_goTypes = []any{
 	(*InfoRequest)(nil),                // 0: certctl.plugin.v1.InfoRequest
 	(*InfoResponse)(nil),               // 1: certctl.plugin.v1.InfoResponse
@@ -1737,81 +1858,83 @@ var file_pluginv1_plugin_proto_goTypes = []any{
 	(*IssueRequest)(nil),               // 8: certctl.plugin.v1.IssueRequest
 	(*RenewRequest)(nil),               // 9: certctl.plugin.v1.RenewRequest
 	(*IssueResponse)(nil),              // 10: certctl.plugin.v1.IssueResponse
-	(*RevokeRequest)(nil),              // 11: certctl.plugin.v1.RevokeRequest
-	(*RevokeResponse)(nil),             // 12: certctl.plugin.v1.RevokeResponse
-	(*OrderStatusRequest)(nil),         // 13: certctl.plugin.v1.OrderStatusRequest
-	(*RevokedCertificate)(nil),         // 14: certctl.plugin.v1.RevokedCertificate
-	(*SignCRLRequest)(nil),             // 15: certctl.plugin.v1.SignCRLRequest
-	(*SignCRLResponse)(nil),            // 16: certctl.plugin.v1.SignCRLResponse
-	(*DeployRequest)(nil),              // 17: certctl.plugin.v1.DeployRequest
-	(*DeployResponse)(nil),             // 18: certctl.plugin.v1.DeployResponse
-	(*ValidateDeploymentRequest)(nil),  // 19: certctl.plugin.v1.ValidateDeploymentRequest
-	(*ValidateDeploymentResponse)(nil), // 20: certctl.plugin.v1.ValidateDeploymentResponse
-	(*Notification)(nil),               // 21: certctl.plugin.v1.Notification
-	(*SendRequest)(nil),                // 22: certctl.plugin.v1.SendRequest
-	(*SendResponse)(nil),               // 23: certctl.plugin.v1.SendResponse
-	nil,                                // 24: certctl.plugin.v1.DeployRequest.MetadataEntry
-	nil,                                // 25: certctl.plugin.v1.DeployResponse.MetadataEntry
-	nil,                                // 26: certctl.plugin.v1.Notification.DetailsEntry
-	(*durationpb.Duration)(nil),        // 27: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 28: google.protobuf.Timestamp
+	(*Challenge)(nil),                  // 11: certctl.plugin.v1.Challenge
+	(*RevokeRequest)(nil),              // 12: certctl.plugin.v1.RevokeRequest
+	(*RevokeResponse)(nil),             // 13: certctl.plugin.v1.RevokeResponse
+	(*OrderStatusRequest)(nil),         // 14: certctl.plugin.v1.OrderStatusRequest
+	(*RevokedCertificate)(nil),         // 15: certctl.plugin.v1.RevokedCertificate
+	(*SignCRLRequest)(nil),             // 16: certctl.plugin.v1.SignCRLRequest
+	(*SignCRLResponse)(nil),            // 17: certctl.plugin.v1.SignCRLResponse
+	(*DeployRequest)(nil),              // 18: certctl.plugin.v1.DeployRequest
+	(*DeployResponse)(nil),             // 19: certctl.plugin.v1.DeployResponse
+	(*ValidateDeploymentRequest)(nil),  // 20: certctl.plugin.v1.ValidateDeploymentRequest
+	(*ValidateDeploymentResponse)(nil), // 21: certctl.plugin.v1.ValidateDeploymentResponse
+	(*Notification)(nil),               // 22: certctl.plugin.v1.Notification
+	(*SendRequest)(nil),                // 23: certctl.plugin.v1.SendRequest
+	(*SendResponse)(nil),               // 24: certctl.plugin.v1.SendResponse
+	nil,                                // 25: certctl.plugin.v1.DeployRequest.MetadataEntry
+	nil,                                // 26: certctl.plugin.v1.DeployResponse.MetadataEntry
+	nil,                                // 27: certctl.plugin.v1.Notification.DetailsEntry
+	(*durationpb.Duration)(nil),        // 28: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 29: google.protobuf.Timestamp
 }
 var file_pluginv1_plugin_proto_depIdxs = []int32{
 	2,  // 0: certctl.plugin.v1.InfoResponse.schema:type_name -> certctl.plugin.v1.Schema
 	3,  // 1: certctl.plugin.v1.Schema.fields:type_name -> certctl.plugin.v1.Field
-	27, // 2: certctl.plugin.v1.IssueRequest.validity:type_name -> google.protobuf.Duration
-	28, // 3: certctl.plugin.v1.IssueRequest.now:type_name -> google.protobuf.Timestamp
+	28, // 2: certctl.plugin.v1.IssueRequest.validity:type_name -> google.protobuf.Duration
+	29, // 3: certctl.plugin.v1.IssueRequest.now:type_name -> google.protobuf.Timestamp
 	8,  // 4: certctl.plugin.v1.RenewRequest.request:type_name -> certctl.plugin.v1.IssueRequest
-	27, // 5: certctl.plugin.v1.IssueResponse.retry_after:type_name -> google.protobuf.Duration
-	28, // 6: certctl.plugin.v1.IssueResponse.renewal_window_start:type_name -> google.protobuf.Timestamp
-	28, // 7: certctl.plugin.v1.IssueResponse.renewal_window_end:type_name -> google.protobuf.Timestamp
-	28, // 8: certctl.plugin.v1.RevokedCertificate.revoked_at:type_name -> google.protobuf.Timestamp
-	28, // 9: certctl.plugin.v1.SignCRLRequest.this_update:type_name -> google.protobuf.Timestamp
-	28, // 10: certctl.plugin.v1.SignCRLRequest.next_update:type_name -> google.protobuf.Timestamp
-	14, // 11: certctl.plugin.v1.SignCRLRequest.revoked:type_name -> certctl.plugin.v1.RevokedCertificate
-	24, // 12: certctl.plugin.v1.DeployRequest.metadata:type_name -> certctl.plugin.v1.DeployRequest.MetadataEntry
-	25, // 13: certctl.plugin.v1.DeployResponse.metadata:type_name -> certctl.plugin.v1.DeployResponse.MetadataEntry
-	28, // 14: certctl.plugin.v1.Notification.occurred_at:type_name -> google.protobuf.Timestamp
-	28, // 15: certctl.plugin.v1.Notification.not_after:type_name -> google.protobuf.Timestamp
-	26, // 16: certctl.plugin.v1.Notification.details:type_name -> certctl.plugin.v1.Notification.DetailsEntry
-	21, // 17: certctl.plugin.v1.SendRequest.notification:type_name -> certctl.plugin.v1.Notification
-	0,  // 18: certctl.plugin.v1.Issuer.Info:input_type -> certctl.plugin.v1.InfoRequest
-	4,  // 19: certctl.plugin.v1.Issuer.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
-	6,  // 20: certctl.plugin.v1.Issuer.Provision:input_type -> certctl.plugin.v1.ProvisionRequest
-	8,  // 21: certctl.plugin.v1.Issuer.IssueCertificate:input_type -> certctl.plugin.v1.IssueRequest
-	9,  // 22: certctl.plugin.v1.Issuer.RenewCertificate:input_type -> certctl.plugin.v1.RenewRequest
-	11, // 23: certctl.plugin.v1.Issuer.RevokeCertificate:input_type -> certctl.plugin.v1.RevokeRequest
-	13, // 24: certctl.plugin.v1.Issuer.GetOrderStatus:input_type -> certctl.plugin.v1.OrderStatusRequest
-	15, // 25: certctl.plugin.v1.Issuer.SignCRL:input_type -> certctl.plugin.v1.SignCRLRequest
-	0,  // 26: certctl.plugin.v1.Target.Info:input_type -> certctl.plugin.v1.InfoRequest
-	4,  // 27: certctl.plugin.v1.Target.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
-	17, // 28: certctl.plugin.v1.Target.DeployCertificate:input_type -> certctl.plugin.v1.DeployRequest
-	19, // 29: certctl.plugin.v1.Target.ValidateDeployment:input_type -> certctl.plugin.v1.ValidateDeploymentRequest
-	0,  // 30: certctl.plugin.v1.Notifier.Info:input_type -> certctl.plugin.v1.InfoRequest
-	4,  // 31: certctl.plugin.v1.Notifier.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
-	22, // 32: certctl.plugin.v1.Notifier.SendAlert:input_type -> certctl.plugin.v1.SendRequest
-	22, // 33: certctl.plugin.v1.Notifier.SendEvent:input_type -> certctl.plugin.v1.SendRequest
-	1,  // 34: certctl.plugin.v1.Issuer.Info:output_type -> certctl.plugin.v1.InfoResponse
-	5,  // 35: certctl.plugin.v1.Issuer.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
-	7,  // 36: certctl.plugin.v1.Issuer.Provision:output_type -> certctl.plugin.v1.ProvisionResponse
-	10, // 37: certctl.plugin.v1.Issuer.IssueCertificate:output_type -> certctl.plugin.v1.IssueResponse
-	10, // 38: certctl.plugin.v1.Issuer.RenewCertificate:output_type -> certctl.plugin.v1.IssueResponse
-	12, // 39: certctl.plugin.v1.Issuer.RevokeCertificate:output_type -> certctl.plugin.v1.RevokeResponse
-	10, // 40: certctl.plugin.v1.Issuer.GetOrderStatus:output_type -> certctl.plugin.v1.IssueResponse
-	16, // 41: certctl.plugin.v1.Issuer.SignCRL:output_type -> certctl.plugin.v1.SignCRLResponse
-	1,  // 42: certctl.plugin.v1.Target.Info:output_type -> certctl.plugin.v1.InfoResponse
-	5,  // 43: certctl.plugin.v1.Target.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
-	18, // 44: certctl.plugin.v1.Target.DeployCertificate:output_type -> certctl.plugin.v1.DeployResponse
-	20, // 45: certctl.plugin.v1.Target.ValidateDeployment:output_type -> certctl.plugin.v1.ValidateDeploymentResponse
-	1,  // 46: certctl.plugin.v1.Notifier.Info:output_type -> certctl.plugin.v1.InfoResponse
-	5,  // 47: certctl.plugin.v1.Notifier.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
-	23, // 48: certctl.plugin.v1.Notifier.SendAlert:output_type -> certctl.plugin.v1.SendResponse
-	23, // 49: certctl.plugin.v1.Notifier.SendEvent:output_type -> certctl.plugin.v1.SendResponse
-	34, // [34:50] is the sub-list for method output_type
-	18, // [18:34] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	28, // 5: certctl.plugin.v1.IssueResponse.retry_after:type_name -> google.protobuf.Duration
+	29, // 6: certctl.plugin.v1.IssueResponse.renewal_window_start:type_name -> google.protobuf.Timestamp
+	29, // 7: certctl.plugin.v1.IssueResponse.renewal_window_end:type_name -> google.protobuf.Timestamp
+	11, // 8: certctl.plugin.v1.IssueResponse.challenges:type_name -> certctl.plugin.v1.Challenge
+	29, // 9: certctl.plugin.v1.RevokedCertificate.revoked_at:type_name -> google.protobuf.Timestamp
+	29, // 10: certctl.plugin.v1.SignCRLRequest.this_update:type_name -> google.protobuf.Timestamp
+	29, // 11: certctl.plugin.v1.SignCRLRequest.next_update:type_name -> google.protobuf.Timestamp
+	15, // 12: certctl.plugin.v1.SignCRLRequest.revoked:type_name -> certctl.plugin.v1.RevokedCertificate
+	25, // 13: certctl.plugin.v1.DeployRequest.metadata:type_name -> certctl.plugin.v1.DeployRequest.MetadataEntry
+	26, // 14: certctl.plugin.v1.DeployResponse.metadata:type_name -> certctl.plugin.v1.DeployResponse.MetadataEntry
+	29, // 15: certctl.plugin.v1.Notification.occurred_at:type_name -> google.protobuf.Timestamp
+	29, // 16: certctl.plugin.v1.Notification.not_after:type_name -> google.protobuf.Timestamp
+	27, // 17: certctl.plugin.v1.Notification.details:type_name -> certctl.plugin.v1.Notification.DetailsEntry
+	22, // 18: certctl.plugin.v1.SendRequest.notification:type_name -> certctl.plugin.v1.Notification
+	0,  // 19: certctl.plugin.v1.Issuer.Info:input_type -> certctl.plugin.v1.InfoRequest
+	4,  // 20: certctl.plugin.v1.Issuer.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
+	6,  // 21: certctl.plugin.v1.Issuer.Provision:input_type -> certctl.plugin.v1.ProvisionRequest
+	8,  // 22: certctl.plugin.v1.Issuer.IssueCertificate:input_type -> certctl.plugin.v1.IssueRequest
+	9,  // 23: certctl.plugin.v1.Issuer.RenewCertificate:input_type -> certctl.plugin.v1.RenewRequest
+	12, // 24: certctl.plugin.v1.Issuer.RevokeCertificate:input_type -> certctl.plugin.v1.RevokeRequest
+	14, // 25: certctl.plugin.v1.Issuer.GetOrderStatus:input_type -> certctl.plugin.v1.OrderStatusRequest
+	16, // 26: certctl.plugin.v1.Issuer.SignCRL:input_type -> certctl.plugin.v1.SignCRLRequest
+	0,  // 27: certctl.plugin.v1.Target.Info:input_type -> certctl.plugin.v1.InfoRequest
+	4,  // 28: certctl.plugin.v1.Target.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
+	18, // 29: certctl.plugin.v1.Target.DeployCertificate:input_type -> certctl.plugin.v1.DeployRequest
+	20, // 30: certctl.plugin.v1.Target.ValidateDeployment:input_type -> certctl.plugin.v1.ValidateDeploymentRequest
+	0,  // 31: certctl.plugin.v1.Notifier.Info:input_type -> certctl.plugin.v1.InfoRequest
+	4,  // 32: certctl.plugin.v1.Notifier.ValidateConfig:input_type -> certctl.plugin.v1.ValidateConfigRequest
+	23, // 33: certctl.plugin.v1.Notifier.SendAlert:input_type -> certctl.plugin.v1.SendRequest
+	23, // 34: certctl.plugin.v1.Notifier.SendEvent:input_type -> certctl.plugin.v1.SendRequest
+	1,  // 35: certctl.plugin.v1.Issuer.Info:output_type -> certctl.plugin.v1.InfoResponse
+	5,  // 36: certctl.plugin.v1.Issuer.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
+	7,  // 37: certctl.plugin.v1.Issuer.Provision:output_type -> certctl.plugin.v1.ProvisionResponse
+	10, // 38: certctl.plugin.v1.Issuer.IssueCertificate:output_type -> certctl.plugin.v1.IssueResponse
+	10, // 39: certctl.plugin.v1.Issuer.RenewCertificate:output_type -> certctl.plugin.v1.IssueResponse
+	13, // 40: certctl.plugin.v1.Issuer.RevokeCertificate:output_type -> certctl.plugin.v1.RevokeResponse
+	10, // 41: certctl.plugin.v1.Issuer.GetOrderStatus:output_type -> certctl.plugin.v1.IssueResponse
+	17, // 42: certctl.plugin.v1.Issuer.SignCRL:output_type -> certctl.plugin.v1.SignCRLResponse
+	1,  // 43: certctl.plugin.v1.Target.Info:output_type -> certctl.plugin.v1.InfoResponse
+	5,  // 44: certctl.plugin.v1.Target.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
+	19, // 45: certctl.plugin.v1.Target.DeployCertificate:output_type -> certctl.plugin.v1.DeployResponse
+	21, // 46: certctl.plugin.v1.Target.ValidateDeployment:output_type -> certctl.plugin.v1.ValidateDeploymentResponse
+	1,  // 47: certctl.plugin.v1.Notifier.Info:output_type -> certctl.plugin.v1.InfoResponse
+	5,  // 48: certctl.plugin.v1.Notifier.ValidateConfig:output_type -> certctl.plugin.v1.ValidateConfigResponse
+	24, // 49: certctl.plugin.v1.Notifier.SendAlert:output_type -> certctl.plugin.v1.SendResponse
+	24, // 50: certctl.plugin.v1.Notifier.SendEvent:output_type -> certctl.plugin.v1.SendResponse
+	35, // [35:51] is the sub-list for method output_type
+	19, // [19:35] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_pluginv1_plugin_proto_init() }
@@ -1825,7 +1948,7 @@ func file_pluginv1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pluginv1_plugin_proto_rawDesc), len(file_pluginv1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   3,
 		},
