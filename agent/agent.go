@@ -29,6 +29,7 @@ type Agent struct {
 	state   *state
 	keys    *keystore
 	plugins *host.Host
+	http01  *http01Presenter
 	client  *client.Client
 	started time.Time
 
@@ -52,6 +53,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, logger: logger, state: st, keys: keys, started: time.Now(),
+		http01:         newHTTP01Presenter(cfg.HTTP01Webroot, cfg.HTTP01Listen, st.dir, logger),
 		heartbeatEvery: 30 * time.Second, pollWait: 30 * time.Second}
 	if cfg.HeartbeatInterval > 0 {
 		a.heartbeatEvery = cfg.HeartbeatInterval
@@ -71,8 +73,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Agent, error) {
 	return a, nil
 }
 
-// Close stops the agent's plugins.
+// Close stops the agent's plugins and stops serving HTTP-01 challenges.
 func (a *Agent) Close() {
+	a.http01.Close()
 	if a.plugins != nil {
 		a.plugins.Close()
 	}
@@ -234,11 +237,44 @@ func (a *Agent) do(ctx context.Context, item api.AgentWorkItem) {
 		}
 	case api.AgentWorkDeploy:
 		result := a.deploy(context.WithoutCancel(ctx), item)
-		if err := a.state.queueReport(item.JobID, result); err != nil {
+		if err := a.state.queueReport(reportDeploy, item.JobID, result); err != nil {
 			a.logger.Error("keep deployment report", "job", item.JobID, "err", err)
 		}
 		a.flushReports(ctx)
+	case api.AgentWorkHTTP01:
+		report := a.challenges(ctx, item)
+		if err := a.state.queueReport(reportChallenges, item.JobID, report); err != nil {
+			a.logger.Error("keep HTTP-01 report", "job", item.JobID, "err", err)
+		}
+		a.flushReports(ctx)
 	}
+}
+
+// challenges starts or stops serving an issuance job's HTTP-01 challenges
+// and returns the report for the server. The server may send the same
+// item again (its report lost, the agent restarted): doing it twice is
+// harmless.
+func (a *Agent) challenges(ctx context.Context, item api.AgentWorkItem) api.AgentChallengeReport {
+	var tokens []string
+	var err error
+	if item.Present {
+		tokens, err = a.http01.Present(ctx, item.JobID, item.Challenges)
+	} else {
+		tokens, err = a.http01.Cleanup(item.Challenges)
+	}
+	rep := api.AgentChallengeReport{Present: item.Present, Tokens: tokens}
+	if err != nil {
+		rep.Error = err.Error()
+		a.logger.Warn("HTTP-01 challenges failed", "job", item.JobID, "certificate", item.Certificate.Name,
+			"present", item.Present, "err", err)
+		return rep
+	}
+	what := "HTTP-01 challenges presented"
+	if !item.Present {
+		what = "HTTP-01 challenges removed"
+	}
+	a.logger.Info(what, "job", item.JobID, "certificate", item.Certificate.Name, "tokens", len(tokens))
+	return rep
 }
 
 // makeCSR makes (or reuses) the key of an issuance job and sends its CSR.
@@ -328,8 +364,8 @@ func (a *Agent) deploy(ctx context.Context, item api.AgentWorkItem) api.AgentDep
 		Verified: true}
 }
 
-// flushReports delivers queued deployment reports; those the server cannot
-// take now stay queued.
+// flushReports delivers queued deployment and HTTP-01 reports; those the
+// server cannot take now stay queued.
 func (a *Agent) flushReports(ctx context.Context) {
 	pending, err := a.state.pendingReports()
 	if err != nil {
@@ -337,21 +373,42 @@ func (a *Agent) flushReports(ctx context.Context) {
 		return
 	}
 	for _, p := range pending {
-		var result api.AgentDeployResult
-		if err := json.Unmarshal(p.Result, &result); err != nil {
-			_ = a.state.dropReport(p.JobID)
-			continue
-		}
-		err := a.client.ReportDeployment(ctx, p.JobID, result)
+		err := a.sendReport(ctx, p)
 		switch {
+		case errors.Is(err, errUnreadableReport):
+			a.logger.Warn("dropping an unreadable queued report", "job", p.JobID, "err", err)
+			_ = a.state.dropReport(p)
 		case err == nil || client.IsConflict(err) || client.IsNotFound(err):
 			// Delivered, or the server no longer wants it (already
 			// reported, job taken back after its lease): done either way.
-			_ = a.state.dropReport(p.JobID)
+			_ = a.state.dropReport(p)
 		default:
 			a.logger.Warn("report kept for later", "job", p.JobID, "err", err)
 			return
 		}
+	}
+}
+
+// errUnreadableReport marks a queued report that can never be sent.
+var errUnreadableReport = errors.New("unreadable report")
+
+// sendReport delivers one queued report.
+func (a *Agent) sendReport(ctx context.Context, p pendingReport) error {
+	switch p.Kind {
+	case reportChallenges:
+		var rep api.AgentChallengeReport
+		if err := json.Unmarshal(p.Result, &rep); err != nil {
+			return fmt.Errorf("%w: %v", errUnreadableReport, err)
+		}
+		return a.client.ReportChallenges(ctx, p.JobID, rep)
+	case reportDeploy:
+		var result api.AgentDeployResult
+		if err := json.Unmarshal(p.Result, &result); err != nil {
+			return fmt.Errorf("%w: %v", errUnreadableReport, err)
+		}
+		return a.client.ReportDeployment(ctx, p.JobID, result)
+	default:
+		return fmt.Errorf("%w: kind %q", errUnreadableReport, p.Kind)
 	}
 }
 

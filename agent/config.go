@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,6 +29,13 @@ type Config struct {
 	PluginDir  string // CERTCTL_PLUGIN_DIR: target plugins
 	CACertFile string // CERTCTL_CA_CERT_FILE: extra CA to trust for the server's TLS
 	LogLevel   string
+
+	// HTTP-01 challenges the server asks this agent to present (ACME
+	// issuers, for names that point at this host). Either, both or neither
+	// may be set; with neither, the agent answers such work with an error
+	// that says what to set.
+	HTTP01Webroot string // CERTCTL_HTTP01_WEBROOT: write <dir>/.well-known/acme-challenge/<token> for a web server that serves it
+	HTTP01Listen  string // CERTCTL_HTTP01_LISTEN: address of a temporary listener (e.g. :80) that serves only the challenges
 
 	// Timing; zero means the defaults (30 s each). Not flags: for tests and load tools.
 	HeartbeatInterval time.Duration
@@ -68,6 +76,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{&c.PluginDir, "plugin-dir", "CERTCTL_PLUGIN_DIR", "", "target plugins (default: plugins next to the binary)"},
 		{&c.CACertFile, "ca-cert-file", "CERTCTL_CA_CERT_FILE", "", "PEM CA certificate to trust for the server's TLS"},
 		{&c.LogLevel, "log-level", "CERTCTL_LOG_LEVEL", "info", "debug, info, warn or error"},
+		{&c.HTTP01Webroot, "http01-webroot", "CERTCTL_HTTP01_WEBROOT", "",
+			"serve ACME HTTP-01 challenges as files in DIR/.well-known/acme-challenge/ for a web server that serves that path from DIR"},
+		{&c.HTTP01Listen, "http01-listen", "CERTCTL_HTTP01_LISTEN", "",
+			"serve ACME HTTP-01 challenges on a temporary listener at this address (e.g. :80), open only while a challenge is presented"},
 	}
 	for _, s := range settings {
 		fs.StringVar(s.target, s.flag, s.def, fmt.Sprintf("%s (env %s)", s.help, s.env))
@@ -92,6 +104,18 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	c.ServerURL = strings.TrimSuffix(c.ServerURL, "/")
 	if c.KeyDir == "" {
 		c.KeyDir = filepath.Join(c.StateDir, "keys")
+	}
+	if c.HTTP01Webroot != "" {
+		abs, err := filepath.Abs(c.HTTP01Webroot)
+		if err != nil {
+			return c, fmt.Errorf("--http01-webroot %q: %w", c.HTTP01Webroot, err)
+		}
+		c.HTTP01Webroot = abs
+	}
+	if c.HTTP01Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP01Listen); err != nil {
+			return c, fmt.Errorf("--http01-listen %q: want host:port or :port (e.g. :80): %w", c.HTTP01Listen, err)
+		}
 	}
 	if c.PluginDir == "" {
 		if exe, err := os.Executable(); err == nil {

@@ -42,21 +42,47 @@ func (s *state) saveCredential(c string) error {
 	return writeFileAtomic(s.credentialPath(), []byte(c+"\n"), 0o600)
 }
 
-// pendingReport is a deployment result not yet delivered to the server.
+// Kinds of report in the outbox.
+const (
+	reportDeploy     = ""        // an api.AgentDeployResult
+	reportChallenges = "http-01" // an api.AgentChallengeReport
+)
+
+// pendingReport is a result not yet delivered to the server.
 type pendingReport struct {
+	Kind   string          `json:"kind,omitempty"` // reportDeploy or reportChallenges
 	JobID  string          `json:"job_id"`
 	Result json.RawMessage `json:"result"`
 }
 
+// outboxPath is where a job's report of a kind waits. A job has at most one
+// of each: a later report (an HTTP-01 cleanup after its presentation)
+// replaces an undelivered earlier one, which the server no longer needs.
+func (s *state) outboxPath(kind, jobID string) (string, error) {
+	// The id comes from the server and becomes a file name.
+	if jobID == "" || strings.ContainsAny(jobID, `/\`) || strings.HasPrefix(jobID, ".") {
+		return "", fmt.Errorf("job id %q cannot name a file", jobID)
+	}
+	name := jobID + ".json"
+	if kind != reportDeploy {
+		name = jobID + "." + kind + ".json"
+	}
+	return filepath.Join(s.dir, "outbox", name), nil
+}
+
 // queueReport keeps a result until the server has it: a report is never
 // lost because the server was away.
-func (s *state) queueReport(jobID string, result any) error {
+func (s *state) queueReport(kind, jobID string, result any) error {
+	path, err := s.outboxPath(kind, jobID)
+	if err != nil {
+		return err
+	}
 	raw, err := json.Marshal(result)
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(pendingReport{JobID: jobID, Result: raw})
-	return writeFileAtomic(filepath.Join(s.dir, "outbox", jobID+".json"), b, 0o600)
+	b, _ := json.Marshal(pendingReport{Kind: kind, JobID: jobID, Result: raw})
+	return writeFileAtomic(path, b, 0o600)
 }
 
 // pendingReports lists queued results.
@@ -67,7 +93,7 @@ func (s *state) pendingReports() ([]pendingReport, error) {
 	}
 	var out []pendingReport
 	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
+		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(s.dir, "outbox", e.Name()))
@@ -82,8 +108,12 @@ func (s *state) pendingReports() ([]pendingReport, error) {
 	return out, nil
 }
 
-func (s *state) dropReport(jobID string) error {
-	err := os.Remove(filepath.Join(s.dir, "outbox", jobID+".json"))
+func (s *state) dropReport(p pendingReport) error {
+	path, err := s.outboxPath(p.Kind, p.JobID)
+	if err != nil {
+		return err
+	}
+	err = os.Remove(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -55,6 +55,16 @@ func (c *Client) ReportDeployment(ctx context.Context, jobID string, result api.
 	return c.do(ctx, request{method: http.MethodPost, path: p, body: result}, nil)
 }
 
+// ReportChallenges answers http-01 work: the HTTP-01 challenge tokens the
+// agent now serves (report.Present) or no longer serves, or why it cannot.
+func (c *Client) ReportChallenges(ctx context.Context, jobID string, report api.AgentChallengeReport) error {
+	p, err := apiPath("/agent/jobs/%s/challenges", "job id", jobID)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, request{method: http.MethodPost, path: p, body: report}, nil)
+}
+
 // RotateAgentCredential gets a new credential; the old one stops working.
 func (c *Client) RotateAgentCredential(ctx context.Context) (*api.AgentCredentialResponse, error) {
 	return call[api.AgentCredentialResponse](ctx, c, http.MethodPost, "/api/v1/agent/credential", nil)
