@@ -136,8 +136,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
+		jobs := service.DefaultJobSettings()
+		jobs.PendingLimit = cfg.OrderPendingLimit
 		svc = service.New(service.Options{Store: st, Logger: logger, Secrets: box, PublicURL: publicURL(cfg),
-			Connectors: service.HostCatalog{Host: plugins}, Plugins: plugins, Notifiers: plugins, Issuers: plugins})
+			Connectors: service.HostCatalog{Host: plugins}, Plugins: plugins, Notifiers: plugins, Issuers: plugins, Jobs: &jobs})
 		if err := svc.CheckEncryptionKey(ctx); err != nil {
 			return err
 		}
@@ -153,7 +155,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				logger.Info("created the default local CA issuer", "name", "local")
 			}
 		}
-		return nil
+		return ensureDefaultACME(ctx, cfg, svc, plugins, logger)
 	})
 	if err != nil {
 		return fmt.Errorf("prepare database: %w", err)
@@ -219,6 +221,26 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		scheme = "https"
 	}
 
+	// The HTTP-01 responder's own listener (where ACME CAs connect, port
+	// 80), started and stopped with the main one.
+	var http01 *http.Server
+	if cfg.HTTP01Listen != "" {
+		hln, err := net.Listen("tcp", cfg.HTTP01Listen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (--http01-listen): %w", cfg.HTTP01Listen, err)
+		}
+		http01 = &http.Server{Handler: api.HTTP01Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		logger.Info("serving ACME HTTP-01 challenge responses", "addr", hln.Addr().String())
+		go func() {
+			if err := http01.Serve(hln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("HTTP-01 listener failed", "addr", cfg.HTTP01Listen, "err", err)
+			}
+		}()
+		defer http01.Close()
+	}
+
 	url := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 	logger.Info("serving", "url", url, "database", databaseKind(cluster))
 	// The banner comes after every startup log line, so that the URL and
@@ -273,6 +295,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { defer close(engineDone); eng.shutdown(logger, plan.workEnd, plan.engineEnd) }()
 	shutdownCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), plan.workEnd)
 	defer cancel()
+	if http01 != nil {
+		_ = http01.Shutdown(shutdownCtx)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("requests still running at the shutdown deadline were cut off")
 		_ = srv.Close()
@@ -425,4 +450,36 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.acquireCount, prometheus.CounterValue, float64(s.AcquireCount()))
 	ch <- prometheus.MustNewConstMetric(c.acquireWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
 	ch <- prometheus.MustNewConstMetric(c.emptyAcquires, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+}
+
+// ensureDefaultACME creates the default ACME issuer at first start when
+// CERTCTL_ACME_EMAIL is set and the ACME plugin is installed. A CA that
+// cannot be reached does not stop the server: it says so, and the next
+// start tries again.
+func ensureDefaultACME(ctx context.Context, cfg Config, svc *service.Service, plugins *host.Host, logger *slog.Logger) error {
+	if cfg.ACMEEmail == "" {
+		return nil
+	}
+	if _, ok := plugins.Lookup(plugin.KindIssuer, "acme"); !ok {
+		logger.Warn("CERTCTL_ACME_EMAIL is set but the acme issuer plugin is not installed: no default ACME issuer")
+		return nil
+	}
+	d := service.DefaultACME{Email: cfg.ACMEEmail, DirectoryURL: cfg.ACMEDirectoryURL}
+	if cfg.ACMECABundle != "" {
+		b, err := os.ReadFile(cfg.ACMECABundle)
+		if err != nil {
+			return fmt.Errorf("--acme-ca-bundle: %w", err)
+		}
+		d.CABundle = string(b)
+	}
+	iss, err := svc.EnsureDefaultACMEIssuer(ctx, d)
+	if err != nil {
+		logger.Error("the default ACME issuer could not be created; the next start tries again", "err", err)
+		return nil
+	}
+	if iss != nil {
+		logger.Info("created the default ACME issuer; setting CERTCTL_ACME_EMAIL agreed to the CA's terms of service",
+			"name", iss.Name, "directory_url", iss.Config["directory_url"], "email", cfg.ACMEEmail)
+	}
+	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certctl/certctl/server/service"
 )
 
 // Config is how the server is set up: each field has a flag and a
@@ -35,6 +37,16 @@ type Config struct {
 	Workers           int
 	SchedulerInterval time.Duration
 	JobLease          time.Duration
+	// HTTP01Listen is an extra listener that serves only the ACME HTTP-01
+	// responder (/.well-known/acme-challenge/), e.g. ":80".
+	HTTP01Listen string
+	// OrderPendingLimit is how long a CA's order may stay pending before
+	// its issuance job fails.
+	OrderPendingLimit time.Duration
+	// The default ACME issuer, created at first start when ACMEEmail is set.
+	ACMEEmail        string
+	ACMEDirectoryURL string
+	ACMECABundle     string
 
 	// ShowVersion is --version: print the version and exit. Nothing else
 	// is read or checked then, so it works whatever the environment holds.
@@ -68,6 +80,11 @@ func (c *Config) settings() []setting {
 		{"workers", "CERTCTL_WORKERS", "jobs (issuance, renewal, revocation, notifications) this server runs at once; 0 runs none", &c.Workers, "16"},
 		{"job-lease", "CERTCTL_JOB_LEASE", "how long a job stays claimed by a server that stopped renewing its lease (crashed)", &c.JobLease, "60s"},
 		{"scheduler-interval", "CERTCTL_SCHEDULER_INTERVAL", "how often the leader looks for due renewals, expiring certificates and stuck jobs", &c.SchedulerInterval, "10s"},
+		{"http01-listen", "CERTCTL_HTTP01_LISTEN", "extra plain-HTTP listener serving only ACME HTTP-01 challenge responses (e.g. :80); empty for none (the main listener serves them too)", &c.HTTP01Listen, ""},
+		{"order-pending-limit", "CERTCTL_ORDER_PENDING_LIMIT", "how long a CA's order may stay pending before its issuance job fails", &c.OrderPendingLimit, "24h"},
+		{"acme-email", "CERTCTL_ACME_EMAIL", "create an ACME issuer named acme at first start with this account contact; setting it agrees to the CA's terms of service", &c.ACMEEmail, ""},
+		{"acme-directory-url", "CERTCTL_ACME_DIRECTORY_URL", "the default ACME issuer's directory: a URL, letsencrypt or letsencrypt-staging", &c.ACMEDirectoryURL, "letsencrypt"},
+		{"acme-ca-bundle", "CERTCTL_ACME_CA_BUNDLE", "PEM file of roots to trust for the default ACME issuer's directory (a private or test ACME CA); empty for the system's", &c.ACMECABundle, ""},
 	}
 }
 
@@ -181,6 +198,19 @@ func (c *Config) validate() error {
 	}
 	if c.DBMaxConns < 2 {
 		return errors.New("--db-max-conns must be at least 2")
+	}
+	if c.HTTP01Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP01Listen); err != nil {
+			return fmt.Errorf("--http01-listen %q: %w", c.HTTP01Listen, err)
+		}
+	}
+	if c.OrderPendingLimit < 0 {
+		return errors.New("--order-pending-limit must not be negative")
+	}
+	if c.ACMEEmail != "" {
+		if _, err := service.ACMEDirectoryURL(c.ACMEDirectoryURL); err != nil {
+			return fmt.Errorf("--acme-directory-url: %w", err)
+		}
 	}
 	return nil
 }

@@ -72,6 +72,44 @@ type JobPayload struct {
 	Reason         int        `json:"reason,omitempty"`          // revoke: RFC 5280 reason code
 	NotificationID *uuid.UUID `json:"notification_id,omitempty"` // notify
 	Trigger        string     `json:"trigger,omitempty"`         // why the job exists: created, updated, due, manual, ...
+
+	// An issuance whose CA answered "pending" (an ACME order) keeps what
+	// resumes the same order after a restart: the order, since when it is
+	// pending, and in server key mode the CSR (CSRPEM) and its private key,
+	// sealed with the server's encryption key (context "job:<id>"), so that
+	// every later call finalizes with the same key.
+	OrderID      string     `json:"order_id,omitempty"`
+	PendingSince *time.Time `json:"pending_since,omitempty"`
+	SealedKey    []byte     `json:"sealed_key,omitempty"`
+	// AwaitingChallenges are the names whose HTTP-01 challenges the job's
+	// agent is asked to present: the job waits for its report.
+	AwaitingChallenges []string `json:"awaiting_challenges,omitempty"`
+}
+
+// ClearOrder forgets a pending order: the next run starts a new one (with
+// the same key and CSR, if the payload keeps them).
+func (p *JobPayload) ClearOrder() {
+	p.OrderID, p.PendingSince, p.AwaitingChallenges = "", nil, nil
+}
+
+// Challenge states (http01_challenges.state).
+const (
+	ChallengePending   = "pending"   // the agent is asked to serve it
+	ChallengePresented = "presented" // served
+	ChallengeCleanup   = "cleanup"   // the job ended: the agent must stop serving it
+)
+
+// Challenge is an ACME HTTP-01 challenge an issuance job presents, by the
+// server's responder (AgentID nil) or by an agent.
+type Challenge struct {
+	JobID            uuid.UUID
+	Token            string
+	Identifier       string
+	KeyAuthorization string
+	AgentID          *uuid.UUID
+	State            string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // JobFilter selects jobs.

@@ -137,7 +137,10 @@ func (s *Server) agentWork(w http.ResponseWriter, r *http.Request) error {
 		wi := api.AgentWorkItem{JobID: it.Job.ID.String(), Kind: api.AgentWorkCSR, ReuseKey: it.ReuseKey,
 			Certificate: api.AgentWorkCertificate{ID: it.Certificate.ID.String(), Name: it.Certificate.Name,
 				CommonName: it.Certificate.CommonName, SANs: emptyIfNil(it.Certificate.SANs), KeyType: it.Certificate.KeyType}}
-		if it.Job.Kind == core.JobDeploy {
+		if it.HTTP01 {
+			wi.Kind, wi.Present, wi.Challenges = api.AgentWorkHTTP01, it.Present, agentChallenges(it.Challenges)
+			wi.ReuseKey = false
+		} else if it.Job.Kind == core.JobDeploy {
 			wi.Kind = api.AgentWorkDeploy
 			v := toVersion(*it.Version)
 			wi.Version = &v

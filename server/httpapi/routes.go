@@ -26,6 +26,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// CRLs are public: relying parties fetch them without credentials.
 	// {issuer} is the issuer's id or name.
 	r.Handle("/crl/{issuer}.crl", s.h(s.crl)).Methods(http.MethodGet, http.MethodHead)
+	// The HTTP-01 responder is public: ACME CAs fetch challenge responses
+	// without credentials (see also HTTP01Handler).
+	r.Handle(acmeChallengePath+"{token}", s.h(s.acmeChallenge)).Methods(http.MethodGet)
 
 	// The agent API: enrollment with a token, then the agent's own credential.
 	r.Handle("/api/v1/agent/enroll", s.h(s.agentEnroll)).Methods(http.MethodPost)
@@ -36,6 +39,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	agent(http.MethodGet, "/work", s.agentWork)
 	agent(http.MethodPost, "/jobs/{id}/csr", s.agentSubmitCSR)
 	agent(http.MethodPost, "/jobs/{id}/result", s.agentReportDeployment)
+	agent(http.MethodPost, "/jobs/{id}/challenges", s.agentReportChallenges)
 	agent(http.MethodPost, "/credential", s.agentRotateCredential)
 
 	// The API: every other route needs an API key. Routes are registered on the

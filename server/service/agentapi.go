@@ -159,6 +159,10 @@ type WorkItem struct {
 	Version     *core.CertificateVersion // deploy work
 	Target      *core.Target             // deploy work
 	Config      plugin.Config            // deploy work: the target's whole configuration
+	// http-01 work: challenges to start (Present) or stop serving.
+	HTTP01     bool
+	Present    bool
+	Challenges []core.Challenge
 }
 
 // AgentWork returns the calling agent's work, waiting up to wait for some
@@ -201,7 +205,10 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 	if err != nil {
 		return nil, err
 	}
-	var out []WorkItem
+	out, err := s.agentCleanupWork(ctx, q, agent)
+	if err != nil {
+		return nil, err
+	}
 	for _, j := range jobs {
 		c, err := q.GetCertificate(ctx, *j.CertificateID)
 		if err != nil {
@@ -210,6 +217,18 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 		item := WorkItem{Job: j, Certificate: c}
 		switch j.Kind {
 		case core.JobIssue, core.JobRenew:
+			if len(j.Payload.AwaitingChallenges) > 0 {
+				// The CA's order waits for this agent's HTTP-01 responses.
+				chs, err := presentWork(ctx, q, j, agent)
+				if err != nil {
+					return nil, err
+				}
+				if len(chs) == 0 {
+					continue
+				}
+				item.HTTP01, item.Present, item.Challenges = true, true, chs
+				break
+			}
 			p, err := s.policyFor(ctx, c.RenewalPolicyID)
 			if err != nil {
 				return nil, err

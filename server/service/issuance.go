@@ -86,6 +86,9 @@ func (s *Service) SubmitCSR(ctx context.Context, jobID uuid.UUID, csrPEM string)
 			if j.State != core.JobWaiting || (j.Kind != core.JobIssue && j.Kind != core.JobRenew) || j.CertificateID == nil {
 				return "", nil, core.Errorf(core.ECONFLICT, "this %s job is %s; it does not wait for a CSR", j.Kind, j.State)
 			}
+			if len(j.Payload.AwaitingChallenges) > 0 {
+				return "", nil, core.Errorf(core.ECONFLICT, "this %s job waits for HTTP-01 challenges, not for a CSR", j.Kind)
+			}
 			c, err := q.GetCertificate(ctx, *j.CertificateID)
 			if err != nil {
 				return "", nil, err
@@ -141,25 +144,45 @@ func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) err
 	callCtx, cancel := context.WithTimeout(ctx, issueTimeout)
 	defer cancel()
 	req := plugin.IssueRequest{Config: in.config, CSR: in.csrDER, CommonName: in.cert.CommonName, SANs: in.cert.SANs,
-		IdempotencyKey: j.ID.String(), Now: s.clock()}
+		IdempotencyKey: j.ID.String(), Now: s.clock(), OrderID: j.Payload.OrderID}
 	var res plugin.IssueResult
-	if j.Kind == core.JobRenew && in.current != nil {
-		res, err = iss.RenewCertificate(callCtx, plugin.RenewRequest{IssueRequest: req,
-			PreviousSerial: in.current.SerialNumber, PreviousCertificatePEM: in.current.CertificatePEM})
+	if req.OrderID != "" {
+		// A pending order (perhaps of a server that died): if the CA has
+		// issued it meanwhile, that certificate completes the job;
+		// otherwise the order is continued, never started again.
+		res, err = iss.GetOrderStatus(callCtx, in.config, req.OrderID)
+		if err != nil {
+			s.logger.Debug("order status unknown; continuing the order", "job", j.ID, "order", req.OrderID, "err", err)
+		}
+		if err != nil || res.Status != plugin.StatusIssued {
+			if req.PresentedChallenges, err = s.presentedTokens(ctx, j.ID); err != nil {
+				return err
+			}
+			res, err = s.callIssuer(callCtx, iss, j, in, req)
+		}
 	} else {
-		res, err = iss.IssueCertificate(callCtx, req)
+		res, err = s.callIssuer(callCtx, iss, j, in, req)
 	}
 	if err != nil {
 		return err
 	}
 	if res.Status == plugin.StatusPending {
-		return plugin.Errorf(plugin.CodeTransient, "the CA has not finished the order yet (order %s)", res.OrderID)
+		return s.pendIssuance(ctx, owner, j, in, res)
 	}
 	v, err := versionFromResult(in, res, j)
 	if err != nil {
 		return err
 	}
 	return s.completeIssuance(ctx, owner, j, in, v)
+}
+
+// callIssuer asks the issuer for a certificate, or the next of a series.
+func (s *Service) callIssuer(ctx context.Context, iss plugin.Issuer, j core.Job, in issuanceInput, req plugin.IssueRequest) (plugin.IssueResult, error) {
+	if j.Kind == core.JobRenew && in.current != nil {
+		return iss.RenewCertificate(ctx, plugin.RenewRequest{IssueRequest: req,
+			PreviousSerial: in.current.SerialNumber, PreviousCertificatePEM: in.current.CertificatePEM})
+	}
+	return iss.IssueCertificate(ctx, req)
 }
 
 func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInput, error) {
@@ -204,6 +227,25 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 		in.csrDER, in.csrPEM = csr.Raw, j.Payload.CSRPEM
 		return in, nil
 	}
+	if s.box == nil {
+		return in, core.Errorf(core.EINTERNAL, "no encryption key to seal the private key")
+	}
+	if j.Payload.SealedKey != nil && j.Payload.CSRPEM != "" {
+		// A pending order's key and CSR: the order is finalized with them.
+		if j.Payload.SpecRevision != c.SpecRevision {
+			return in, errDeclarationChanged
+		}
+		keyPEM, err := s.box.Open(j.Payload.SealedKey, jobKeyContext(j.ID))
+		if err != nil {
+			return in, core.Errorf(core.EINTERNAL, "open the private key of the pending order: %v", err)
+		}
+		csr, err := parseCSR([]byte(j.Payload.CSRPEM))
+		if err != nil {
+			return in, err
+		}
+		in.csrDER, in.csrPEM, in.sealedKey = csr.Raw, j.Payload.CSRPEM, keyPEM
+		return in, nil
+	}
 	// Server key mode: the server makes the key, sealed to the version.
 	key, err := s.serverKey(ctx, in)
 	if err != nil {
@@ -216,9 +258,6 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 	keyPEM, err := marshalKeyPEM(key)
 	if err != nil {
 		return in, fmt.Errorf("encode key: %w", err)
-	}
-	if s.box == nil {
-		return in, core.Errorf(core.EINTERNAL, "no encryption key to seal the private key")
 	}
 	in.csrDER = der
 	in.csrPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
@@ -366,7 +405,11 @@ func (s *Service) restartIssuance(ctx context.Context, q *store.Queries, owner s
 		return err
 	}
 	p := j.Payload
-	p.SpecRevision, p.CSRPEM = c.SpecRevision, ""
+	p.SpecRevision, p.CSRPEM, p.SealedKey = c.SpecRevision, "", nil
+	p.ClearOrder() // the order was for the old declaration
+	if err := q.EndChallenges(ctx, j.ID, now); err != nil {
+		return err
+	}
 	_, err := q.SetJobState(ctx, j.ID, state, &p, now, now, "")
 	return err
 }
@@ -420,6 +463,9 @@ func (s *Service) afterIssuanceEnded(ctx context.Context, q *store.Queries, j co
 	if c.CurrentVersionID != nil {
 		t := s.clock().Add(s.jobs.FailedRenewalRetry) // the scheduler tries again later
 		status, next = core.CertActive, &t
+	}
+	if err := q.EndChallenges(ctx, j.ID, s.clock()); err != nil {
+		return err
 	}
 	return q.SetCertificateStatus(ctx, c.ID, status, "issuance "+why, next, s.clock())
 }

@@ -22,6 +22,9 @@ type JobSettings struct {
 	// FailedRenewalRetry is when the scheduler tries a certificate again
 	// after a renewal job gave up.
 	FailedRenewalRetry time.Duration
+	// PendingLimit is how long a CA's order may stay pending before its
+	// job fails; 0 means no limit.
+	PendingLimit time.Duration
 }
 
 // DefaultJobSettings are the settings of a server that does not say otherwise.
@@ -31,6 +34,7 @@ func DefaultJobSettings() JobSettings {
 		RetryBase:          15 * time.Second,
 		RetryCeiling:       30 * time.Minute,
 		FailedRenewalRetry: 6 * time.Hour,
+		PendingLimit:       DefaultPendingLimit,
 	}
 }
 
@@ -140,7 +144,10 @@ func (s *Service) RetryJob(ctx context.Context, id uuid.UUID) (core.Job, error) 
 			if j.AgentID != nil && j.Payload.CSRPEM == "" && (j.Kind == core.JobIssue || j.Kind == core.JobRenew) {
 				state = core.JobWaiting
 			}
-			out, err = q.SetJobState(ctx, id, state, nil, s.clock(), s.clock(), "")
+			// A CA's order that failed stays failed: the retry starts a new one.
+			p := j.Payload
+			p.ClearOrder()
+			out, err = q.SetJobState(ctx, id, state, &p, s.clock(), s.clock(), "")
 			if errIs(err, core.ECONFLICT) {
 				return "", nil, core.Errorf(core.ECONFLICT, "another live job of this kind exists for the certificate")
 			}
@@ -281,7 +288,15 @@ func (s *Service) failJob(ctx context.Context, owner string, j core.Job, cause e
 	now := s.clock()
 	msg := errorText(cause)
 	final := !retryable(cause) || j.Attempt >= j.MaxAttempts
-	state, runAt := core.JobRetrying, now.Add(retryDelay(j.Attempt, s.jobs.RetryBase, s.jobs.RetryCeiling, rand.Float64()))
+	delay := retryDelay(j.Attempt, s.jobs.RetryBase, s.jobs.RetryCeiling, rand.Float64())
+	// A CA that asked to be left alone for a while (429 with Retry-After)
+	// is, however short the backoff (capped, so that a bad value cannot
+	// park the job for days).
+	retryAfter := plugin.RetryAfter(cause)
+	if retryAfter > 0 {
+		delay = max(delay, min(retryAfter, maxPendingWait))
+	}
+	state, runAt := core.JobRetrying, now.Add(delay)
 	if final {
 		state, runAt = core.JobFailed, now
 	}
@@ -298,6 +313,14 @@ func (s *Service) failJob(ctx context.Context, owner string, j core.Job, cause e
 			action = "job.failed"
 		} else {
 			details["retry_at"] = runAt
+		}
+		if retryAfter > 0 {
+			details["retry_after_seconds"] = retryAfter.Seconds()
+		}
+		if final && (j.Kind == core.JobIssue || j.Kind == core.JobRenew) {
+			if err := q.EndChallenges(ctx, j.ID, now); err != nil {
+				return err
+			}
 		}
 		if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, action, "job", j.ID.String(), core.OutcomeFailure, details)); err != nil {
 			return err

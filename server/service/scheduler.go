@@ -67,6 +67,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err := s.markExpired(ctx); err != nil {
 		return err
 	}
+	if _, err := s.store.Q().EndChallengesOfEndedJobs(ctx, s.clock()); err != nil {
+		return err
+	}
 	n, err := s.EnqueueDueRenewals(ctx)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,6 +45,8 @@ func WaitingFor(j core.Job, now time.Time) string {
 			return why
 		}
 		switch {
+		case j.Kind != core.JobDeploy && len(j.Payload.AwaitingChallenges) > 0:
+			return fmt.Sprintf("agent %s to present HTTP-01 challenges for %s", agent, strings.Join(j.Payload.AwaitingChallenges, ", "))
 		case j.Kind != core.JobDeploy:
 			return fmt.Sprintf("agent %s to send a CSR", agent)
 		case j.State == core.JobRunning:
@@ -53,6 +56,9 @@ func WaitingFor(j core.Job, now time.Time) string {
 		default:
 			return fmt.Sprintf("agent %s to pick it up", agent)
 		}
+	}
+	if j.Payload.OrderID != "" && j.State == core.JobQueued && j.RunAt.After(now) {
+		return fmt.Sprintf("the CA to process order %s (next look at %s)", j.Payload.OrderID, rfc3339(j.RunAt))
 	}
 	if j.State == core.JobRetrying && j.RunAt.After(now) {
 		return "next attempt at " + rfc3339(j.RunAt)

@@ -91,6 +91,8 @@ func (q *Queries) CompleteIssuance(ctx context.Context, c IssuanceCompletion) er
 		}
 		return nil
 	})
+	// The job's HTTP-01 challenges, if it presented any, end with it.
+	b.Queue(endChallengesSQL, c.JobID, c.Now)
 	for _, j := range c.DeployJobs {
 		queueJob(b, j)
 	}
