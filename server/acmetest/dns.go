@@ -1,7 +1,6 @@
-// Package acmetest runs the real services that ACME tests talk to: Pebble
-// (Let's Encrypt's test CA) and an authoritative DNS server for the names
-// it validates.
 package acmetest
+
+// The test DNS server: authoritative, RFC 2136 with TSIG (see DNSServer).
 
 import (
 	"crypto/rand"
@@ -86,8 +85,8 @@ func StartDNS(t testing.TB, zones ...string) *DNSServer {
 	pc, ln := listenDNS(t)
 	s.Addr = pc.LocalAddr().String()
 	secrets := map[string]string{s.TSIGKeyName: s.TSIGSecret}
-	udp := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve("udp")), TsigSecret: secrets}
-	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serve("tcp")), TsigSecret: secrets}
+	udp := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve("udp")), TsigSecret: secrets, MsgAcceptFunc: acceptDNS}
+	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serve("tcp")), TsigSecret: secrets, MsgAcceptFunc: acceptDNS}
 	var wg sync.WaitGroup
 	for _, srv := range []*dns.Server{udp, tcp} {
 		wg.Add(1)
@@ -111,6 +110,15 @@ func StartDNS(t testing.TB, zones ...string) *DNSServer {
 		wg.Wait()
 	})
 	return s
+}
+
+// acceptDNS lets updates through: miekg/dns's default refuses the UPDATE
+// opcode (and its section counts) before the handler sees it.
+func acceptDNS(h dns.Header) dns.MsgAcceptAction {
+	if int(h.Bits>>11)&0xF == dns.OpcodeUpdate {
+		return dns.MsgAccept
+	}
+	return dns.DefaultMsgAcceptFunc(h)
 }
 
 // listenDNS opens UDP and TCP on the same random loopback port.
