@@ -79,14 +79,43 @@ func selfSigned(t *testing.T, certPath, keyPath string) {
 // config path, the files it serves, and the address.
 func startNginx(t *testing.T) (conf, certPath, keyPath, addr string) {
 	t.Helper()
+	n := runNginx(t, false)
+	return n.conf, n.cert, n.key, n.tlsAddr
+}
+
+// nginxSite is a running nginx: its config, the certificate and key files
+// of its TLS server, and, when asked for, a plain HTTP server on port 80's
+// loopback stand-in that serves /.well-known/acme-challenge/ from webroot
+// (as a site set up for certctl's HTTP-01 webroot would) and logs its
+// requests to accessLog.
+type nginxSite struct {
+	conf, cert, key, tlsAddr     string
+	httpAddr, webroot, accessLog string
+}
+
+func runNginx(t *testing.T, http01 bool) nginxSite {
+	t.Helper()
 	if _, err := exec.LookPath("nginx"); err != nil {
 		t.Fatal("nginx is not installed: apt-get install nginx (.ci/run installs it)")
 	}
 	dir := t.TempDir()
-	certPath, keyPath = filepath.Join(dir, "site.crt"), filepath.Join(dir, "site.key")
-	selfSigned(t, certPath, keyPath)
-	addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	conf = filepath.Join(dir, "nginx.conf")
+	n := nginxSite{cert: filepath.Join(dir, "site.crt"), key: filepath.Join(dir, "site.key"),
+		tlsAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), conf: filepath.Join(dir, "nginx.conf")}
+	selfSigned(t, n.cert, n.key)
+	httpServer := ""
+	if http01 {
+		n.httpAddr, n.webroot, n.accessLog = fmt.Sprintf("127.0.0.1:%d", freePort(t)), filepath.Join(dir, "www"), filepath.Join(dir, "access.log")
+		if err := os.Mkdir(n.webroot, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		httpServer = fmt.Sprintf(`
+  server {
+    listen %s;
+    access_log %s;
+    location /.well-known/acme-challenge/ { root %s; default_type text/plain; }
+    location / { return 404; }
+  }`, n.httpAddr, n.accessLog, n.webroot)
+	}
 	cfg := fmt.Sprintf(`daemon on;
 user root;
 pid %[1]s/nginx.pid;
@@ -104,17 +133,17 @@ http {
     ssl_certificate %[3]s;
     ssl_certificate_key %[4]s;
     location / { return 200 "ok"; }
-  }
+  }%[5]s
 }
-`, dir, addr, certPath, keyPath)
-	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
+`, dir, n.tlsAddr, n.cert, n.key, httpServer)
+	if err := os.WriteFile(n.conf, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("nginx", "-c", conf).CombinedOutput(); err != nil {
+	if out, err := exec.Command("nginx", "-c", n.conf).CombinedOutput(); err != nil {
 		t.Fatalf("start nginx: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { _ = exec.Command("nginx", "-c", conf, "-s", "quit").Run() })
-	return conf, certPath, keyPath, addr
+	t.Cleanup(func() { _ = exec.Command("nginx", "-c", n.conf, "-s", "quit").Run() })
+	return n
 }
 
 // servedSerial does a TLS handshake and returns the served leaf's serial.

@@ -1,0 +1,243 @@
+package agent_test
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/agent"
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/apitest"
+)
+
+// serverPluginsWithTestIssuer makes a plugin directory for the server:
+// the nginx target plugin (to validate targets' configuration) and the
+// HTTP-01 test issuer of testdata/issuer-http01, built here.
+func serverPluginsWithTestIssuer(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "certctl-plugin-issuer-http01test")
+	if b, err := exec.Command("go", "build", "-o", out, "./testdata/issuer-http01").CombinedOutput(); err != nil {
+		t.Fatalf("build the test issuer: %v\n%s", err, b)
+	}
+	nginx, err := os.ReadFile(filepath.Join(pluginDir, "certctl-plugin-target-nginx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "certctl-plugin-target-nginx"), nginx, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// http01Setup is a server, an agent running with the given HTTP-01
+// settings, and an NGINX target on it.
+type http01Setup struct {
+	env       *apitest.Env
+	site      nginxSite
+	agentLogs *lockedBuffer
+	stateDir  string
+	issuerID  string
+	targetID  string
+}
+
+func startHTTP01Setup(t *testing.T, serverPlugins string, configure func(*agent.Config, nginxSite)) *http01Setup {
+	t.Helper()
+	s := &http01Setup{agentLogs: &lockedBuffer{}, site: runNginx(t, true)}
+	s.env = apitest.Start(t, apitest.Options{PluginDir: serverPlugins, AgentHub: true})
+	var tok api.EnrollmentToken
+	s.env.MustDo(t, "POST", "/api/v1/enrollment-tokens", s.env.AdminKey, api.EnrollmentTokenRequest{AgentName: "web-1"}, 201).Decode(t, &tok)
+	s.stateDir = t.TempDir()
+	cfg := agent.Config{ServerURL: s.env.URL, Token: tok.Token, StateDir: s.stateDir, KeyDir: filepath.Join(s.stateDir, "keys"),
+		PluginDir: pluginDir, HeartbeatInterval: time.Second, PollWait: 5 * time.Second}
+	configure(&cfg, s.site)
+	a, err := agent.New(t.Context(), cfg, slog.New(slog.NewTextHandler(s.agentLogs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = a.Run(t.Context()) }()
+	t.Cleanup(a.Close)
+	var agents api.List[api.Agent]
+	eventually(t, s.env, "the agent", func() bool {
+		s.env.MustDo(t, "GET", "/api/v1/agents?status=online", s.env.AdminKey, nil, 200).Decode(t, &agents)
+		return len(agents.Items) == 1
+	})
+	var tgt api.Target
+	s.env.MustDo(t, "POST", "/api/v1/targets", s.env.AdminKey, api.TargetRequest{Name: "nginx-1", Type: "nginx", AgentID: &agents.Items[0].ID,
+		Config: map[string]any{"certificate_path": s.site.cert, "key_path": s.site.key,
+			"validate_command": []any{"nginx", "-t", "-c", s.site.conf}, "reload_command": []any{"nginx", "-c", s.site.conf, "-s", "reload"},
+			"verify_address": s.site.tlsAddr}}, 201).Decode(t, &tgt)
+	s.targetID = tgt.ID
+	return s
+}
+
+// createIssuer makes an http01test issuer that validates at addr.
+func (s *http01Setup) createIssuer(t *testing.T, addr string) {
+	t.Helper()
+	var iss api.Issuer
+	s.env.MustDo(t, "POST", "/api/v1/issuers", s.env.AdminKey, api.IssuerRequest{Name: "acme-like", Type: "http01test",
+		Config: map[string]any{"validation_address": addr}}, 201).Decode(t, &iss)
+	s.issuerID = iss.ID
+}
+
+func (s *http01Setup) createCertificate(t *testing.T) api.Certificate {
+	t.Helper()
+	var cert api.Certificate
+	s.env.MustDo(t, "POST", "/api/v1/certificates", s.env.AdminKey, api.CertificateRequest{Name: "site", CommonName: "localhost",
+		IssuerID: s.issuerID, TargetIDs: []string{s.targetID}}, 201).Decode(t, &cert)
+	if cert.KeyMode != "agent" {
+		t.Fatalf("key mode %q, want agent", cert.KeyMode)
+	}
+	return cert
+}
+
+func (s *http01Setup) version(t *testing.T, certID string) api.CertificateVersion {
+	t.Helper()
+	var vs api.List[api.CertificateVersion]
+	s.env.MustDo(t, "GET", "/api/v1/certificates/"+certID+"/versions", s.env.AdminKey, nil, 200).Decode(t, &vs)
+	if len(vs.Items) == 0 {
+		return api.CertificateVersion{}
+	}
+	return vs.Items[0]
+}
+
+// checkServed waits until NGINX serves the certificate's current version,
+// then checks that its chain verifies it for the name.
+func (s *http01Setup) checkServed(t *testing.T, certID, previousSerial string) api.CertificateVersion {
+	t.Helper()
+	var v api.CertificateVersion
+	eventually(t, s.env, "nginx to serve the certificate issued through HTTP-01", func() bool {
+		v = s.version(t, certID)
+		return v.SerialNumber != "" && v.SerialNumber != previousSerial && servedSerial(t, s.site.tlsAddr) == v.SerialNumber
+	})
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM([]byte(v.ChainPEM)) {
+		t.Fatalf("version chain holds no certificate: %q", v.ChainPEM)
+	}
+	block, _ := pem.Decode([]byte(v.CertificatePEM))
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: "localhost"}); err != nil {
+		t.Errorf("the issued certificate does not verify against its chain: %v", err)
+	}
+	return v
+}
+
+// checkCleanedUp waits until no challenge file is left in the webroot and
+// the agent's record of written files is empty.
+func (s *http01Setup) checkCleanedUp(t *testing.T) {
+	t.Helper()
+	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
+	eventually(t, s.env, "the challenge files to be removed", func() bool {
+		entries, err := os.ReadDir(dir)
+		return (err == nil || os.IsNotExist(err)) && len(entries) == 0
+	})
+	b, err := os.ReadFile(filepath.Join(s.stateDir, "http01-files.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []any
+	if err := json.Unmarshal(b, &files); err != nil || len(files) != 0 {
+		t.Errorf("the agent still records challenge files: %s (%v)", b, err)
+	}
+}
+
+// The agent presents the HTTP-01 challenge through NGINX's webroot: the
+// issuer fetches it from NGINX with a real GET before it issues, the
+// certificate is deployed to NGINX, and the challenge file goes afterwards.
+// A renewal does it all again with new tokens.
+func TestHTTP01ThroughNginxWebroot(t *testing.T) {
+	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, site nginxSite) {
+		c.HTTP01Webroot = site.webroot
+	})
+	s.createIssuer(t, s.site.httpAddr)
+	cert := s.createCertificate(t)
+	first := s.checkServed(t, cert.ID, "")
+	s.checkCleanedUp(t)
+	log, _ := os.ReadFile(s.site.accessLog)
+	if n := strings.Count(string(log), "GET /.well-known/acme-challenge/"); n != 1 {
+		t.Errorf("nginx served %d challenge requests, want 1:\n%s", n, log)
+	}
+	if strings.Contains(string(log), "\" 404 ") {
+		t.Errorf("nginx answered a challenge request with 404:\n%s", log)
+	}
+
+	s.env.MustDo(t, "POST", "/api/v1/certificates/"+cert.ID+"/renew", s.env.AdminKey, nil, 202)
+	s.checkServed(t, cert.ID, first.SerialNumber)
+	s.checkCleanedUp(t)
+	log, _ = os.ReadFile(s.site.accessLog)
+	if n := strings.Count(string(log), "GET /.well-known/acme-challenge/"); n != 2 {
+		t.Errorf("after the renewal nginx served %d challenge requests, want 2:\n%s", n, log)
+	}
+}
+
+// On a host where nothing serves port 80, the agent's own temporary
+// listener answers the CA, and closes when the order is done.
+func TestHTTP01ThroughAgentListener(t *testing.T) {
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, _ nginxSite) {
+		c.HTTP01Listen = listen
+	})
+	s.createIssuer(t, listen)
+	cert := s.createCertificate(t)
+	s.checkServed(t, cert.ID, "")
+	eventually(t, s.env, "the listener to close", func() bool {
+		return strings.Contains(s.agentLogs.String(), "HTTP-01 listener closed")
+	})
+	if !strings.Contains(s.agentLogs.String(), "HTTP-01 challenge fetched") {
+		t.Errorf("the agent's listener did not serve the challenge:\n%s", s.agentLogs.String())
+	}
+	if code, body := httpGet(t, "http://"+listen+"/.well-known/acme-challenge/x"); code != 0 {
+		t.Errorf("the listener still answers after the order: %d %q", code, body)
+	}
+}
+
+// An agent set up for neither fails the issuance with what to set, and
+// the job does not hang.
+func TestHTTP01AgentNotConfigured(t *testing.T) {
+	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(*agent.Config, nginxSite) {})
+	s.createIssuer(t, s.site.httpAddr)
+	cert := s.createCertificate(t)
+	var job api.Job
+	eventually(t, s.env, "the issuance to fail", func() bool {
+		var jobs api.List[api.Job]
+		s.env.MustDo(t, "GET", "/api/v1/jobs?certificate_id="+cert.ID, s.env.AdminKey, nil, 200).Decode(t, &jobs)
+		for _, j := range jobs.Items {
+			if j.Kind == "issue" && j.State == "failed" {
+				job = j
+				return true
+			}
+		}
+		return false
+	})
+	for _, want := range []string{"CERTCTL_HTTP01_WEBROOT", "CERTCTL_HTTP01_LISTEN", "localhost"} {
+		if !strings.Contains(job.LastError, want) {
+			t.Errorf("the job's error does not say %q: %s", want, job.LastError)
+		}
+	}
+}
+
+// httpGet returns the status and body of a GET, or 0 when nothing answers.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
