@@ -6,12 +6,17 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,4 +245,40 @@ func httpGet(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// A challenge report lost on the way (the proxy in front of the server
+// answers the first ones 502) is kept and sent again: the job does not
+// stay waiting for it.
+func TestHTTP01LostReportIsSentAgain(t *testing.T) {
+	var dropped atomic.Int32
+	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, site nginxSite) {
+		c.HTTP01Webroot = site.webroot
+		target, err := url.Parse(c.ServerURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		proxy.ErrorLog = log.New(io.Discard, "", 0) // long polls cut at the test's end
+		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/challenges") && dropped.Load() < 2 {
+				dropped.Add(1)
+				http.Error(w, "bad gateway", http.StatusBadGateway)
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		t.Cleanup(front.Close)
+		c.ServerURL = front.URL
+	})
+	s.createIssuer(t, s.site.httpAddr)
+	cert := s.createCertificate(t)
+	s.checkServed(t, cert.ID, "")
+	s.checkCleanedUp(t)
+	if dropped.Load() != 2 {
+		t.Errorf("%d challenge reports dropped, want 2", dropped.Load())
+	}
+	if !strings.Contains(s.agentLogs.String(), "report kept for later") {
+		t.Errorf("the agent did not keep the lost report:\n%s", s.agentLogs.String())
+	}
 }
