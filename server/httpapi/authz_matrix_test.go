@@ -76,14 +76,17 @@ var authzTable = map[string]access{
 	"GET /api/v1/openapi.json": public,
 	"GET /crl/{issuer}.crl":    public,
 	"HEAD /crl/{issuer}.crl":   public,
+	// The HTTP-01 responder: ACME CAs fetch challenge responses without credentials.
+	"GET /.well-known/acme-challenge/{token}": public,
 
 	// The agent API takes agent credentials only; enrollment takes a token.
-	"POST /api/v1/agent/enroll":           {allow: principals, tokenInBody: true},
-	"POST /api/v1/agent/heartbeat":        agent,
-	"GET /api/v1/agent/work":              agent,
-	"POST /api/v1/agent/jobs/{id}/csr":    agentJob,
-	"POST /api/v1/agent/jobs/{id}/result": agentJob,
-	"POST /api/v1/agent/credential":       {allow: agent.allow, spends: true},
+	"POST /api/v1/agent/enroll":               {allow: principals, tokenInBody: true},
+	"POST /api/v1/agent/heartbeat":            agent,
+	"GET /api/v1/agent/work":                  agent,
+	"POST /api/v1/agent/jobs/{id}/csr":        agentJob,
+	"POST /api/v1/agent/jobs/{id}/result":     agentJob,
+	"POST /api/v1/agent/jobs/{id}/challenges": agentJob,
+	"POST /api/v1/agent/credential":           {allow: agent.allow, spends: true},
 
 	"GET /api/v1/issuers":           anyKey,
 	"POST /api/v1/issuers":          operator,
@@ -239,6 +242,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			path = "/api/v1/agent/jobs/" + csrJob + "/csr"
 		case "POST /api/v1/agent/jobs/{id}/result":
 			path = "/api/v1/agent/jobs/" + deployJob + "/result"
+		case "POST /api/v1/agent/jobs/{id}/challenges":
+			path = "/api/v1/agent/jobs/" + csrJob + "/challenges"
 		case "POST /api/v1/plugins/{kind}/{name}/register":
 			path = "/api/v1/plugins/issuer/no-such-plugin/register"
 		}
@@ -263,9 +268,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 					t.Errorf("%s with %s: %d %s, want it let through", key, p, got, resp.Body)
 				}
 				if a.public && p == pNone {
-					// Public: answered in full (the CRL of an issuer that does not exist is not found).
+					// Public: answered in full (the CRL of an issuer that does not
+					// exist, a challenge token no job presents, are not found).
 					wantPublic := 200
-					if strings.HasPrefix(r.template, "/crl/") {
+					if strings.HasPrefix(r.template, "/crl/") || strings.HasPrefix(r.template, "/.well-known/") {
 						wantPublic = 404
 					}
 					if got != wantPublic {

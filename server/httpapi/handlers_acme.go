@@ -64,9 +64,6 @@ func (s *Server) agentReportChallenges(w http.ResponseWriter, r *http.Request) e
 	if len(req.Tokens) > maxChallengeTokens {
 		return core.Invalid("tokens", "holds more than %d tokens", maxChallengeTokens)
 	}
-	if req.Error == "" && len(req.Tokens) == 0 {
-		return core.Invalid("tokens", "is required unless error is set")
-	}
 	rep := service.ChallengeReport{Present: req.Present, Tokens: req.Tokens, Error: cutText(req.Error, maxReportMessage)}
 	if err := s.svc.ReportChallenges(r.Context(), id, rep); err != nil {
 		return err

@@ -253,6 +253,9 @@ func (s *Service) ReportChallenges(ctx context.Context, jobID uuid.UUID, r Chall
 		if len(mine) == 0 && (j.AgentID == nil || *j.AgentID != agent) {
 			return notFound
 		}
+		if r.Error == "" && len(r.Tokens) == 0 {
+			return core.Invalid("tokens", "is required unless error is set")
+		}
 		now := s.clock()
 		if !r.Present {
 			_, err := q.DeleteAgentChallenges(ctx, jobID, agent, r.Tokens, core.ChallengeCleanup)

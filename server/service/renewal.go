@@ -30,21 +30,17 @@ type Window struct {
 }
 
 // PlanRenewal computes when a version valid from notBefore to notAfter is
-// renewed under policy p. A CA window, when given and the policy follows
-// it, wins: the renewal happens at a point inside it picked from the
-// certificate's id (stable across restarts and replicas). Otherwise the
-// policy's point is moved earlier by up to JitterFraction of the lifetime,
-// again picked from the id, so that certificates issued together do not
-// all renew at the same instant.
+// renewed under policy p. The policy gives a point (its last safe moment),
+// moved earlier by up to JitterFraction of the lifetime, picked from the
+// certificate's id (stable across restarts and replicas), so that
+// certificates issued together do not all renew at the same instant. A CA
+// window (ACME ARI), when given and the policy follows it, is honoured at a
+// point inside it picked from the id, but never later than the policy's
+// point: a window that opens after it (or runs past it) does not postpone
+// a renewal the policy needs.
 func PlanRenewal(p core.RenewalPolicy, certID uuid.UUID, notBefore, notAfter time.Time, window *Window) RenewalPlan {
 	lifetime := notAfter.Sub(notBefore)
 	spread := unitFromID(certID)
-	if window != nil && p.UseIssuerWindow && window.End.After(window.Start) {
-		at := window.Start.Add(time.Duration(spread * float64(window.End.Sub(window.Start))))
-		return RenewalPlan{At: at, Base: window.Start, Jitter: 0,
-			Reason: fmt.Sprintf("inside the renewal window the CA suggested (%s to %s)",
-				window.Start.UTC().Format(time.RFC3339), window.End.UTC().Format(time.RFC3339))}
-	}
 	var base time.Time
 	var reason string
 	switch {
@@ -67,6 +63,22 @@ func PlanRenewal(p core.RenewalPolicy, certID uuid.UUID, notBefore, notAfter tim
 		}
 		base = notAfter.Add(-time.Duration(fraction * float64(lifetime)))
 		reason = fmt.Sprintf("when %.0f%% of its %s lifetime remains (policy %q)", fraction*100, roundDuration(lifetime), p.Name)
+	}
+	if window != nil && p.UseIssuerWindow && window.End.After(window.Start) {
+		at := window.Start.Add(time.Duration(spread * float64(window.End.Sub(window.Start))))
+		wreason := fmt.Sprintf("inside the renewal window the CA suggested (%s to %s)",
+			window.Start.UTC().Format(time.RFC3339), window.End.UTC().Format(time.RFC3339))
+		if !at.After(base) {
+			return RenewalPlan{At: at, Base: window.Start, Jitter: 0, Reason: wreason}
+		}
+		// The CA's window (or the point picked in it) comes after the
+		// policy's last safe moment: the policy wins.
+		if base.Before(notBefore) {
+			base = notBefore
+		}
+		return RenewalPlan{At: base, Base: base, Jitter: 0, Reason: reason + fmt.Sprintf(
+			"; the renewal window the CA suggested (%s to %s) would be later", window.Start.UTC().Format(time.RFC3339),
+			window.End.UTC().Format(time.RFC3339))}
 	}
 	jitter := time.Duration(spread * p.JitterFraction * float64(lifetime)).Truncate(time.Second)
 	at := base.Add(-jitter)

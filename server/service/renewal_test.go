@@ -43,6 +43,35 @@ func TestPlanRenewal(t *testing.T) {
 			}
 		})
 	}
+	// A CA window (ARI) is followed inside it, but never past the policy's
+	// own point: a window later than the policy's last safe moment, or
+	// running past it, renews at that moment.
+	w := core.RenewalPolicy{Name: "w", Mode: core.PolicyFraction, RenewFraction: 0.3, UseIssuerWindow: true}
+	policyPoint := t0.Add(63 * 24 * time.Hour) // 30% of 90 days left
+	for _, win := range []Window{
+		{Start: t0.Add(80 * 24 * time.Hour), End: t0.Add(85 * 24 * time.Hour)}, // wholly later
+		{Start: t0.Add(62 * 24 * time.Hour), End: t0.Add(89 * 24 * time.Hour)}, // straddles it
+	} {
+		for range 20 {
+			plan := PlanRenewal(w, uuid.New(), t0, t0.Add(90*24*time.Hour), &win)
+			if plan.At.After(policyPoint) {
+				t.Errorf("window %s..%s: renews at %s, after the policy's point %s", win.Start, win.End, plan.At, policyPoint)
+			}
+			if plan.At.Before(win.Start) && !plan.At.Equal(policyPoint) {
+				t.Errorf("window %s..%s: renews at %s, before the window and not at the policy's point", win.Start, win.End, plan.At)
+			}
+		}
+	}
+	if plan := PlanRenewal(w, id, t0, t0.Add(90*24*time.Hour), &Window{Start: t0.Add(80 * 24 * time.Hour), End: t0.Add(85 * 24 * time.Hour)}); !plan.At.Equal(policyPoint) ||
+		!strings.Contains(plan.Reason, "would be later") {
+		t.Errorf("a window after the policy's point: at %s (%s), want %s", plan.At, plan.Reason, policyPoint)
+	}
+	// An earlier window is followed: the renewal happens inside it.
+	early := Window{Start: t0.Add(40 * 24 * time.Hour), End: t0.Add(41 * 24 * time.Hour)}
+	if plan := PlanRenewal(w, id, t0, t0.Add(90*24*time.Hour), &early); plan.At.Before(early.Start) || plan.At.After(early.End) {
+		t.Errorf("an earlier window: renews at %s, outside %s..%s", plan.At, early.Start, early.End)
+	}
+
 	// Jitter moves renewal earlier, by at most the fraction, the same for one id.
 	j := def
 	j.JitterFraction = 0.05
