@@ -64,7 +64,9 @@ func (*issuer) Info(context.Context) (plugin.Info, error) {
 
 func (*issuer) ValidateConfig(context.Context, plugin.Config) error { return nil }
 
-func (*issuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) { return cfg, nil }
+func (*issuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) {
+	return cfg, nil
+}
 
 func path(cfg plugin.Config, name string) string { return filepath.Join(cfg.String("state_dir"), name) }
 
