@@ -1,0 +1,260 @@
+// This file builds the Vault API client for a configuration and gives it
+// a token: the configured one, or one from an AppRole login, which is kept
+// for later calls and renewed (or replaced by a new login) as it nears
+// its expiry.
+
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	vault "github.com/hashicorp/vault/api"
+
+	"github.com/certctl/certctl/sdk/plugin"
+)
+
+// client is a Vault API client for one call, with its token set.
+type client struct {
+	s      settings
+	vc     *vault.Client
+	tokens *tokenCache
+}
+
+// connect builds a client for s and gives it a token.
+func (i *issuer) connect(ctx context.Context, s settings) (*client, error) {
+	vc, err := newVaultClient(s)
+	if err != nil {
+		return nil, err
+	}
+	c := &client{s: s, vc: vc, tokens: i.tokens}
+	if !s.approle() {
+		vc.SetToken(s.token)
+		return c, nil
+	}
+	tok, err := i.tokens.get(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	vc.SetToken(tok)
+	return c, nil
+}
+
+// do runs call; when an AppRole token is refused (revoked, or expired
+// early in Vault), it logs in once more and runs call again.
+func (c *client) do(ctx context.Context, call func() error) error {
+	err := call()
+	var re *vault.ResponseError
+	if err == nil || !c.s.approle() || !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
+		return err
+	}
+	c.tokens.forget(c.s)
+	tok, lerr := c.tokens.get(ctx, c.s)
+	if lerr != nil {
+		return lerr
+	}
+	c.vc.SetToken(tok)
+	return call()
+}
+
+// newVaultClient builds Vault's API client from the configuration alone.
+func newVaultClient(s settings) (*vault.Client, error) {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: s.tlsServerName}
+	if s.caCertPEM != "" {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM([]byte(s.caCertPEM)) {
+			return nil, plugin.InvalidConfig(fieldCACert, "holds no PEM certificate")
+		}
+		tlsConfig.RootCAs = pool
+	}
+	transport := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConfig,
+		TLSHandshakeTimeout: 10 * time.Second,
+		ForceAttemptHTTP2:   true,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	cfg := &vault.Config{
+		Address: s.address,
+		HttpClient: &http.Client{Transport: transport,
+			// Vault's client follows a standby's redirect itself, once.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		// No retries inside a call: the host retries transient failures
+		// later, with backoff, and every call has the host's deadline.
+		MaxRetries: 0,
+	}
+	vc, err := vault.NewClient(cfg)
+	if err != nil {
+		return nil, plugin.InvalidConfig(fieldAddress, "Vault's client refuses it: %v", err)
+	}
+	// NewClient also reads VAULT_TOKEN, VAULT_NAMESPACE and VAULT_HEADERS
+	// from the process's environment (the server's): only the
+	// configuration may count, so all three are set again here.
+	vc.SetHeaders(http.Header{vault.RequestHeaderName: []string{"true"}})
+	vc.ClearToken()
+	vc.ClearNamespace()
+	if s.namespace != "" {
+		vc.SetNamespace(s.namespace)
+	}
+	return vc, nil
+}
+
+// parseCertificates reads the PEM certificates of text.
+func parseCertificates(text string) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	rest := []byte(text)
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("holds a %q PEM block where only certificates belong", block.Type)
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d does not parse: %v", len(out)+1, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("holds no PEM certificate")
+	}
+	return out, nil
+}
+
+// tokenCache keeps AppRole tokens by credentials, so that calls share a
+// login instead of each making one (every login creates a token in Vault
+// and may use up a secret ID with limited uses).
+type tokenCache struct {
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[[32]byte]*cachedToken
+}
+
+type cachedToken struct {
+	token     string
+	expires   time.Time // zero: never
+	lease     time.Duration
+	renewable bool
+}
+
+func newTokenCache(now func() time.Time) *tokenCache {
+	return &tokenCache{now: now, m: map[[32]byte]*cachedToken{}}
+}
+
+// cacheKey identifies the credentials and where they log in; the secret
+// ID enters it hashed only.
+func cacheKey(s settings) [32]byte {
+	return sha256.Sum256([]byte(s.address + "\x00" + s.namespace + "\x00" + s.approleMount + "\x00" +
+		s.roleID + "\x00" + s.secretID + "\x00" + s.caCertPEM + "\x00" + s.tlsServerName))
+}
+
+// refreshMargin is how long before its expiry a token is renewed: a fifth
+// of its lease, at most a minute, so that no call starts with a token
+// about to lapse.
+func refreshMargin(lease time.Duration) time.Duration { return min(lease/5, time.Minute) }
+
+// get returns a token for s: the cached one while it is fresh, else the
+// cached one renewed, else one from a new login.
+func (tc *tokenCache) get(ctx context.Context, s settings) (string, error) {
+	key := cacheKey(s)
+	tc.mu.Lock()
+	cur := tc.m[key]
+	tc.mu.Unlock()
+	now := tc.now()
+	if cur != nil && (cur.expires.IsZero() || now.Before(cur.expires.Add(-refreshMargin(cur.lease)))) {
+		return cur.token, nil
+	}
+	if cur != nil && cur.renewable && now.Before(cur.expires) {
+		if next, err := tc.renew(ctx, s, cur); err == nil {
+			tc.put(key, next)
+			return next.token, nil
+		} else if ctx.Err() != nil {
+			return "", err
+		}
+		// A refused renewal (the token reached its max TTL, or was
+		// revoked) is no failure: log in again.
+	}
+	next, err := tc.login(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	tc.put(key, next)
+	return next.token, nil
+}
+
+func (tc *tokenCache) put(key [32]byte, t *cachedToken) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.m[key] = t
+}
+
+// forget drops the token of s, after Vault refused it.
+func (tc *tokenCache) forget(s settings) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	delete(tc.m, cacheKey(s))
+}
+
+// login logs in with AppRole.
+func (tc *tokenCache) login(ctx context.Context, s settings) (*cachedToken, error) {
+	vc, err := newVaultClient(s) // without a token
+	if err != nil {
+		return nil, err
+	}
+	sec, err := vc.Logical().WriteWithContext(ctx, "auth/"+s.approleMount+"/login",
+		map[string]any{"role_id": s.roleID, "secret_id": s.secretID})
+	if err != nil {
+		return nil, vaultError(err, s, "AppRole login at auth/"+s.approleMount, loginErrors)
+	}
+	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
+		return nil, plugin.Errorf(plugin.CodePermanent, "Vault's AppRole login at auth/%s returned no token", s.approleMount)
+	}
+	return tc.fromAuth(sec.Auth), nil
+}
+
+// renew renews a renewable token, keeping it.
+func (tc *tokenCache) renew(ctx context.Context, s settings, cur *cachedToken) (*cachedToken, error) {
+	vc, err := newVaultClient(s)
+	if err != nil {
+		return nil, err
+	}
+	vc.SetToken(cur.token)
+	sec, err := vc.Logical().WriteWithContext(ctx, "auth/token/renew-self", map[string]any{})
+	if err != nil {
+		return nil, err
+	}
+	if sec == nil || sec.Auth == nil {
+		return nil, errors.New("renew-self returned no auth")
+	}
+	next := tc.fromAuth(sec.Auth)
+	if next.token == "" {
+		next.token = cur.token
+	}
+	// Near its max TTL Vault renews for less than asked: then a new login
+	// beats renewing ever shorter leases.
+	if next.lease < cur.lease/2 {
+		return nil, errors.New("the token is near its max TTL")
+	}
+	return next, nil
+}
+
+func (tc *tokenCache) fromAuth(a *vault.SecretAuth) *cachedToken {
+	t := &cachedToken{token: a.ClientToken, renewable: a.Renewable, lease: time.Duration(a.LeaseDuration) * time.Second}
+	if t.lease > 0 {
+		t.expires = tc.now().Add(t.lease)
+	}
+	return t
+}
