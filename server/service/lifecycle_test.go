@@ -25,7 +25,9 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook"))
+	code := apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook")
+	removePendingPlugin()
+	os.Exit(code)
 }
 
 // clock is a test clock moved by hand.
