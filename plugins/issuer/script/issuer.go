@@ -131,7 +131,7 @@ func (i *issuer) issue(ctx context.Context, req plugin.IssueRequest, op, previou
 		return plugin.IssueResult{}, err
 	}
 	started := time.Now()
-	out, err := i.run(ctx, s, s.command, vars, csrPEM(req.CSR))
+	out, err := i.run(ctx, s, fieldCommand, s.command, vars, csrPEM(req.CSR))
 	if err != nil {
 		return plugin.IssueResult{}, err
 	}
@@ -166,7 +166,7 @@ func (i *issuer) RevokeCertificate(ctx context.Context, req plugin.RevokeRequest
 		return plugin.Errorf(plugin.CodeUnimplemented,
 			"no revoke_command is configured: the revocation is recorded in certctl only, not by the CA")
 	}
-	if _, err := i.run(ctx, s, s.revokeCommand, revokeEnv(serial, req.Reason), []byte(req.CertificatePEM)); err != nil {
+	if _, err := i.run(ctx, s, fieldRevokeCommand, s.revokeCommand, revokeEnv(serial, req.Reason), []byte(req.CertificatePEM)); err != nil {
 		return err
 	}
 	i.log.Info("certificate revoked by command", "command", commandName(s.revokeCommand),

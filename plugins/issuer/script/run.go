@@ -38,9 +38,10 @@ const (
 	exitTempFail = 75 // EX_TEMPFAIL: try again later
 )
 
-// run runs argv with the CERTCTL_* variables vars and stdin, and returns
-// its stdout when it exits with status 0.
-func (i *issuer) run(ctx context.Context, s settings, argv, vars []string, stdin []byte) ([]byte, error) {
+// run runs argv, the command of configuration field, with the CERTCTL_*
+// variables vars and stdin, and returns its stdout when it exits with
+// status 0.
+func (i *issuer) run(ctx context.Context, s settings, field string, argv, vars []string, stdin []byte) ([]byte, error) {
 	runCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
@@ -70,7 +71,7 @@ func (i *issuer) run(ctx context.Context, s settings, argv, vars []string, stdin
 	case err != nil:
 		// It did not start (or its pipes failed): the configuration names
 		// something that cannot run here.
-		return nil, plugin.InvalidConfig(fieldCommand, "%s could not be run: %v", name, err)
+		return nil, plugin.InvalidConfig(field, "%s could not be run: %v", name, err)
 	case stdout.over:
 		return nil, plugin.Errorf(plugin.CodePermanent, "%s printed more than %d bytes on stdout", name, maxStdout)
 	}

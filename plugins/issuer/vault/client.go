@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -28,6 +29,7 @@ type client struct {
 	s      settings
 	vc     *vault.Client
 	tokens *tokenCache
+	log    *slog.Logger
 }
 
 // connect builds a client for s and gives it a token.
@@ -36,7 +38,7 @@ func (i *issuer) connect(ctx context.Context, s settings) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &client{s: s, vc: vc, tokens: i.tokens}
+	c := &client{s: s, vc: vc, tokens: i.tokens, log: i.log}
 	if !s.approle() {
 		vc.SetToken(s.token)
 		return c, nil
@@ -81,8 +83,9 @@ func newVaultClient(s settings) (*vault.Client, error) {
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:     tlsConfig,
 		TLSHandshakeTimeout: 10 * time.Second,
-		ForceAttemptHTTP2:   true,
-		IdleConnTimeout:     30 * time.Second,
+		// The client lives for one call (its settings come with the call),
+		// so no connection is kept for later.
+		DisableKeepAlives: true,
 	}
 	cfg := &vault.Config{
 		Address: s.address,

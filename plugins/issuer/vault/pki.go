@@ -86,6 +86,9 @@ func (c *client) sign(ctx context.Context, req plugin.IssueRequest, csr *x509.Ce
 	if sec == nil || sec.Data == nil {
 		return plugin.IssueResult{}, nil, plugin.InvalidConfig(fieldMount, "signing at %s: Vault returned nothing", path)
 	}
+	for _, w := range sec.Warnings { // e.g. a TTL shortened to the role's max_ttl
+		c.log.Warn("Vault warned about a signing", "path", path, "warning", w)
+	}
 	leafText, _ := sec.Data["certificate"].(string)
 	leaves, err := parseCertificates(leafText)
 	if err != nil {
