@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -53,9 +55,19 @@ func TestMain(m *testing.M) {
 // startPlugin starts the plugin binary as a host does.
 func startPlugin(t *testing.T) *plugin.Process {
 	t.Helper()
+	return startPluginLogging(t, nil)
+}
+
+// startPluginLogging starts the plugin with its log lines written to log.
+func startPluginLogging(t *testing.T, log io.Writer) *plugin.Process {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	proc, err := plugin.Open(ctx, plugin.OpenOptions{Path: pluginBin, Kind: plugin.KindIssuer})
+	var logger *slog.Logger
+	if log != nil {
+		logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	proc, err := plugin.Open(ctx, plugin.OpenOptions{Path: pluginBin, Kind: plugin.KindIssuer, Logger: logger})
 	if err != nil {
 		t.Fatalf("open plugin: %v", err)
 	}
@@ -279,6 +291,24 @@ func wantCode(t *testing.T, err error, code string, texts ...string) *plugin.Err
 		}
 	}
 	return pe
+}
+
+// logBuffer collects log lines safely.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // uniqueName returns a DNS name no other test uses, so that Pebble has
