@@ -55,7 +55,14 @@ func startAgent(t *testing.T, cfg agent.Config) (stop func()) {
 // eventually polls cond for up to 20 s, running the server's due jobs.
 func eventually(t *testing.T, env *apitest.Env, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	eventuallyWithin(t, env, 20*time.Second, what, cond)
+}
+
+// eventuallyWithin polls cond for up to limit, running the server's due
+// jobs.
+func eventuallyWithin(t *testing.T, env *apitest.Env, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

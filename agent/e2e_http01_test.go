@@ -30,10 +30,21 @@ import (
 // HTTP-01 test issuer of testdata/issuer-http01, built here.
 func serverPluginsWithTestIssuer(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := serverPlugins(t)
 	out := filepath.Join(dir, "certctl-plugin-issuer-http01test")
 	if b, err := exec.Command("go", "build", "-o", out, "./testdata/issuer-http01").CombinedOutput(); err != nil {
 		t.Fatalf("build the test issuer: %v\n%s", err, b)
+	}
+	return dir
+}
+
+// serverPlugins makes a plugin directory for the server with the nginx
+// target plugin and the named built-in plugins.
+func serverPlugins(t *testing.T, builtin ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := apitest.BuildPlugins(dir, builtin...); err != nil {
+		t.Fatal(err)
 	}
 	nginx, err := os.ReadFile(filepath.Join(pluginDir, "certctl-plugin-target-nginx"))
 	if err != nil {
@@ -95,10 +106,10 @@ func (s *http01Setup) createIssuer(t *testing.T, addr string) {
 	s.issuerID = iss.ID
 }
 
-func (s *http01Setup) createCertificate(t *testing.T) api.Certificate {
+func (s *http01Setup) createCertificate(t *testing.T, commonName string) api.Certificate {
 	t.Helper()
 	var cert api.Certificate
-	s.env.MustDo(t, "POST", "/api/v1/certificates", s.env.AdminKey, api.CertificateRequest{Name: "site", CommonName: "localhost",
+	s.env.MustDo(t, "POST", "/api/v1/certificates", s.env.AdminKey, api.CertificateRequest{Name: "site", CommonName: commonName,
 		IssuerID: s.issuerID, TargetIDs: []string{s.targetID}}, 201).Decode(t, &cert)
 	if cert.KeyMode != "agent" {
 		t.Fatalf("key mode %q, want agent", cert.KeyMode)
@@ -117,27 +128,48 @@ func (s *http01Setup) version(t *testing.T, certID string) api.CertificateVersio
 }
 
 // checkServed waits until NGINX serves the certificate's current version,
-// then checks that its chain verifies it for the name.
+// then checks that its chain (the test issuer's CA) verifies it.
 func (s *http01Setup) checkServed(t *testing.T, certID, previousSerial string) api.CertificateVersion {
 	t.Helper()
-	var v api.CertificateVersion
-	eventually(t, s.env, "nginx to serve the certificate issued through HTTP-01", func() bool {
-		v = s.version(t, certID)
-		return v.SerialNumber != "" && v.SerialNumber != previousSerial && servedSerial(t, s.site.tlsAddr) == v.SerialNumber
-	})
+	v := s.waitServed(t, certID, previousSerial, 20*time.Second)
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM([]byte(v.ChainPEM)) {
 		t.Fatalf("version chain holds no certificate: %q", v.ChainPEM)
 	}
+	verifyVersion(t, v, roots, "localhost")
+	return v
+}
+
+// waitServed waits until NGINX serves a version of the certificate other
+// than previousSerial, and returns it.
+func (s *http01Setup) waitServed(t *testing.T, certID, previousSerial string, limit time.Duration) api.CertificateVersion {
+	t.Helper()
+	var v api.CertificateVersion
+	eventuallyWithin(t, s.env, limit, "nginx to serve the certificate issued through HTTP-01", func() bool {
+		v = s.version(t, certID)
+		return v.SerialNumber != "" && v.SerialNumber != previousSerial && servedSerial(t, s.site.tlsAddr) == v.SerialNumber
+	})
+	return v
+}
+
+// verifyVersion checks that a version's certificate verifies for name
+// against roots, through the intermediates of its chain.
+func verifyVersion(t *testing.T, v api.CertificateVersion, roots *x509.CertPool, name string) *x509.Certificate {
+	t.Helper()
 	block, _ := pem.Decode([]byte(v.CertificatePEM))
+	if block == nil {
+		t.Fatalf("version %s has no PEM certificate", v.ID)
+	}
 	leaf, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: "localhost"}); err != nil {
-		t.Errorf("the issued certificate does not verify against its chain: %v", err)
+	inter := x509.NewCertPool()
+	inter.AppendCertsFromPEM([]byte(v.ChainPEM))
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name}); err != nil {
+		t.Errorf("the issued certificate does not verify for %s: %v", name, err)
 	}
-	return v
+	return leaf
 }
 
 // checkCleanedUp waits until no challenge file is left in the webroot and
@@ -168,7 +200,7 @@ func TestHTTP01ThroughNginxWebroot(t *testing.T) {
 		c.HTTP01Webroot = site.webroot
 	})
 	s.createIssuer(t, s.site.httpAddr)
-	cert := s.createCertificate(t)
+	cert := s.createCertificate(t, "localhost")
 	first := s.checkServed(t, cert.ID, "")
 	s.checkCleanedUp(t)
 	log, _ := os.ReadFile(s.site.accessLog)
@@ -196,7 +228,7 @@ func TestHTTP01ThroughAgentListener(t *testing.T) {
 		c.HTTP01Listen = listen
 	})
 	s.createIssuer(t, listen)
-	cert := s.createCertificate(t)
+	cert := s.createCertificate(t, "localhost")
 	s.checkServed(t, cert.ID, "")
 	eventually(t, s.env, "the listener to close", func() bool {
 		return strings.Contains(s.agentLogs.String(), "HTTP-01 listener closed")
@@ -214,7 +246,7 @@ func TestHTTP01ThroughAgentListener(t *testing.T) {
 func TestHTTP01AgentNotConfigured(t *testing.T) {
 	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(*agent.Config, nginxSite) {})
 	s.createIssuer(t, s.site.httpAddr)
-	cert := s.createCertificate(t)
+	cert := s.createCertificate(t, "localhost")
 	var job api.Job
 	eventually(t, s.env, "the issuance to fail", func() bool {
 		var jobs api.List[api.Job]
@@ -272,7 +304,7 @@ func TestHTTP01LostReportIsSentAgain(t *testing.T) {
 		c.ServerURL = front.URL
 	})
 	s.createIssuer(t, s.site.httpAddr)
-	cert := s.createCertificate(t)
+	cert := s.createCertificate(t, "localhost")
 	s.checkServed(t, cert.ID, "")
 	s.checkCleanedUp(t)
 	if dropped.Load() != 2 {

@@ -1,0 +1,68 @@
+package agent_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/agent"
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/acmetest"
+)
+
+// The ACME issuer against Pebble, with HTTP-01 presented by the agent
+// through NGINX's webroot: Pebble validates the name by fetching the
+// challenge from NGINX (Pebble's HTTP-01 port is NGINX's plain HTTP port,
+// and its DNS answers 127.0.0.1 for every name), the certificate is made
+// from the agent's CSR (the key never leaves the agent), deployed to
+// NGINX, served, and its chain verifies against Pebble's root; the
+// challenge files are gone afterwards. A renewal orders again.
+func TestHTTP01WithPebbleThroughNginx(t *testing.T) {
+	s := startHTTP01Setup(t, serverPlugins(t, "issuer/acme"), func(c *agent.Config, site nginxSite) {
+		c.HTTP01Webroot = site.webroot
+	})
+	_, port, err := net.SplitHostPort(s.site.httpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpPort, _ := strconv.Atoi(port)
+	pebble := acmetest.StartPebble(t, acmetest.PebbleOptions{HTTPPort: httpPort, AuthzReusePercent: -1})
+
+	var iss api.Issuer
+	s.env.MustDo(t, "POST", "/api/v1/issuers", s.env.AdminKey, api.IssuerRequest{Name: "pebble", Type: "acme",
+		Config: map[string]any{"directory_url": pebble.DirectoryURL, "ca_bundle": pebble.CABundlePEM, "agree_tos": true,
+			"email": "admin@example.com", "http01_solver": "agent", "validation_timeout": "20s"}}, 201).Decode(t, &iss)
+	s.issuerID = iss.ID
+	name := fmt.Sprintf("www-%d.example.com", time.Now().UnixNano()%1e9)
+	cert := s.createCertificate(t, name)
+
+	first := s.waitServed(t, cert.ID, "", 2*time.Minute)
+	leaf := verifyVersion(t, first, pebble.Roots(t, 0), name)
+	if st, ok := pebble.CertStatus(t, leaf.SerialNumber.Text(16)); !ok || st.Status != "Valid" {
+		t.Errorf("Pebble's status of the served certificate: %+v %v", st, ok)
+	}
+	s.checkCleanedUp(t)
+	fetches := func() int {
+		log, _ := os.ReadFile(s.site.accessLog)
+		if strings.Contains(string(log), "\" 404 ") {
+			t.Errorf("nginx answered a challenge request with 404:\n%s", log)
+		}
+		return strings.Count(string(log), "GET /.well-known/acme-challenge/")
+	}
+	n := fetches()
+	if n == 0 {
+		t.Fatal("Pebble never fetched the challenge from nginx")
+	}
+
+	s.env.MustDo(t, "POST", "/api/v1/certificates/"+cert.ID+"/renew", s.env.AdminKey, nil, 202)
+	second := s.waitServed(t, cert.ID, first.SerialNumber, 2*time.Minute)
+	verifyVersion(t, second, pebble.Roots(t, 0), name)
+	s.checkCleanedUp(t)
+	if m := fetches(); m <= n {
+		t.Errorf("the renewal was not validated through nginx: %d challenge fetches before, %d after", n, m)
+	}
+}
