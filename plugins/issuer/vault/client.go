@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
+	"github.com/certctl/certctl/plugins/internal/notifyhttp"
 	"github.com/certctl/certctl/sdk/plugin"
 )
 
@@ -111,6 +113,37 @@ func newVaultClient(s settings) (*vault.Client, error) {
 	}
 	return vc, nil
 }
+
+// write is Logical().WriteWithContext keeping the answer's Retry-After,
+// which Vault sends with a 429 from a rate limit quota.
+func write(ctx context.Context, vc *vault.Client, path string, data map[string]any) (*vault.Secret, error) {
+	body, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode request to %s: %w", path, err)
+	}
+	resp, err := vc.Logical().WriteRawWithContext(ctx, path, body)
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if err != nil {
+		if resp != nil {
+			if d, ok := notifyhttp.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+				return nil, &retryAfterError{err: err, after: d}
+			}
+		}
+		return nil, err
+	}
+	return vault.ParseSecret(resp.Body)
+}
+
+// retryAfterError is a failed answer with the wait Vault asked for.
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
 
 // parseCertificates reads the PEM certificates of text.
 func parseCertificates(text string) ([]*x509.Certificate, error) {
@@ -217,7 +250,7 @@ func (tc *tokenCache) login(ctx context.Context, s settings) (*cachedToken, erro
 	if err != nil {
 		return nil, err
 	}
-	sec, err := vc.Logical().WriteWithContext(ctx, "auth/"+s.approleMount+"/login",
+	sec, err := write(ctx, vc, "auth/"+s.approleMount+"/login",
 		map[string]any{"role_id": s.roleID, "secret_id": s.secretID})
 	if err != nil {
 		return nil, vaultError(err, s, "AppRole login at auth/"+s.approleMount, loginErrors)
@@ -235,7 +268,7 @@ func (tc *tokenCache) renew(ctx context.Context, s settings, cur *cachedToken) (
 		return nil, err
 	}
 	vc.SetToken(cur.token)
-	sec, err := vc.Logical().WriteWithContext(ctx, "auth/token/renew-self", map[string]any{})
+	sec, err := write(ctx, vc, "auth/token/renew-self", map[string]any{})
 	if err != nil {
 		return nil, err
 	}

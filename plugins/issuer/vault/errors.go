@@ -44,7 +44,12 @@ func vaultError(err error, s settings, what string, op operation) error {
 		msg := vaultMessages(re)
 		switch status := re.StatusCode; {
 		case status == http.StatusTooManyRequests || status == http.StatusPreconditionFailed || status >= 500:
-			return plugin.Errorf(plugin.CodeTransient, "%s: Vault answered %d, try again later: %s", what, status, msg)
+			e := plugin.Errorf(plugin.CodeTransient, "%s: Vault answered %d, try again later: %s", what, status, msg)
+			var ra *retryAfterError
+			if errors.As(err, &ra) {
+				e.RetryAfter = ra.after // the host retries no sooner
+			}
+			return e
 		case status == http.StatusForbidden:
 			if op == loginErrors {
 				return plugin.InvalidConfig(fieldSecretID, "%s: Vault refused the login (403): %s", what, msg)

@@ -69,8 +69,9 @@ type fakeRequest struct {
 
 // fakeFailure is a scripted answer to the next request.
 type fakeFailure struct {
-	status int
-	errors []string
+	status     int
+	retryAfter string // the Retry-After header, if any
+	errors     []string
 }
 
 type fakeIssued struct {
@@ -156,7 +157,15 @@ func (f *fakeVault) makeCA(t *testing.T) {
 func (f *fakeVault) fail(status int, errs ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.failures = append(f.failures, fakeFailure{status, errs})
+	f.failures = append(f.failures, fakeFailure{status: status, errors: errs})
+}
+
+// failAfter is fail with a Retry-After header, as Vault's rate limit
+// quotas send it.
+func (f *fakeVault) failAfter(status int, retryAfter string, errs ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures = append(f.failures, fakeFailure{status: status, retryAfter: retryAfter, errors: errs})
 }
 
 // addToken adds a token whose policies deny the given path prefixes.
@@ -254,6 +263,9 @@ func (f *fakeVault) serve(w http.ResponseWriter, r *http.Request) {
 	if len(f.failures) > 0 {
 		fl := f.failures[0]
 		f.failures = f.failures[1:]
+		if fl.retryAfter != "" {
+			w.Header().Set("Retry-After", fl.retryAfter)
+		}
 		replyErrors(w, fl.status, fl.errors...)
 		return
 	}

@@ -77,7 +77,7 @@ func (c *client) sign(ctx context.Context, req plugin.IssueRequest, csr *x509.Ce
 	path := c.s.signPath()
 	var sec *vault.Secret
 	err := c.do(ctx, func() (err error) {
-		sec, err = c.vc.Logical().WriteWithContext(ctx, path, data)
+		sec, err = write(ctx, c.vc, path, data)
 		return err
 	})
 	if err != nil {
@@ -145,7 +145,7 @@ func (c *client) revoke(ctx context.Context, serial *big.Int, certPEM string) er
 	path := c.s.mount + "/revoke"
 	write := func(data map[string]any) error {
 		return c.do(ctx, func() error {
-			_, err := c.vc.Logical().WriteWithContext(ctx, path, data)
+			_, err := write(ctx, c.vc, path, data)
 			return err
 		})
 	}

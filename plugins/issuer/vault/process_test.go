@@ -190,6 +190,18 @@ func TestVaultErrors(t *testing.T) {
 	ctx := callCtx(t)
 	cfg := plugin.Config{fieldAddress: f.URL, fieldRole: "web", fieldToken: rootToken, fieldCACert: f.CACertPEM}
 
+	t.Run("rate limited", func(t *testing.T) {
+		f.failAfter(http.StatusTooManyRequests, "30", `request path "pki/sign/web": rate limit quota exceeded`)
+		req, _ := request(t, cfg, "app.example.com")
+		_, err := iss.IssueCertificate(ctx, req)
+		wantCode(t, err, plugin.CodeTransient, "")
+		if !strings.Contains(err.Error(), "rate limit quota exceeded") {
+			t.Errorf("error %q does not carry Vault's message", err)
+		}
+		if got := plugin.RetryAfter(err); got != 30*time.Second {
+			t.Errorf("RetryAfter %s, want Vault's 30s", got)
+		}
+	})
 	for _, tc := range []struct {
 		name   string
 		status int
@@ -199,8 +211,6 @@ func TestVaultErrors(t *testing.T) {
 		want   string
 	}{
 		{"sealed", http.StatusServiceUnavailable, []string{"Vault is sealed"}, plugin.CodeTransient, "", "Vault is sealed"},
-		{"rate limited", http.StatusTooManyRequests, []string{"request path \"pki/sign/web\": rate limit quota exceeded"},
-			plugin.CodeTransient, "", "rate limit quota exceeded"},
 		{"internal error", http.StatusInternalServerError, []string{"internal error"}, plugin.CodeTransient, "", "internal error"},
 		{"standby not ready", http.StatusPreconditionFailed, []string{"required index state not present"}, plugin.CodeTransient, "", "index state"},
 		{"permission denied", http.StatusForbidden, []string{"permission denied"}, plugin.CodeInvalidConfig, fieldToken, "permission denied"},
