@@ -61,7 +61,7 @@ func (c *client) do(ctx context.Context, call func() error) error {
 	if err == nil || !c.s.approle() || !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
 		return err
 	}
-	c.tokens.forget(c.s)
+	c.tokens.forget(c.s, c.vc.Token())
 	tok, lerr := c.tokens.get(ctx, c.s)
 	if lerr != nil {
 		return lerr
@@ -174,9 +174,10 @@ func parseCertificates(text string) ([]*x509.Certificate, error) {
 // login instead of each making one (every login creates a token in Vault
 // and may use up a secret ID with limited uses).
 type tokenCache struct {
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[[32]byte]*cachedToken
+	now        func() time.Time
+	refreshing chan struct{} // holds one token while a renewal or login runs
+	mu         sync.Mutex    // guards m
+	m          map[[32]byte]*cachedToken
 }
 
 type cachedToken struct {
@@ -187,7 +188,7 @@ type cachedToken struct {
 }
 
 func newTokenCache(now func() time.Time) *tokenCache {
-	return &tokenCache{now: now, m: map[[32]byte]*cachedToken{}}
+	return &tokenCache{now: now, refreshing: make(chan struct{}, 1), m: map[[32]byte]*cachedToken{}}
 }
 
 // cacheKey identifies the credentials and where they log in; the secret
@@ -203,17 +204,26 @@ func cacheKey(s settings) [32]byte {
 func refreshMargin(lease time.Duration) time.Duration { return min(lease/5, time.Minute) }
 
 // get returns a token for s: the cached one while it is fresh, else the
-// cached one renewed, else one from a new login.
+// cached one renewed, else one from a new login. Renewals and logins take
+// turns, so that calls arriving together share one login.
 func (tc *tokenCache) get(ctx context.Context, s settings) (string, error) {
 	key := cacheKey(s)
+	if tok, ok := tc.fresh(key); ok {
+		return tok, nil
+	}
+	select {
+	case tc.refreshing <- struct{}{}:
+		defer func() { <-tc.refreshing }()
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	if tok, ok := tc.fresh(key); ok { // another call refreshed it meanwhile
+		return tok, nil
+	}
 	tc.mu.Lock()
 	cur := tc.m[key]
 	tc.mu.Unlock()
-	now := tc.now()
-	if cur != nil && (cur.expires.IsZero() || now.Before(cur.expires.Add(-refreshMargin(cur.lease)))) {
-		return cur.token, nil
-	}
-	if cur != nil && cur.renewable && now.Before(cur.expires) {
+	if cur != nil && cur.renewable && tc.now().Before(cur.expires) {
 		if next, err := tc.renew(ctx, s, cur); err == nil {
 			tc.put(key, next)
 			return next.token, nil
@@ -231,17 +241,31 @@ func (tc *tokenCache) get(ctx context.Context, s settings) (string, error) {
 	return next.token, nil
 }
 
+// fresh returns the cached token of key if it is not due for renewal.
+func (tc *tokenCache) fresh(key [32]byte) (string, bool) {
+	tc.mu.Lock()
+	cur := tc.m[key]
+	tc.mu.Unlock()
+	if cur != nil && (cur.expires.IsZero() || tc.now().Before(cur.expires.Add(-refreshMargin(cur.lease)))) {
+		return cur.token, true
+	}
+	return "", false
+}
+
 func (tc *tokenCache) put(key [32]byte, t *cachedToken) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	tc.m[key] = t
 }
 
-// forget drops the token of s, after Vault refused it.
-func (tc *tokenCache) forget(s settings) {
+// forget drops the token of s after Vault refused it, unless another
+// call has replaced it already.
+func (tc *tokenCache) forget(s settings, refused string) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	delete(tc.m, cacheKey(s))
+	if key := cacheKey(s); tc.m[key] != nil && tc.m[key].token == refused {
+		delete(tc.m, key)
+	}
 }
 
 // login logs in with AppRole.
