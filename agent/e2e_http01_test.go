@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -236,8 +237,9 @@ func TestHTTP01ThroughAgentListener(t *testing.T) {
 	if !strings.Contains(s.agentLogs.String(), "HTTP-01 challenge fetched") {
 		t.Errorf("the agent's listener did not serve the challenge:\n%s", s.agentLogs.String())
 	}
-	if code, body := httpGet(t, "http://"+listen+"/.well-known/acme-challenge/x"); code != 0 {
-		t.Errorf("the listener still answers after the order: %d %q", code, body)
+	if c, err := net.DialTimeout("tcp", listen, 5*time.Second); err == nil {
+		c.Close()
+		t.Errorf("%s still accepts connections after the order", listen)
 	}
 }
 
@@ -264,19 +266,6 @@ func TestHTTP01AgentNotConfigured(t *testing.T) {
 			t.Errorf("the job's error does not say %q: %s", want, job.LastError)
 		}
 	}
-}
-
-// httpGet returns the status and body of a GET, or 0 when nothing answers.
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // A challenge report lost on the way (the proxy in front of the server
