@@ -62,7 +62,7 @@ func sealedValues(t *testing.T, pool *pgxpool.Pool) map[string][]byte {
 	out := map[string][]byte{}
 	for _, c := range store.SealedColumns {
 		rows, err := pool.Query(context.Background(), fmt.Sprintf(
-			`SELECT id, %s FROM %s WHERE octet_length(%[1]s) > 0`, c.Column, c.Table))
+			`SELECT id, %s FROM %s WHERE octet_length(%[1]s) > 0`, c.ReadExpr(), c.Table))
 		if err != nil {
 			t.Fatalf("read %s.%s: %v", c.Table, c.Column, err)
 		}

@@ -258,10 +258,23 @@ func (s *Service) ReportChallenges(ctx context.Context, jobID uuid.UUID, r Chall
 		}
 		now := s.clock()
 		if !r.Present {
-			_, err := q.DeleteAgentChallenges(ctx, jobID, agent, r.Tokens, core.ChallengeCleanup)
+			tokens := r.Tokens
+			if r.Error != "" {
+				// The agent could not remove them (it says why in its log):
+				// the server forgets them all the same, rather than offer
+				// the same cleanup at every poll.
+				tokens = nil
+				for _, c := range mine {
+					tokens = append(tokens, c.Token)
+				}
+			}
+			_, err := q.DeleteAgentChallenges(ctx, jobID, agent, tokens, core.ChallengeCleanup)
 			return err
 		}
 		if j.State != core.JobWaiting || len(j.Payload.AwaitingChallenges) == 0 {
+			if r.Error == "" && allPresented(mine, r.Tokens) {
+				return nil // the same report again (the first one's answer was lost)
+			}
 			return core.Errorf(core.ECONFLICT, "job is %s; it does not wait for HTTP-01 challenges", j.State)
 		}
 		if r.Error != "" {
@@ -351,4 +364,18 @@ func presentWork(ctx context.Context, q *store.Queries, j core.Job, agent uuid.U
 		}
 	}
 	return out, nil
+}
+
+// allPresented reports whether every token is one of cs, presented.
+func allPresented(cs []core.Challenge, tokens []string) bool {
+	presented := map[string]bool{}
+	for _, c := range cs {
+		presented[c.Token] = c.State == core.ChallengePresented
+	}
+	for _, t := range tokens {
+		if !presented[t] {
+			return false
+		}
+	}
+	return len(tokens) > 0
 }

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -23,6 +24,7 @@ import (
 	"github.com/certctl/certctl/sdk/keys"
 	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/secrets"
 	"github.com/certctl/certctl/server/service"
 )
 
@@ -427,6 +429,9 @@ func TestPendingOrderThroughTheAgent(t *testing.T) {
 	if j := w.job(t, c.ID); j.State != core.JobQueued {
 		t.Fatalf("job after the report: %s, want queued", j.State)
 	}
+	// The same report again (its answer lost) is accepted and changes nothing.
+	w.env.MustDo(t, "POST", "/api/v1/agent/jobs/"+item.JobID+"/challenges", cred,
+		api.AgentChallengeReport{Present: true, Tokens: []string{item.Challenges[0].Token}}, 204)
 	w.env.RunJobs(t)
 	c = w.get(t, c.ID)
 	if j := w.job(t, c.ID); c.Status != core.CertActive {
@@ -493,5 +498,52 @@ func TestAgentSolverWithoutAnAgentFails(t *testing.T) {
 	j := w.job(t, c.ID)
 	if j.State != core.JobFailed || !strings.Contains(j.LastError, "none of its targets is bound to an agent") {
 		t.Fatalf("job %s: %q", j.State, j.LastError)
+	}
+}
+
+// A pending order's private key (server key mode) is sealed in its job:
+// an encryption key rotation re-seals it, and a server with the new key
+// alone finalizes the order with it.
+func TestPendingOrderKeyIsResealedByKeyRotation(t *testing.T) {
+	t.Parallel()
+	w := newACMEWorld(t, map[string]any{"solver": "server", "processing_polls": 1, "retry_after": "10s"}, nil)
+	c, err := w.env.Service.CreateCertificate(w.ctx, service.CertificateInput{Name: "rotated", CommonName: "rotated.example.com",
+		IssuerID: w.iss.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.env.RunJobs(t)
+	if j := w.job(t, c.ID); j.Payload.SealedKey == nil || j.Payload.OrderID == "" {
+		t.Fatalf("pending job keeps no sealed key: %+v", j.Payload)
+	}
+	newKey := bytes.Repeat([]byte{0x42}, secrets.KeySize)
+	oldKey := bytes.Repeat([]byte{0x5e}, secrets.KeySize) // apitest's
+	both, err := secrets.New(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotating := service.New(service.Options{Store: w.env.Store, Secrets: both, Clock: w.clock.Now, Issuers: w.env.Plugins})
+	rot, err := rotating.RotateEncryptionKey(w.ctx)
+	if err != nil || !rot.Complete || len(rot.Failed) > 0 {
+		t.Fatalf("rotation: %+v, %v", rot, err)
+	}
+	j := w.job(t, c.ID)
+	if !both.IsCurrent(j.Payload.SealedKey) {
+		t.Fatal("the pending order's key was not re-sealed with the new key")
+	}
+	onlyNew, err := secrets.New(newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := service.New(service.Options{Store: w.env.Store, Secrets: onlyNew, Clock: w.clock.Now, Issuers: w.env.Plugins})
+	w.clock.Add(10 * time.Second)
+	worker := next.NewWorker(service.WorkerOptions{Owner: "after-rotation"})
+	if n, err := worker.RunOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("ran %d jobs: %v", n, err)
+	}
+	j = w.job(t, c.ID)
+	if got := w.get(t, c.ID); got.Status != core.CertActive || j.Payload.SealedKey != nil {
+		t.Fatalf("after the rotation: certificate %s (%s), job %s (%s), sealed key kept: %v", got.Status, got.LastError,
+			j.State, j.LastError, j.Payload.SealedKey != nil)
 	}
 }

@@ -83,7 +83,10 @@ func (q *Queries) CompleteIssuance(ctx context.Context, c IssuanceCompletion) er
 		finished_at = $3, lease_owner = NULL, lease_expires_at = NULL
 		WHERE certificate_id = $1 AND kind = 'deploy' AND state IN ('queued', 'waiting', 'retrying')
 		AND (payload->>'version_id')::uuid IS DISTINCT FROM $2`, v.CertificateID, v.ID, c.Now)
+	// A pending order's sealed key (core.JobPayload.SealedKey) now lives
+	// with the version: the job keeps no copy.
 	b.Queue(`UPDATE jobs SET state = 'succeeded', last_error = '', updated_at = $3, finished_at = $3,
+		payload = payload - 'sealed_key',
 		lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
 		c.JobID, c.Owner, c.Now).Exec(func(ct pgconn.CommandTag) error {
 		if ct.RowsAffected() != 1 {
