@@ -71,8 +71,10 @@ type writtenFile struct {
 
 // newHTTP01Presenter prepares the presenter and removes the challenge files
 // an earlier run of the agent left behind (it stopped before their
-// cleanup): a challenge is only worth serving while its order is under
-// way, and the server asks again for any it still needs.
+// cleanup). A stopped agent serves nothing, listener or files: a
+// challenge served by an agent that is not running would be one nobody
+// cleans up. An order whose challenge the CA had not fetched yet when the
+// agent stopped fails its validation, with the CA's error in the job.
 func newHTTP01Presenter(webroot, listen, stateDir string, logger *slog.Logger) *http01Presenter {
 	p := &http01Presenter{webroot: webroot, listenAddr: listen, recordPath: filepath.Join(stateDir, "http01-files.json"),
 		logger: logger, served: map[string]presented{}, written: map[string]writtenFile{}}
@@ -82,7 +84,8 @@ func newHTTP01Presenter(webroot, listen, stateDir string, logger *slog.Logger) *
 	return p
 }
 
-// notConfigured says what to set. The server puts it in the job's error.
+// notConfiguredError says what to set. The server puts it in the job's
+// error.
 func notConfiguredError() error {
 	return fmt.Errorf("%w: set CERTCTL_HTTP01_WEBROOT (--http01-webroot) to the directory from which the web server "+
 		"on port 80 of this host serves /.well-known/acme-challenge/, or CERTCTL_HTTP01_LISTEN (--http01-listen), "+
@@ -121,7 +124,9 @@ func (p *http01Presenter) Present(ctx context.Context, jobID string, chs []api.A
 		return nil
 	}()
 	if err != nil {
-		_ = p.removeLocked(chs) // the error to report is err; removal failures are logged
+		if rerr := p.removeLocked(chs); rerr != nil {
+			p.logger.Warn("removing the challenges of a failed presentation", "job", jobID, "err", rerr)
+		}
 		return []string{}, err
 	}
 	return tokens, nil
