@@ -124,9 +124,11 @@ func (c *conn) netError(ctx context.Context, err error, what string) error {
 }
 
 // retryBackoff is the acme.Client's retry policy inside one call: a
-// rejected nonce is retried at once (a few times), a 5xx twice, briefly;
+// rejected nonce is retried at once, a 5xx twice, briefly;
 // a 429, or anything with a Retry-After worth waiting for, is not retried
 // here but reported, so that the host waits (never a hot loop).
+// A CA may reject any nonce (Pebble does so at random): ten retries make
+// a run of rejections that fails a call vanishingly rare.
 func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
 	if res == nil {
 		return 0
@@ -138,7 +140,7 @@ func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
 	case res.StatusCode == http.StatusTooManyRequests:
 		return 0
 	case res.StatusCode == http.StatusBadRequest: // badNonce: the only 4xx x/crypto/acme retries
-		if n <= 5 {
+		if n <= 10 {
 			return time.Duration(n) * 10 * time.Millisecond
 		}
 	default:
@@ -232,7 +234,7 @@ func (c *conn) post(ctx context.Context, url string, payload any) (*http.Respons
 		}
 		prob := problemFrom(resp, b)
 		next := resp.Header.Get("Replay-Nonce")
-		if prob.ProblemType == "urn:ietf:params:acme:error:badNonce" && next != "" && attempt < 6 {
+		if prob.ProblemType == "urn:ietf:params:acme:error:badNonce" && next != "" && attempt <= 10 {
 			nonce = next
 			continue
 		}
