@@ -32,7 +32,9 @@ func TestMain(m *testing.M) {
 		helperServer()
 		return
 	}
-	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook"))
+	code := apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook")
+	removeACMEPlugin()
+	os.Exit(code)
 }
 
 // helperServer runs the real server in this process, for tests that kill it.

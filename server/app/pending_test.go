@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/certctl/certctl/server/acmetest"
 	"github.com/certctl/certctl/server/pgtest"
 )
 
@@ -27,17 +27,6 @@ func buildPendingIssuer(t *testing.T, dir string) {
 	if b, err := exec.Command("go", "build", "-o", out, "../service/testdata/pendingissuer").CombinedOutput(); err != nil {
 		t.Fatalf("build the pending issuer: %v\n%s", err, b)
 	}
-}
-
-// freePort returns a loopback port nothing listens on now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -65,7 +54,7 @@ func TestServerKilledDuringAnOrderResumesTheSameOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	port := freePort(t)
+	port := fmt.Sprint(acmetest.FreePort(t))
 	extra := []string{"CERTCTL_PLUGIN_DIR=" + plugins, "CERTCTL_HTTP01_LISTEN=127.0.0.1:" + port}
 	p1 := startProcess(t, url, extra...)
 
