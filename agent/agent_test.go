@@ -24,8 +24,14 @@ func TestMain(m *testing.M) {
 // startAgent runs an agent until the test ends.
 func startAgent(t *testing.T, cfg agent.Config) (stop func()) {
 	t.Helper()
+	return startAgentLogging(t, cfg, slog.New(slog.DiscardHandler))
+}
+
+// startAgentLogging runs an agent that logs to logger until the test ends.
+func startAgentLogging(t *testing.T, cfg agent.Config, logger *slog.Logger) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := agent.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	a, err := agent.New(ctx, cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

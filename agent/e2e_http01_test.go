@@ -66,6 +66,9 @@ type http01Setup struct {
 	stateDir  string
 	issuerID  string
 	targetID  string
+
+	agentConfig agent.Config
+	stopAgent   func()
 }
 
 func startHTTP01Setup(t *testing.T, serverPlugins string, configure func(*agent.Config, nginxSite)) *http01Setup {
@@ -78,12 +81,8 @@ func startHTTP01Setup(t *testing.T, serverPlugins string, configure func(*agent.
 	cfg := agent.Config{ServerURL: s.env.URL, Token: tok.Token, StateDir: s.stateDir, KeyDir: filepath.Join(s.stateDir, "keys"),
 		PluginDir: pluginDir, HeartbeatInterval: time.Second, PollWait: 5 * time.Second}
 	configure(&cfg, s.site)
-	a, err := agent.New(t.Context(), cfg, slog.New(slog.NewTextHandler(s.agentLogs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = a.Run(t.Context()) }()
-	t.Cleanup(a.Close)
+	s.agentConfig = cfg
+	s.stopAgent = startAgentLogging(t, cfg, slog.New(slog.NewTextHandler(s.agentLogs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	var agents api.List[api.Agent]
 	eventually(t, s.env, "the agent", func() bool {
 		s.env.MustDo(t, "GET", "/api/v1/agents?status=online", s.env.AdminKey, nil, 200).Decode(t, &agents)
@@ -301,5 +300,68 @@ func TestHTTP01LostReportIsSentAgain(t *testing.T) {
 	}
 	if !strings.Contains(s.agentLogs.String(), "report kept for later") {
 		t.Errorf("the agent did not keep the lost report:\n%s", s.agentLogs.String())
+	}
+}
+
+// An agent stopped after it presented a challenge and before the CA
+// fetched it serves it no more (its file goes when it stops): the CA's
+// validation fails, and so does the job, with the CA's words. Started
+// again, the agent has nothing left in the webroot.
+func TestHTTP01AgentStoppedMidOrder(t *testing.T) {
+	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, site nginxSite) {
+		c.HTTP01Webroot = site.webroot
+	})
+	s.createIssuer(t, s.site.httpAddr)
+	cert := s.createCertificate(t, "localhost")
+	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
+	issueJob := func() api.Job {
+		var jobs api.List[api.Job]
+		s.env.MustDo(t, "GET", "/api/v1/jobs?certificate_id="+cert.ID, s.env.AdminKey, nil, 200).Decode(t, &jobs)
+		for _, j := range jobs.Items {
+			if j.Kind == "issue" {
+				return j
+			}
+		}
+		t.Fatal("no issue job")
+		return api.Job{}
+	}
+	// Run the job until it waits for the agent's challenges, and no
+	// further: the agent presents, reports, and the job is queued again,
+	// not run (the file is written before the report is sent).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the agent to present the challenge")
+		}
+		if j := issueJob(); j.State != "waiting" {
+			if entries, _ := os.ReadDir(dir); len(entries) == 1 {
+				break
+			}
+			if j.State == "succeeded" || j.State == "failed" {
+				t.Fatalf("the job ended before the challenge was presented: %+v", j)
+			}
+			s.env.RunJobs(t)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stopAgent()
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the stopped agent left challenge files: %v", entries)
+	}
+	var job api.Job
+	eventually(t, s.env, "the issuance to fail", func() bool {
+		job = issueJob()
+		return job.State == "failed"
+	})
+	if !strings.Contains(job.LastError, "HTTP-01 validation of localhost failed") || !strings.Contains(job.LastError, "404") {
+		t.Errorf("the job's error does not carry the failed validation: %s", job.LastError)
+	}
+
+	cfg := s.agentConfig
+	cfg.Token = ""
+	startAgentLogging(t, cfg, slog.New(slog.DiscardHandler))
+	b, err := os.ReadFile(filepath.Join(s.stateDir, "http01-files.json"))
+	if err != nil || strings.TrimSpace(string(b)) != "[]" {
+		t.Errorf("the agent's record of challenge files after the restart: %s %v", b, err)
 	}
 }
