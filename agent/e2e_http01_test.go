@@ -314,48 +314,12 @@ func TestHTTP01AgentStoppedMidOrder(t *testing.T) {
 	s.createIssuer(t, s.site.httpAddr)
 	cert := s.createCertificate(t, "localhost")
 	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
-	issueJob := func() api.Job {
-		var jobs api.List[api.Job]
-		s.env.MustDo(t, "GET", "/api/v1/jobs?certificate_id="+cert.ID, s.env.AdminKey, nil, 200).Decode(t, &jobs)
-		for _, j := range jobs.Items {
-			if j.Kind == "issue" {
-				return j
-			}
-		}
-		t.Fatal("no issue job")
-		return api.Job{}
-	}
-	// Run the job until it waits for the agent's challenges, and no
-	// further: the agent presents, reports, and the job is queued again,
-	// not run (the file is written before the report is sent).
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for the agent to present the challenge")
-		}
-		if j := issueJob(); j.State != "waiting" {
-			if entries, _ := os.ReadDir(dir); len(entries) == 1 {
-				break
-			}
-			if j.State == "succeeded" || j.State == "failed" {
-				t.Fatalf("the job ended before the challenge was presented: %+v", j)
-			}
-			s.env.RunJobs(t)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.runUntilPresented(t, cert.ID)
 	s.stopAgent()
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Fatalf("the stopped agent left challenge files: %v", entries)
 	}
-	var job api.Job
-	eventually(t, s.env, "the issuance to fail", func() bool {
-		job = issueJob()
-		return job.State == "failed"
-	})
-	if !strings.Contains(job.LastError, "HTTP-01 validation of localhost failed") || !strings.Contains(job.LastError, "404") {
-		t.Errorf("the job's error does not carry the failed validation: %s", job.LastError)
-	}
+	s.checkValidationFails(t, cert.ID)
 
 	cfg := s.agentConfig
 	cfg.Token = ""
@@ -364,4 +328,115 @@ func TestHTTP01AgentStoppedMidOrder(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(b)) != "[]" {
 		t.Errorf("the agent's record of challenge files after the restart: %s %v", b, err)
 	}
+}
+
+// issueJob returns the certificate's issue job.
+func (s *http01Setup) issueJob(t *testing.T, certID string) api.Job {
+	t.Helper()
+	var jobs api.List[api.Job]
+	s.env.MustDo(t, "GET", "/api/v1/jobs?certificate_id="+certID, s.env.AdminKey, nil, 200).Decode(t, &jobs)
+	for _, j := range jobs.Items {
+		if j.Kind == "issue" {
+			return j
+		}
+	}
+	t.Fatal("no issue job")
+	return api.Job{}
+}
+
+// runUntilPresented runs the certificate's issue job until it waits for
+// the agent's challenge, and no further: the agent presents it and
+// reports, and the job is queued again but not run (the agent writes the
+// file before it sends the report, so a file seen with the job no longer
+// waiting is a presentation reported).
+func (s *http01Setup) runUntilPresented(t *testing.T, certID string) {
+	t.Helper()
+	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the agent to present the challenge")
+		}
+		if j := s.issueJob(t, certID); j.State != "waiting" {
+			if entries, _ := os.ReadDir(dir); len(entries) == 1 {
+				return
+			}
+			if j.State == "succeeded" || j.State == "failed" {
+				t.Fatalf("the job ended before the challenge was presented: %+v", j)
+			}
+			s.env.RunJobs(t)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkValidationFails runs the issue job and checks that it fails on the
+// issuer's HTTP-01 validation, which found nothing to fetch.
+func (s *http01Setup) checkValidationFails(t *testing.T, certID string) {
+	t.Helper()
+	var job api.Job
+	eventually(t, s.env, "the issuance to fail", func() bool {
+		job = s.issueJob(t, certID)
+		return job.State == "failed"
+	})
+	if !strings.Contains(job.LastError, "HTTP-01 validation of localhost failed") || !strings.Contains(job.LastError, "404") {
+		t.Errorf("the job's error does not carry the failed validation: %s", job.LastError)
+	}
+}
+
+// The certctl-agent binary killed (SIGKILL) after it presented a
+// challenge leaves the file behind; started again, it removes it before
+// anything else.
+func TestHTTP01AgentKilledMidOrder(t *testing.T) {
+	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, site nginxSite) {
+		c.HTTP01Webroot = site.webroot
+	})
+	s.stopAgent() // enrolled; from here the binary runs with its credential
+	bin := filepath.Join(t.TempDir(), "certctl-agent")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/certctl-agent").CombinedOutput(); err != nil {
+		t.Fatalf("build certctl-agent: %v\n%s", err, out)
+	}
+	var logs lockedBuffer
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), "CERTCTL_SERVER_URL="+s.env.URL, "CERTCTL_AGENT_STATE_DIR="+s.stateDir,
+			"CERTCTL_KEY_DIR="+s.agentConfig.KeyDir, "CERTCTL_PLUGIN_DIR="+pluginDir,
+			"CERTCTL_HTTP01_WEBROOT="+s.site.webroot, "CERTCTL_LOG_LEVEL=debug")
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	agentProcess := start()
+
+	s.createIssuer(t, s.site.httpAddr)
+	cert := s.createCertificate(t, "localhost")
+	s.runUntilPresented(t, cert.ID)
+	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
+	if err := agentProcess.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = agentProcess.Wait()
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("after SIGKILL the challenge file should still be there: %v", entries)
+	}
+
+	start()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		entries, _ := os.ReadDir(dir)
+		if len(entries) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted agent did not remove its stale challenge file %v:\n%s", entries, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "removing HTTP-01 challenge files left by an earlier run") {
+		t.Errorf("the restarted agent did not say it removed stale files:\n%s", logs.String())
+	}
+	s.checkValidationFails(t, cert.ID)
 }
