@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/sdk/keys"
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/server/acmetest"
 )
@@ -262,5 +263,38 @@ func TestProfile(t *testing.T) {
 	_, err = iss.IssueCertificate(ctx, plugin.IssueRequest{Config: bad, CSR: csr, CommonName: name})
 	if pe := wantCode(t, err, plugin.CodeInvalidConfig, "nonesuch", "shortlived"); pe.Field != fieldProfile {
 		t.Errorf("field %q", pe.Field)
+	}
+}
+
+// TestAccountKeyTypes registers accounts with the other key types users
+// may bring (ECDSA P-384, RSA 2048) and issues with each: the requests the
+// plugin signs itself (new orders) use the key's algorithm.
+func TestAccountKeyTypes(t *testing.T) {
+	p, r := startPebble(t, acmetest.PebbleOptions{})
+	iss := startPlugin(t).Issuer()
+	for _, kt := range []string{"ecdsa-p384", "rsa-2048"} {
+		t.Run(kt, func(t *testing.T) {
+			k, err := keys.Generate(kt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keyPEM, err := keys.MarshalPEM(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := baseConfig(p)
+			cfg[fieldAccountKey] = string(keyPEM)
+			cfg = provision(t, iss, cfg)
+			if cfg.String(fieldAccountKey) != string(keyPEM) {
+				t.Error("Provision replaced the account key it was given")
+			}
+			name := uniqueName(t, "acct")
+			key, csr := newCSR(t, name)
+			res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name}, driveOpts{r: r})
+			if err != nil {
+				t.Fatalf("issue: %v", err)
+			}
+			verifyIssued(t, res, key, p.Roots(t, 0), name)
+		})
 	}
 }

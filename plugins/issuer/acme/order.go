@@ -24,6 +24,16 @@ import (
 // pendingRetry is when the host calls again while the CA works.
 const pendingRetry = 2 * time.Second
 
+// minFinalizeWait is the least time a call gives a finalization.
+const minFinalizeWait = 10 * time.Second
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // pollInterval is the wait between two reads of an order inside a call
 // when the CA sends no Retry-After.
 const pollInterval = 500 * time.Millisecond
@@ -378,6 +388,10 @@ func (c *conn) invalidOrder(ctx context.Context, o *acme.Order) error {
 // finalized (read it again), one with StatusPending that the CA was
 // already finalizing it (wait).
 func (f *flow) finalize(ctx context.Context, o *acme.Order, deadline time.Time) (plugin.IssueResult, bool, error) {
+	// However little of the bound is left, the finalization is sent and
+	// given a moment (the caller's context still bounds it): an order
+	// left ready by every call would never be finalized.
+	deadline = later(deadline, f.now().Add(minFinalizeWait))
 	fctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	// CreateCertFromOrder, not CreateOrderCert: the latter loses the
