@@ -379,3 +379,44 @@ func allPresented(cs []core.Challenge, tokens []string) bool {
 	}
 	return len(tokens) > 0
 }
+
+// failStalePresentations fails the issuance jobs whose agent has not
+// presented their HTTP-01 challenges within the pending limit (it is
+// offline, or never reports): a waiting job does not run, so nothing else
+// would end it.
+func (s *Service) failStalePresentations(ctx context.Context) error {
+	limit := s.jobs.PendingLimit
+	if limit <= 0 {
+		return nil
+	}
+	stale, err := s.store.Q().StalePresentations(ctx, s.clock().Add(-limit), 100)
+	if err != nil {
+		return err
+	}
+	for _, j := range stale {
+		err := s.store.InTx(ctx, func(q *store.Queries) error {
+			j, err := lockJob(ctx, q, j.ID)
+			if err != nil || j.State != core.JobWaiting || len(j.Payload.AwaitingChallenges) == 0 {
+				return err // it moved on meanwhile
+			}
+			now := s.clock()
+			msg := fmt.Sprintf("the HTTP-01 challenges for %s were not presented within %s (the CA's order %s stays pending): "+
+				"is the certificate's agent online?", strings.Join(j.Payload.AwaitingChallenges, ", "), limit, j.Payload.OrderID)
+			if _, err := q.SetJobState(ctx, j.ID, core.JobFailed, nil, now, now, msg); err != nil {
+				return err
+			}
+			if err := q.EndChallenges(ctx, j.ID, now); err != nil {
+				return err
+			}
+			if err := q.AppendAudit(ctx, s.auditEvent(ctx, core.SystemActor, "job.failed", "job", j.ID.String(), core.OutcomeFailure,
+				map[string]any{"kind": j.Kind, "attempt": j.Attempt, "max_attempts": j.MaxAttempts, "error": msg})); err != nil {
+				return err
+			}
+			return s.issuanceFailed(ctx, q, j, msg, true)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -547,3 +547,36 @@ func TestPendingOrderKeyIsResealedByKeyRotation(t *testing.T) {
 			j.State, j.LastError, j.Payload.SealedKey != nil)
 	}
 }
+
+// An agent that never presents its challenges (it is offline) does not
+// leave the job waiting for ever: past the pending limit, the scheduler's
+// sweep fails it, and the agent is told to clean up when it comes back.
+func TestUnpresentedChallengesFailAfterThePendingLimit(t *testing.T) {
+	t.Parallel()
+	jobs := service.DefaultJobSettings()
+	jobs.PendingLimit = time.Hour
+	w := newACMEWorld(t, map[string]any{"validate_addr": "127.0.0.1:1"}, &jobs)
+	c, _, cred := w.agentCertificate(t, "silent")
+	w.env.RunJobs(t)
+	if j := w.job(t, c.ID); j.State != core.JobWaiting {
+		t.Fatalf("job %s, want waiting for the agent", j.State)
+	}
+	w.clock.Add(59 * time.Minute)
+	if err := w.env.Service.Sweep(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if j := w.job(t, c.ID); j.State != core.JobWaiting {
+		t.Fatalf("job %s before the limit, want still waiting", j.State)
+	}
+	w.clock.Add(2 * time.Minute)
+	if err := w.env.Service.Sweep(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	j := w.job(t, c.ID)
+	if j.State != core.JobFailed || !strings.Contains(j.LastError, "were not presented within 1h0m0s") {
+		t.Fatalf("job %s: %q; want failed, not presented", j.State, j.LastError)
+	}
+	if _, ok := agentWork(t, w.env, cred)["http-01 present=false"]; !ok {
+		t.Error("no cleanup work for the agent")
+	}
+}

@@ -70,6 +70,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if _, err := s.store.Q().EndChallengesOfEndedJobs(ctx, s.clock()); err != nil {
 		return err
 	}
+	if err := s.failStalePresentations(ctx); err != nil {
+		return err
+	}
 	n, err := s.EnqueueDueRenewals(ctx)
 	if err != nil {
 		return err

@@ -133,3 +133,11 @@ func (q *Queries) PendJob(ctx context.Context, id uuid.UUID, owner, state string
 	}
 	return nil
 }
+
+// StalePresentations returns issuance jobs waiting for their agent to
+// present HTTP-01 challenges of an order pending since before cutoff.
+func (q *Queries) StalePresentations(ctx context.Context, cutoff time.Time, limit int) ([]core.Job, error) {
+	return collectJobs(q.db.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE state = 'waiting' AND kind IN ('issue', 'renew') AND jsonb_array_length(COALESCE(payload->'awaiting_challenges', '[]')) > 0
+		AND (payload->>'pending_since')::timestamptz < $1 ORDER BY id LIMIT $2`, cutoff, limit))
+}
