@@ -38,7 +38,7 @@ func TestConformance(t *testing.T) {
 	verifyIssued(t, res, key, p.Roots(t, 0), cn, san)
 
 	plugintest.Run(t, plugintest.Options{
-		Binary:      plugintest.Build(t, "."),
+		Binary:      pluginBin, // built once for every test, as make build does
 		Kind:        plugin.KindIssuer,
 		ValidConfig: valid,
 		InvalidConfigs: []plugintest.InvalidConfig{

@@ -33,6 +33,9 @@ import (
 // only stops a test that would hang.
 const testDeadline = 3 * time.Minute
 
+// pluginBin is the plugin's binary, built once for all the tests (which
+// start many processes of it) rather than per test as
+// plugins/internal/plugintesting.Build does.
 var pluginBin string
 
 func TestMain(m *testing.M) {

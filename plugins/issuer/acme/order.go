@@ -80,6 +80,13 @@ func (i *issuer) issue(ctx context.Context, req plugin.IssueRequest, previousPEM
 	}
 	f.st = orderState{url: o.URI}
 	i.log.Info("created ACME order", "order", o.URI, "status", o.Status, "identifiers", len(ids), "key", req.IdempotencyKey)
+	if o.Status == acme.StatusPending && s.challenge == challengeDNS01 {
+		// Answer with the order's id before publishing records: a crash
+		// between the order's creation and this answer makes the host
+		// place another order, and publishing may take long (a DNS
+		// provider's API). The next call publishes them.
+		return f.pending(time.Second, nil), nil
+	}
 	return f.advance(ctx, o)
 }
 
