@@ -32,12 +32,8 @@ func TestHTTP01WithPebbleThroughNginx(t *testing.T) {
 	httpPort, _ := strconv.Atoi(port)
 	pebble := acmetest.StartPebble(t, acmetest.PebbleOptions{HTTPPort: httpPort, AuthzReusePercent: -1})
 
-	var iss api.Issuer
-	s.env.MustDo(t, "POST", "/api/v1/issuers", s.env.AdminKey, api.IssuerRequest{Name: "pebble", Type: "acme",
-		Config: map[string]any{"directory_url": pebble.DirectoryURL, "ca_bundle": pebble.CABundlePEM, "agree_tos": true,
-			"email": "admin@example.com", "http01_solver": "agent", "validation_timeout": "20s"}}, 201).Decode(t, &iss)
-	s.issuerID = iss.ID
-	name := fmt.Sprintf("www-%d.example.com", time.Now().UnixNano()%1e9)
+	s.createACMEIssuer(t, pebble)
+	name := uniqueName()
 	cert := s.createCertificate(t, name)
 
 	first := s.waitServed(t, cert.ID, "", 2*time.Minute)
@@ -65,4 +61,48 @@ func TestHTTP01WithPebbleThroughNginx(t *testing.T) {
 	if m := fetches(); m <= n {
 		t.Errorf("the renewal was not validated through nginx: %d challenge fetches before, %d after", n, m)
 	}
+}
+
+// On a host where nothing serves port 80 the agent's own listener answers
+// Pebble (Pebble's HTTP-01 port is the listener's), and closes once the
+// order is done.
+func TestHTTP01WithPebbleThroughAgentListener(t *testing.T) {
+	listenPort := acmetest.FreePort(t)
+	listen := "127.0.0.1:" + strconv.Itoa(listenPort)
+	s := startHTTP01Setup(t, serverPlugins(t, "issuer/acme"), func(c *agent.Config, _ nginxSite) {
+		c.HTTP01Listen = listen
+	})
+	pebble := acmetest.StartPebble(t, acmetest.PebbleOptions{HTTPPort: listenPort, AuthzReusePercent: -1})
+	s.createACMEIssuer(t, pebble)
+	name := uniqueName()
+	cert := s.createCertificate(t, name)
+	v := s.waitServed(t, cert.ID, "", 2*time.Minute)
+	verifyVersion(t, v, pebble.Roots(t, 0), name)
+	if !strings.Contains(s.agentLogs.String(), "HTTP-01 challenge fetched") {
+		t.Errorf("Pebble did not fetch the challenge from the agent's listener:\n%s", s.agentLogs.String())
+	}
+	eventually(t, s.env, "the listener to close", func() bool {
+		c, err := net.DialTimeout("tcp", listen, 5*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+}
+
+// createACMEIssuer makes an ACME issuer on pebble whose HTTP-01
+// challenges the certificate's agent presents.
+func (s *http01Setup) createACMEIssuer(t *testing.T, pebble *acmetest.Pebble) {
+	t.Helper()
+	var iss api.Issuer
+	s.env.MustDo(t, "POST", "/api/v1/issuers", s.env.AdminKey, api.IssuerRequest{Name: "pebble", Type: "acme",
+		Config: map[string]any{"directory_url": pebble.DirectoryURL, "ca_bundle": pebble.CABundlePEM, "agree_tos": true,
+			"email": "admin@example.com", "http01_solver": "agent", "validation_timeout": "20s"}}, 201).Decode(t, &iss)
+	s.issuerID = iss.ID
+}
+
+// uniqueName is a DNS name no earlier order of this Pebble's account has
+// validated (Pebble's DNS answers 127.0.0.1 for every name).
+func uniqueName() string {
+	return fmt.Sprintf("www-%d.example.com", time.Now().UnixNano()%1e9)
 }
