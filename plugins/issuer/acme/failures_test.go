@@ -75,13 +75,7 @@ func TestEAB(t *testing.T) {
 	if again.String(fieldAccountURL) != cfg.String(fieldAccountURL) || again.String(fieldAccountKey) != cfg.String(fieldAccountKey) {
 		t.Error("Provision of a provisioned configuration changed the account")
 	}
-	name := uniqueName(t, "eab")
-	key, csr := newCSR(t, name)
-	res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name}, driveOpts{r: r})
-	if err != nil {
-		t.Fatalf("issue: %v", err)
-	}
-	verifyIssued(t, res, key, p.Roots(t, 0), name)
+	issueName(t, iss, p, r, cfg, "eab")
 }
 
 // TestChallengeFails: the host serves a wrong key authorization; the CA

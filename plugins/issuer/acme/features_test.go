@@ -19,13 +19,7 @@ func TestRevoke(t *testing.T) {
 	p, r := startPebble(t, acmetest.PebbleOptions{})
 	iss := startPlugin(t).Issuer()
 	cfg := provision(t, iss, baseConfig(p))
-	name := uniqueName(t, "revoke")
-	key, csr := newCSR(t, name)
-	res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name}, driveOpts{r: r})
-	if err != nil {
-		t.Fatalf("issue: %v", err)
-	}
-	leaf := verifyIssued(t, res, key, p.Roots(t, 0), name)
+	_, res, leaf := issueName(t, iss, p, r, cfg, "revoke")
 	serial := leaf.SerialNumber.Text(16)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -156,13 +150,7 @@ func TestRenewReplaces(t *testing.T) {
 	var log logBuffer
 	iss := startPluginLogging(t, &log).Issuer()
 	cfg := provision(t, iss, baseConfig(p))
-	name := uniqueName(t, "renew")
-	key, csr := newCSR(t, name)
-	res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name}, driveOpts{r: r})
-	if err != nil {
-		t.Fatalf("issue: %v", err)
-	}
-	verifyIssued(t, res, key, p.Roots(t, 0), name)
+	name, res, _ := issueName(t, iss, p, r, cfg, "renew")
 
 	renew := func() plugin.IssueResult {
 		t.Helper()
@@ -220,14 +208,8 @@ func TestBadNonces(t *testing.T) {
 	p, r := startPebble(t, acmetest.PebbleOptions{NonceRejectPercent: 30})
 	iss := startPlugin(t).Issuer()
 	cfg := provision(t, iss, baseConfig(p))
-	for i := range 3 {
-		name := uniqueName(t, "nonce")
-		key, csr := newCSR(t, name)
-		res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name}, driveOpts{r: r})
-		if err != nil {
-			t.Fatalf("issuance %d: %v", i, err)
-		}
-		verifyIssued(t, res, key, p.Roots(t, 0), name)
+	for range 3 {
+		issueName(t, iss, p, r, cfg, "nonce")
 	}
 }
 
@@ -239,17 +221,12 @@ func TestProfile(t *testing.T) {
 	cfg := baseConfig(p)
 	cfg[fieldProfile] = "shortlived"
 	cfg = provision(t, iss, cfg)
-	name := uniqueName(t, "profile")
-	key, csr := newCSR(t, name)
-	res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name}, driveOpts{r: r})
-	if err != nil {
-		t.Fatalf("issue: %v", err)
-	}
-	leaf := verifyIssued(t, res, key, p.Roots(t, 0), name)
+	name, _, leaf := issueName(t, iss, p, r, cfg, "profile")
 	if life := leaf.NotAfter.Sub(leaf.NotBefore); life > 7*24*time.Hour {
 		t.Errorf("lifetime %s, want the shortlived profile's 6 days", life)
 	}
-	res, err = drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name, Profile: "default"}, driveOpts{r: r})
+	key, csr := newCSR(t, name)
+	res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name, Profile: "default"}, driveOpts{r: r})
 	if err != nil {
 		t.Fatalf("issue: %v", err)
 	}
@@ -288,13 +265,7 @@ func TestAccountKeyTypes(t *testing.T) {
 			if cfg.String(fieldAccountKey) != string(keyPEM) {
 				t.Error("Provision replaced the account key it was given")
 			}
-			name := uniqueName(t, "acct")
-			key, csr := newCSR(t, name)
-			res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name}, driveOpts{r: r})
-			if err != nil {
-				t.Fatalf("issue: %v", err)
-			}
-			verifyIssued(t, res, key, p.Roots(t, 0), name)
+			issueName(t, iss, p, r, cfg, "acct")
 		})
 	}
 }

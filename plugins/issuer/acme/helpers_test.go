@@ -228,6 +228,20 @@ func drive(t *testing.T, iss plugin.Issuer, req plugin.IssueRequest, o driveOpts
 	}
 }
 
+// issueName issues, through HTTP-01 presented by r, a certificate for a
+// fresh name with the label, and checks it against Pebble's root.
+func issueName(t *testing.T, iss plugin.Issuer, p *acmetest.Pebble, r *responder, cfg plugin.Config, label string) (
+	string, plugin.IssueResult, *x509.Certificate) {
+	t.Helper()
+	name := uniqueName(t, label)
+	key, csr := newCSR(t, name)
+	res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: name}, driveOpts{r: r})
+	if err != nil {
+		t.Fatalf("issue for %s: %v", name, err)
+	}
+	return name, res, verifyIssued(t, res, key, p.Roots(t, 0), name)
+}
+
 // parseChain parses a PEM text of certificates.
 func parseChain(t *testing.T, text string) []*x509.Certificate {
 	t.Helper()
