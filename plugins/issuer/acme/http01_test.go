@@ -10,7 +10,7 @@ import (
 )
 
 // TestHTTP01 issues through the plugin process with real HTTP-01
-// validation: the first call places the order and returns the challenges
+// validation, for two DNS names and an IP address (RFC 8738): the first call places the order and returns the challenges
 // (with the configured solver), later calls accept the presented ones and
 // finalize with the request's CSR; the chain verifies against Pebble's
 // root and Pebble's renewal information is reported.
@@ -25,9 +25,9 @@ func TestHTTP01(t *testing.T) {
 	}
 
 	cn, san := uniqueName(t, "www"), uniqueName(t, "api")
-	key, csr := newCSR(t, cn, san)
+	key, csr := newCSR(t, cn, san, "127.0.0.1")
 	var first plugin.IssueResult
-	res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: cn, SANs: []string{san},
+	res, err := drive(t, iss, plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: cn, SANs: []string{san, "127.0.0.1"},
 		IdempotencyKey: "k1"}, driveOpts{r: r, stopWhen: func(res plugin.IssueResult) bool {
 		if first.OrderID == "" {
 			first = res
@@ -37,15 +37,15 @@ func TestHTTP01(t *testing.T) {
 	if err != nil {
 		t.Fatalf("issue: %v", err)
 	}
-	if len(first.Challenges) != 2 || first.RetryAfter <= 0 {
-		t.Errorf("first result: %d challenges, retry after %s; want 2 and a delay", len(first.Challenges), first.RetryAfter)
+	if len(first.Challenges) != 3 || first.RetryAfter <= 0 {
+		t.Errorf("first result: %d challenges, retry after %s; want 3 and a delay", len(first.Challenges), first.RetryAfter)
 	}
 	for _, ch := range first.Challenges {
-		if ch.Solver != plugin.SolverServer || (ch.Identifier != cn && ch.Identifier != san) {
+		if ch.Solver != plugin.SolverServer || (ch.Identifier != cn && ch.Identifier != san && ch.Identifier != "127.0.0.1") {
 			t.Errorf("challenge %+v: want solver server and one of the names", ch)
 		}
 	}
-	leaf := verifyIssued(t, res, key, p.Roots(t, 0), cn, san)
+	leaf := verifyIssued(t, res, key, p.Roots(t, 0), cn, san, "127.0.0.1")
 	if res.RenewalWindowStart.IsZero() || !res.RenewalWindowEnd.After(res.RenewalWindowStart) ||
 		!res.RenewalWindowStart.After(leaf.NotBefore) || !res.RenewalWindowEnd.Before(leaf.NotAfter) {
 		t.Errorf("renewal window %s..%s for a certificate valid %s..%s", res.RenewalWindowStart, res.RenewalWindowEnd,
