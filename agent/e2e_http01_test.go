@@ -106,10 +106,10 @@ func (s *http01Setup) createIssuer(t *testing.T, addr string) {
 	s.issuerID = iss.ID
 }
 
-func (s *http01Setup) createCertificate(t *testing.T, commonName string) api.Certificate {
+func (s *http01Setup) createCertificate(t *testing.T, commonName string, sans ...string) api.Certificate {
 	t.Helper()
 	var cert api.Certificate
-	s.env.MustDo(t, "POST", "/api/v1/certificates", s.env.AdminKey, api.CertificateRequest{Name: "site", CommonName: commonName,
+	s.env.MustDo(t, "POST", "/api/v1/certificates", s.env.AdminKey, api.CertificateRequest{Name: "site", CommonName: commonName, SANs: sans,
 		IssuerID: s.issuerID, TargetIDs: []string{s.targetID}}, 201).Decode(t, &cert)
 	if cert.KeyMode != "agent" {
 		t.Fatalf("key mode %q, want agent", cert.KeyMode)
