@@ -34,9 +34,9 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// pollInterval is the wait between two reads of an order inside a call
-// when the CA sends no Retry-After.
-const pollInterval = 500 * time.Millisecond
+// pollInterval is the wait between two reads of an order inside a call:
+// often enough for a quick CA, gentle enough for a public one.
+const pollInterval = time.Second
 
 // issue runs one step of an issuance: a new order on the first call, the
 // next step of the order in req.OrderID on later calls.
@@ -289,11 +289,8 @@ func (f *flow) authorize(ctx context.Context, o *acme.Order) (res plugin.IssueRe
 				if err := f.present(ctx, dch); err != nil {
 					return res, true, err
 				}
-				presentedNow = true
+				presentedNow = true // checked from the next call on
 				continue
-			}
-			if presentedNow {
-				continue // presented in this call: check on the next
 			}
 			ok, detail, err := f.propagated(ctx, dch)
 			if err != nil {
