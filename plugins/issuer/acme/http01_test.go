@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +65,8 @@ func TestHTTP01(t *testing.T) {
 		t.Errorf("GetOrderStatus of the issued order: %v, status %q, same certificate %v", err, st.Status,
 			st.CertificatePEM == res.CertificatePEM)
 	}
+	// An order the CA does not know is not_found.
+	unknown := strings.Replace(first.OrderID, "/my-order/", "/my-order/x", 1)
+	_, err = iss.GetOrderStatus(ctx, cfg, unknown)
+	wantCode(t, err, plugin.CodeNotFound, unknown)
 }
