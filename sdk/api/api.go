@@ -164,15 +164,18 @@ type PluginField struct {
 
 // Certificate is a managed certificate.
 type Certificate struct {
-	ID               string            `json:"id"`
-	Name             string            `json:"name"`
-	CommonName       string            `json:"common_name"`
-	SANs             []string          `json:"sans"`
-	IssuerID         string            `json:"issuer_id"`
-	TargetIDs        []string          `json:"target_ids"`
-	KeyType          string            `json:"key_type"`
-	KeyMode          string            `json:"key_mode"`
-	RenewalPolicyID  *string           `json:"renewal_policy_id"`
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	CommonName      string   `json:"common_name"`
+	SANs            []string `json:"sans"`
+	IssuerID        string   `json:"issuer_id"`
+	TargetIDs       []string `json:"target_ids"`
+	KeyType         string   `json:"key_type"`
+	KeyMode         string   `json:"key_mode"`
+	RenewalPolicyID *string  `json:"renewal_policy_id"`
+	// Profile is the CA's certificate profile it is issued with (an ACME
+	// profile such as "tlsserver"); omitted for the issuer's default.
+	Profile          string            `json:"profile,omitempty"`
 	Status           string            `json:"status"`
 	LastError        string            `json:"last_error"`
 	Labels           map[string]string `json:"labels"`
@@ -221,6 +224,10 @@ type CertificateRequest struct {
 	KeyMode         string            `json:"key_mode"`
 	RenewalPolicyID *string           `json:"renewal_policy_id"`
 	Labels          map[string]string `json:"labels"`
+	// Profile names the CA's certificate profile (an ACME profile such as
+	// "tlsserver" or "shortlived"); omitted or "" for the issuer's default.
+	// A change applies from the next issuance or renewal.
+	Profile string `json:"profile,omitempty"`
 }
 
 // CertificateVersion is one issued certificate.

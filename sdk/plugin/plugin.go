@@ -120,8 +120,9 @@ type IssueRequest struct {
 	SANs       []string // DNS names, IP addresses, e-mail addresses and URIs, as declared
 	// Profile is an issuer-specific certificate profile, "" for the
 	// default, and Validity the lifetime asked for, 0 for the issuer's
-	// default. certctl's server sets neither today: both always arrive
-	// empty from it, so take them from the configuration.
+	// default. certctl's server sends the certificate's profile (its
+	// "profile" field, "" when unset: fall back to the configuration) and
+	// no Validity today: take the lifetime from the configuration.
 	Profile  string
 	Validity time.Duration
 	// IdempotencyKey is the same for retries of one logical request, so an

@@ -111,12 +111,12 @@ func TestACMEWithPebbleThroughTheServersResponder(t *testing.T) {
 		t.Fatalf("default ACME issuer config: %v", cfg)
 	}
 
-	// One certificate issued start to end.
+	// One certificate issued start to end, with the CA's 6-day profile.
 	name := fmt.Sprintf("srv-%d.example.com", time.Now().UnixNano()%1e9)
 	cert := call(t, p1.addr, "POST", "/api/v1/certificates", presetKey, fmt.Sprintf(
-		`{"name":"srv","common_name":%q,"issuer_id":%q}`, name, issuerID), 201)
-	if cert["key_mode"] != "server" {
-		t.Fatalf("key mode %v, want server", cert["key_mode"])
+		`{"name":"srv","common_name":%q,"issuer_id":%q,"profile":"shortlived"}`, name, issuerID), 201)
+	if cert["key_mode"] != "server" || cert["profile"] != "shortlived" {
+		t.Fatalf("key mode %v, profile %v; want server, shortlived", cert["key_mode"], cert["profile"])
 	}
 	certID := cert["id"].(string)
 	waitFor(t, "Pebble to issue through the server's responder", 2*time.Minute, func() bool {
@@ -127,6 +127,9 @@ func TestACMEWithPebbleThroughTheServersResponder(t *testing.T) {
 		return c["status"] == "active"
 	})
 	leaf := verifyAgainstPebble(t, pebble, currentVersion(t, p1.addr, certID), name)
+	if life := leaf.NotAfter.Sub(leaf.NotBefore); life > 7*24*time.Hour {
+		t.Errorf("the certificate lives %s: the shortlived profile (6 days) was not asked for", life)
+	}
 	if st, ok := pebble.CertStatus(t, leaf.SerialNumber.Text(16)); !ok || st.Status != "Valid" {
 		t.Errorf("Pebble's status of the certificate: %+v %v", st, ok)
 	}

@@ -115,15 +115,18 @@ var CertificateStatuses = []string{CertPending, CertIssuing, CertActive, CertRen
 // Certificate is a managed certificate: what the user declared, plus the
 // state certctl keeps about it.
 type Certificate struct {
-	ID               uuid.UUID
-	Name             string
-	CommonName       string
-	SANs             []string
-	IssuerID         uuid.UUID
-	TargetIDs        []uuid.UUID
-	KeyType          string
-	KeyMode          string
-	RenewalPolicyID  *uuid.UUID
+	ID              uuid.UUID
+	Name            string
+	CommonName      string
+	SANs            []string
+	IssuerID        uuid.UUID
+	TargetIDs       []uuid.UUID
+	KeyType         string
+	KeyMode         string
+	RenewalPolicyID *uuid.UUID
+	// Profile is the CA's certificate profile to issue with ("" for the
+	// issuer's default), sent as IssueRequest.Profile.
+	Profile          string
 	Status           string
 	LastError        string
 	Labels           map[string]string

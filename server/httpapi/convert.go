@@ -102,7 +102,7 @@ func toCertificate(c core.Certificate) api.Certificate {
 		TargetIDs: idStrings(c.TargetIDs), KeyType: c.KeyType, KeyMode: c.KeyMode, RenewalPolicyID: idPtr(c.RenewalPolicyID),
 		Status: c.Status, LastError: c.ShownLastError(), Labels: c.Labels, CurrentVersionID: idPtr(c.CurrentVersionID),
 		NotAfter: c.NotAfter, NextRenewalAt: c.NextRenewalAt, DeploymentHealth: api.DeploymentHealth(c.DeploymentHealth),
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Profile: c.Profile, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 

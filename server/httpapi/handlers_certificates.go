@@ -37,7 +37,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 
 func certificateInput(req api.CertificateRequest) (service.CertificateInput, error) {
 	in := service.CertificateInput{Name: req.Name, CommonName: req.CommonName, SANs: req.SANs, KeyType: req.KeyType,
-		KeyMode: req.KeyMode, Labels: req.Labels}
+		KeyMode: req.KeyMode, Labels: req.Labels, Profile: req.Profile}
 	if req.IssuerID == "" {
 		return in, core.Invalid("issuer_id", "is required")
 	}

@@ -23,6 +23,7 @@ type CertificateInput struct {
 	KeyMode         string
 	RenewalPolicyID *uuid.UUID
 	Labels          map[string]string
+	Profile         string // the CA's certificate profile, "" for the issuer's default
 }
 
 // Limits on what one certificate may declare.
@@ -52,6 +53,9 @@ func (s *Service) validateCertificate(ctx context.Context, q *store.Queries, in 
 		}
 	}
 	in.SANs = core.NormalizeSANs(in.SANs)
+	if err := validateProfile(in.Profile); err != nil {
+		return err
+	}
 	if in.KeyType == "" {
 		in.KeyType = DefaultKeyType
 	}
@@ -162,6 +166,7 @@ func (s *Service) CreateCertificate(ctx context.Context, in CertificateInput) (c
 				ID: newID(), Name: in.Name, CommonName: in.CommonName, SANs: in.SANs, IssuerID: in.IssuerID,
 				TargetIDs: in.TargetIDs, KeyType: in.KeyType, KeyMode: in.KeyMode, RenewalPolicyID: in.RenewalPolicyID,
 				Status: core.CertPending, Labels: in.Labels, SpecRevision: 1, CreatedAt: now, UpdatedAt: now,
+				Profile: in.Profile,
 			}
 			if err := q.CreateCertificate(ctx, out); err != nil {
 				return "", nil, err
@@ -227,6 +232,7 @@ func (s *Service) UpdateCertificate(ctx context.Context, id uuid.UUID, in Certif
 			out.Name, out.CommonName, out.SANs, out.IssuerID = in.Name, in.CommonName, in.SANs, in.IssuerID
 			out.TargetIDs, out.KeyType, out.KeyMode = in.TargetIDs, in.KeyType, in.KeyMode
 			out.RenewalPolicyID, out.Labels, out.UpdatedAt = in.RenewalPolicyID, in.Labels, s.clock()
+			out.Profile = in.Profile // from the next issuance on: a new profile alone issues nothing now
 			if respec {
 				out.SpecRevision++
 			}
@@ -293,6 +299,24 @@ func (s *Service) certificateMustExist(ctx context.Context, id uuid.UUID) error 
 	}
 	if !ok {
 		return core.Errorf(core.ENOTFOUND, "certificate not found")
+	}
+	return nil
+}
+
+// maxProfile bounds a certificate's profile name.
+const maxProfile = 64
+
+// validateProfile checks a profile name: ACME profile names are short
+// tokens (RFC draft-ietf-acme-profiles), and the issuer checks that its CA
+// offers it.
+func validateProfile(p string) error {
+	if len(p) > maxProfile {
+		return core.Invalid("profile", "is longer than %d characters", maxProfile)
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return core.Invalid("profile", "%q holds %q: use letters, digits, '-', '_' and '.'", p, r)
+		}
 	}
 	return nil
 }

@@ -144,7 +144,7 @@ func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) err
 	callCtx, cancel := context.WithTimeout(ctx, issueTimeout)
 	defer cancel()
 	req := plugin.IssueRequest{Config: in.config, CSR: in.csrDER, CommonName: in.cert.CommonName, SANs: in.cert.SANs,
-		IdempotencyKey: j.ID.String(), Now: s.clock(), OrderID: j.Payload.OrderID}
+		Profile: in.cert.Profile, IdempotencyKey: j.ID.String(), Now: s.clock(), OrderID: j.Payload.OrderID}
 	var res plugin.IssueResult
 	if req.OrderID != "" {
 		// A pending order (perhaps of a server that died): if the CA has

@@ -175,7 +175,7 @@ func TestPendingOrderThroughTheServersResponder(t *testing.T) {
 	t.Parallel()
 	w := newACMEWorld(t, map[string]any{"solver": "server", "processing_polls": 2, "retry_after": "30s"}, nil)
 	c, err := w.env.Service.CreateCertificate(w.ctx, service.CertificateInput{Name: "shop", CommonName: "shop.example.com",
-		SANs: []string{"www.shop.example.com"}, IssuerID: w.iss.ID})
+		SANs: []string{"www.shop.example.com"}, IssuerID: w.iss.ID, Profile: "tlsserver"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,6 +222,12 @@ func TestPendingOrderThroughTheServersResponder(t *testing.T) {
 	}
 	if orders := w.ordersCreated(t); len(orders) != 1 || orders[0] != j.Payload.OrderID {
 		t.Fatalf("orders created %v, want exactly the job's %q", orders, j.Payload.OrderID)
+	}
+	// The certificate's profile reached the issuer (on every call: the
+	// issuer refuses a call with another).
+	raw, err := os.ReadFile(filepath.Join(w.state, "order-"+j.Payload.OrderID+".json"))
+	if err != nil || !strings.Contains(string(raw), `"profile":"tlsserver"`) {
+		t.Fatalf("the order does not record the certificate's profile: %s %v", raw, err)
 	}
 	vs, _, err := w.env.Service.ListVersions(w.ctx, c.ID, core.Page{Limit: 10})
 	if err != nil || len(vs) != 1 {
@@ -578,5 +584,25 @@ func TestUnpresentedChallengesFailAfterThePendingLimit(t *testing.T) {
 	}
 	if _, ok := agentWork(t, w.env, cred)["http-01 present=false"]; !ok {
 		t.Error("no cleanup work for the agent")
+	}
+}
+
+// A profile is a short token; anything else is refused on the field.
+func TestCertificateProfileIsValidated(t *testing.T) {
+	t.Parallel()
+	w := newACMEWorld(t, map[string]any{}, nil)
+	for _, bad := range []string{"short lived", strings.Repeat("p", 65), "a/b"} {
+		_, err := w.env.Service.CreateCertificate(w.ctx, service.CertificateInput{Name: "bad", CommonName: "bad.example.com",
+			IssuerID: w.iss.ID, Profile: bad})
+		if core.ErrorCode(err) != core.EINVALID || !strings.Contains(err.Error(), "profile") {
+			t.Errorf("profile %q: %v, want invalid on profile", bad, err)
+		}
+	}
+	resp := w.env.Do(t, "POST", "/api/v1/certificates", w.env.AdminKey, api.CertificateRequest{Name: "ok", CommonName: "ok.example.com",
+		IssuerID: w.iss.ID.String(), Profile: "shortlived"})
+	var c api.Certificate
+	resp.Decode(t, &c)
+	if resp.Status != 201 || c.Profile != "shortlived" {
+		t.Fatalf("create with a profile: %d %s", resp.Status, resp.Body)
 	}
 }

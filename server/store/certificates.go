@@ -14,7 +14,7 @@ const certificateColumns = `c.id, c.name, c.common_name, c.sans, c.issuer_id,
 	COALESCE((SELECT array_agg(ct.target_id ORDER BY ct.target_id) FROM certificate_targets ct WHERE ct.certificate_id = c.id), '{}'),
 	c.key_type, c.key_mode, c.renewal_policy_id, c.status, c.last_error, c.labels, c.current_version_id, c.not_after,
 	c.next_renewal_at, c.spec_revision, c.created_at, c.updated_at, c.deploy_total, c.deploy_pending,
-	c.deploy_in_progress, c.deploy_succeeded, c.deploy_failed, c.deploy_last_error, c.deploy_last_error_at`
+	c.deploy_in_progress, c.deploy_succeeded, c.deploy_failed, c.deploy_last_error, c.deploy_last_error_at, c.profile`
 
 func scanCertificate(row pgx.Row) (core.Certificate, error) {
 	var c core.Certificate
@@ -22,7 +22,7 @@ func scanCertificate(row pgx.Row) (core.Certificate, error) {
 	err := row.Scan(&c.ID, &c.Name, &c.CommonName, &c.SANs, &c.IssuerID, &c.TargetIDs, &c.KeyType, &c.KeyMode,
 		&c.RenewalPolicyID, &c.Status, &c.LastError, &c.Labels, &c.CurrentVersionID, &c.NotAfter, &c.NextRenewalAt,
 		&c.SpecRevision, &c.CreatedAt, &c.UpdatedAt, &h.Total, &h.Pending, &h.InProgress, &h.Succeeded, &h.Failed,
-		&h.LastError, &h.LastErrorAt)
+		&h.LastError, &h.LastErrorAt, &c.Profile)
 	return c, err
 }
 
@@ -39,10 +39,10 @@ var deploymentHealthConditions = map[string]string{
 // CreateCertificate inserts a managed certificate and its target bindings.
 func (q *Queries) CreateCertificate(ctx context.Context, c core.Certificate) error {
 	_, err := q.db.Exec(ctx, `INSERT INTO managed_certificates (id, name, common_name, sans, issuer_id, key_type,
-		key_mode, renewal_policy_id, status, labels, spec_revision, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		key_mode, renewal_policy_id, status, labels, spec_revision, created_at, updated_at, profile)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.ID, c.Name, c.CommonName, c.SANs, c.IssuerID, c.KeyType, c.KeyMode, c.RenewalPolicyID, c.Status,
-		c.Labels, c.SpecRevision, c.CreatedAt, c.UpdatedAt)
+		c.Labels, c.SpecRevision, c.CreatedAt, c.UpdatedAt, c.Profile)
 	if err != nil {
 		return mapError(err, "certificate")
 	}
@@ -114,9 +114,9 @@ func (q *Queries) ListCertificates(ctx context.Context, f core.CertificateFilter
 func (q *Queries) UpdateCertificate(ctx context.Context, c core.Certificate) error {
 	tag, err := q.db.Exec(ctx, `UPDATE managed_certificates SET name = $2, common_name = $3, sans = $4,
 		issuer_id = $5, key_type = $6, key_mode = $7, renewal_policy_id = $8, labels = $9, spec_revision = $10,
-		status = $11, updated_at = $12 WHERE id = $1`,
+		status = $11, updated_at = $12, profile = $13 WHERE id = $1`,
 		c.ID, c.Name, c.CommonName, c.SANs, c.IssuerID, c.KeyType, c.KeyMode, c.RenewalPolicyID, c.Labels,
-		c.SpecRevision, c.Status, c.UpdatedAt)
+		c.SpecRevision, c.Status, c.UpdatedAt, c.Profile)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = pgx.ErrNoRows
 	}

@@ -36,7 +36,8 @@ type IssuerCases struct {
 	CommonName string
 	SANs       []string
 	// Profile and Validity are passed in every IssueRequest. Leave them
-	// empty to test what certctl's server sends, which sets neither.
+	// empty to test what certctl's server sends for a certificate that
+	// names no profile (it never sets Validity).
 	Profile  string
 	Validity time.Duration
 	// Roots verify issued chains; nil means the last certificate of the

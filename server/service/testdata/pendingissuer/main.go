@@ -9,7 +9,8 @@
 // so they survive a restart of the plugin and of the server, and the same
 // order must be finalized with the same CSR. Its "rate_limited" setting
 // makes every call fail with a transient error carrying Retry-After, as a
-// CA's 429 does. Files in state_dir: orders-created (one line per order),
+// CA's 429 does. Each order keeps the request's profile (and refuses
+// another later). Files in state_dir: orders-created (one line per order),
 // order-<id>.json, ca.pem, ca.key.
 package main
 
@@ -45,6 +46,7 @@ type order struct {
 	CSR        []byte            `json:"csr"`
 	Processing int               `json:"processing"` // polls left before issuing
 	CertPEM    string            `json:"cert_pem"`
+	Profile    string            `json:"profile"` // as the first request named it
 }
 
 type issuer struct{ mu sync.Mutex }
@@ -107,7 +109,7 @@ func (i *issuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) 
 	}
 	if req.OrderID == "" {
 		o := &order{ID: randomHex(8), Names: append([]string{req.CommonName}, req.SANs...), Tokens: map[string]string{},
-			Valid: map[string]bool{}, CSR: req.CSR, Processing: int(cfg.Int("processing_polls"))}
+			Valid: map[string]bool{}, CSR: req.CSR, Processing: int(cfg.Int("processing_polls")), Profile: req.Profile}
 		for _, n := range o.Names {
 			o.Tokens[randomHex(16)] = n
 		}
@@ -128,6 +130,9 @@ func (i *issuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) 
 	}
 	if !bytes.Equal(o.CSR, req.CSR) {
 		return plugin.IssueResult{}, plugin.Errorf(plugin.CodePermanent, "order %s: the CSR differs from the order's first one", o.ID)
+	}
+	if o.Profile != req.Profile {
+		return plugin.IssueResult{}, plugin.Errorf(plugin.CodePermanent, "order %s: profile %q, the order's is %q", o.ID, req.Profile, o.Profile)
 	}
 	for _, tok := range req.PresentedChallenges {
 		name, ok := o.Tokens[tok]
