@@ -67,7 +67,7 @@ func dial(ctx context.Context, s *settings) (*conn, error) {
 	hc := &http.Client{Transport: tr, Timeout: requestTimeout}
 	c := &conn{s: s, http: hc}
 	c.acme = &acme.Client{Key: s.accountKey, DirectoryURL: s.directoryURL, HTTPClient: hc,
-		UserAgent: "certctl-issuer-acme/" + plugin.BuildVersion, RetryBackoff: retryBackoff}
+		UserAgent: userAgent(), RetryBackoff: retryBackoff}
 	if s.accountURL != "" {
 		c.acme.KID = acme.KeyID(s.accountURL)
 	}
@@ -121,6 +121,16 @@ func (c *conn) netError(ctx context.Context, err error, what string) error {
 			what, certErr.Err, fieldCABundle)
 	}
 	return plugin.Errorf(plugin.CodeTransient, "%s: the CA is unreachable: %v", what, err)
+}
+
+// userAgent names the plugin and its build to the CA (RFC 8555 §6.1 asks
+// clients to).
+func userAgent() string {
+	v := plugin.BuildVersion
+	if v == "" {
+		v = "dev"
+	}
+	return "certctl-issuer-acme/" + v
 }
 
 // retryBackoff is the acme.Client's retry policy inside one call: a
