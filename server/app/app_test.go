@@ -313,6 +313,9 @@ func TestConfigErrors(t *testing.T) {
 		"bad bool":                {"CERTCTL_INSECURE_HTTP": "maybe"},
 		"bad log level":           {"CERTCTL_LOG_LEVEL": "loud"},
 		"short bootstrap key":     {"CERTCTL_BOOTSTRAP_ADMIN_KEY": "short", "CERTCTL_DATABASE_URL": "postgres://127.0.0.1:1/x?connect_timeout=1"},
+		"bad HTTP-01 listener":    {"CERTCTL_HTTP01_LISTEN": "port80"},
+		"bad ACME directory":      {"CERTCTL_ACME_EMAIL": "a@example.com", "CERTCTL_ACME_DIRECTORY_URL": "lets-encrypt"},
+		"negative pending limit":  {"CERTCTL_ORDER_PENDING_LIMIT": "-1h"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			vars["CERTCTL_DATA_DIR"] = t.TempDir()
