@@ -177,19 +177,30 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// problemJSON is a problem document (RFC 7807, RFC 8555 §6.7).
+type problemJSON struct {
+	Type        string `json:"type"`
+	Detail      string `json:"detail"`
+	Instance    string `json:"instance"`
+	Subproblems []struct {
+		Type       string        `json:"type"`
+		Detail     string        `json:"detail"`
+		Identifier *acme.AuthzID `json:"identifier"`
+	} `json:"subproblems"`
+}
+
+func (w *problemJSON) toError(e *acme.Error) *acme.Error {
+	e.ProblemType, e.Detail, e.Instance = w.Type, w.Detail, w.Instance
+	for _, sp := range w.Subproblems {
+		e.Subproblems = append(e.Subproblems, acme.Subproblem{Type: sp.Type, Detail: sp.Detail, Identifier: sp.Identifier})
+	}
+	return e
+}
+
 // problemFrom makes an *acme.Error from a response whose body was read.
 func problemFrom(resp *http.Response, body []byte) *acme.Error {
 	e := &acme.Error{StatusCode: resp.StatusCode, Header: resp.Header}
-	var w struct {
-		Type        string `json:"type"`
-		Detail      string `json:"detail"`
-		Instance    string `json:"instance"`
-		Subproblems []struct {
-			Type       string        `json:"type"`
-			Detail     string        `json:"detail"`
-			Identifier *acme.AuthzID `json:"identifier"`
-		} `json:"subproblems"`
-	}
+	var w problemJSON
 	if json.Unmarshal(body, &w) != nil {
 		e.Detail = strings.TrimSpace(string(body))
 		if len(e.Detail) > 512 {
@@ -200,20 +211,29 @@ func problemFrom(resp *http.Response, body []byte) *acme.Error {
 		}
 		return e
 	}
-	e.ProblemType, e.Detail, e.Instance = w.Type, w.Detail, w.Instance
-	for _, sp := range w.Subproblems {
-		e.Subproblems = append(e.Subproblems, acme.Subproblem{Type: sp.Type, Detail: sp.Detail, Identifier: sp.Identifier})
-	}
-	return e
+	return w.toError(e)
 }
 
 // post sends a JWS-signed POST with the account's key ID, for the requests
-// x/crypto/acme cannot make (newOrder with "replaces"). A rejected nonce
-// is retried with the fresh one the CA sent.
+// x/crypto/acme cannot make (newOrder with "replaces") or whose answer's
+// headers it hides (an order's Retry-After). A nil payload makes a
+// POST-as-GET. A rejected nonce is retried with the fresh one the CA sent.
 func (c *conn) post(ctx context.Context, url string, payload any) (*http.Response, []byte, error) {
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode request: %w", err)
+	body := []byte{}
+	if payload != nil {
+		var err error
+		if body, err = json.Marshal(payload); err != nil {
+			return nil, nil, fmt.Errorf("encode request: %w", err)
+		}
+	}
+	if c.s.accountURL == "" {
+		// x/crypto/acme finds the account by its key by itself; the
+		// requests made here need its URL.
+		a, err := c.acme.GetReg(ctx, "")
+		if err != nil {
+			return nil, nil, classify(err, "find the ACME account")
+		}
+		c.s.accountURL = a.URI
 	}
 	nonce, err := c.nonce(ctx)
 	if err != nil {

@@ -133,6 +133,8 @@ type limitingProxy struct {
 	// type to answer with.
 	fail map[string]proxyFailure
 	hits map[string]int
+	// retryAfter, when set, is added to Pebble's answers for orders.
+	retryAfter string
 }
 
 type proxyFailure struct {
@@ -166,6 +168,11 @@ func startProxy(t *testing.T, p *acmetest.Pebble) *limitingProxy {
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			resp.ContentLength = int64(len(body))
 			resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+			lp.mu.Lock()
+			if lp.retryAfter != "" && strings.HasPrefix(resp.Request.URL.Path, "/my-order/") {
+				resp.Header.Set("Retry-After", lp.retryAfter)
+			}
+			lp.mu.Unlock()
 			for _, h := range []string{"Location", "Link"} {
 				for i, v := range resp.Header.Values(h) {
 					resp.Header[h][i] = strings.ReplaceAll(v, origin, lp.URL)
@@ -224,8 +231,9 @@ func (lp *limitingProxy) count(path string) int {
 // TestRateLimited: the CA answers a new order with 429, a rateLimited
 // problem and Retry-After; the plugin asks once and returns a transient
 // error carrying that delay and the CA's words (no retry loop of its
-// own). A 503 of the directory is transient too; once the CA answers
-// again, issuance goes through.
+// own). A 503 of the directory is transient too; a pending order's
+// Retry-After is passed on; once the CA answers again, issuance goes
+// through.
 func TestRateLimited(t *testing.T) {
 	p, r := startPebble(t, acmetest.PebbleOptions{AuthzReusePercent: -1})
 	lp := startProxy(t, p)
@@ -256,7 +264,22 @@ func TestRateLimited(t *testing.T) {
 	_, err = iss.IssueCertificate(ctx, req)
 	wantCode(t, err, plugin.CodeTransient, "HTTP 503")
 
+	// A pending order's Retry-After is the host's next call's.
 	lp.clear()
+	first, err := iss.IssueCertificate(ctx, req)
+	if err != nil || first.Status != plugin.StatusPending {
+		t.Fatalf("first call: %+v, %v", first, err)
+	}
+	lp.mu.Lock()
+	lp.retryAfter = "7"
+	lp.mu.Unlock()
+	if st, err := iss.GetOrderStatus(ctx, cfg, first.OrderID); err != nil || st.RetryAfter != 7*time.Second {
+		t.Errorf("GetOrderStatus of a pending order the CA says to ask again in 7s: %+v, %v", st, err)
+	}
+	lp.mu.Lock()
+	lp.retryAfter = ""
+	lp.mu.Unlock()
+
 	res, err := drive(t, iss, req, driveOpts{r: r})
 	if err != nil {
 		t.Fatalf("issue after the limit: %v", err)

@@ -150,9 +150,9 @@ func (i *issuer) GetOrderStatus(ctx context.Context, cfg plugin.Config, orderID 
 	if err != nil {
 		return plugin.IssueResult{}, err
 	}
-	o, err := c.acme.GetOrder(ctx, st.url)
+	o, retryAfter, err := c.getOrder(ctx, st.url)
 	if err != nil {
-		return plugin.IssueResult{}, orderFetchError(err, st.url)
+		return plugin.IssueResult{}, err
 	}
 	switch o.Status {
 	case acme.StatusValid:
@@ -160,7 +160,7 @@ func (i *issuer) GetOrderStatus(ctx context.Context, cfg plugin.Config, orderID 
 	case acme.StatusInvalid:
 		return plugin.IssueResult{}, c.invalidOrder(ctx, o)
 	}
-	return plugin.IssueResult{Status: plugin.StatusPending, OrderID: orderID, RetryAfter: time.Second}, nil
+	return plugin.IssueResult{Status: plugin.StatusPending, OrderID: orderID, RetryAfter: max(time.Second, retryAfter)}, nil
 }
 
 // orderFetchError classifies a failure to read an order: one the CA does

@@ -111,15 +111,6 @@ func (c *conn) checkProfile(profile, field string) error {
 // places a plain order if the CA refuses that (e.g. the certificate was
 // already replaced by an order a crash left behind).
 func (c *conn) newOrder(ctx context.Context, log *slog.Logger, ids []acme.AuthzID, profile, previousPEM string) (*acme.Order, error) {
-	if c.s.accountURL == "" {
-		// x/crypto/acme finds the account by its key by itself; the
-		// requests made here need its URL.
-		a, err := c.acme.GetReg(ctx, "")
-		if err != nil {
-			return nil, classify(err, "find the ACME account")
-		}
-		c.s.accountURL = a.URI
-	}
 	type ident struct {
 		Type  string `json:"type"`
 		Value string `json:"value"`
@@ -151,16 +142,46 @@ func (c *conn) newOrder(ctx context.Context, log *slog.Logger, ids []acme.AuthzI
 	if resp.StatusCode != http.StatusCreated || loc == "" {
 		return nil, plugin.Errorf(plugin.CodePermanent, "create the ACME order: the CA answered %s without the order's URL", resp.Status)
 	}
-	var o struct {
-		Status         string   `json:"status"`
-		Authorizations []string `json:"authorizations"`
-		Finalize       string   `json:"finalize"`
-		Certificate    string   `json:"certificate"`
+	o, err := parseOrder(loc, body)
+	if err != nil {
+		return nil, plugin.Errorf(plugin.CodeTransient, "create the ACME order: %v", err)
 	}
-	if err := json.Unmarshal(body, &o); err != nil {
-		return nil, plugin.Errorf(plugin.CodeTransient, "create the ACME order: unreadable answer: %v", err)
+	return o, nil
+}
+
+// parseOrder reads an order object (RFC 8555 §7.1.3).
+func parseOrder(url string, body []byte) (*acme.Order, error) {
+	var v struct {
+		Status         string         `json:"status"`
+		Identifiers    []acme.AuthzID `json:"identifiers"`
+		Authorizations []string       `json:"authorizations"`
+		Finalize       string         `json:"finalize"`
+		Certificate    string         `json:"certificate"`
+		Error          *problemJSON   `json:"error"`
 	}
-	return &acme.Order{URI: loc, Status: o.Status, AuthzURLs: o.Authorizations, FinalizeURL: o.Finalize, CertURL: o.Certificate}, nil
+	if err := json.Unmarshal(body, &v); err != nil || v.Status == "" {
+		return nil, fmt.Errorf("the CA's answer is no ACME order (%v)", err)
+	}
+	o := &acme.Order{URI: url, Status: v.Status, Identifiers: v.Identifiers, AuthzURLs: v.Authorizations,
+		FinalizeURL: v.Finalize, CertURL: v.Certificate}
+	if v.Error != nil {
+		o.Error = v.Error.toError(&acme.Error{})
+	}
+	return o, nil
+}
+
+// getOrder reads an order, with the CA's Retry-After (0 when none):
+// x/crypto/acme's GetOrder drops the header.
+func (c *conn) getOrder(ctx context.Context, url string) (*acme.Order, time.Duration, error) {
+	resp, body, err := c.post(ctx, url, nil)
+	if err != nil {
+		return nil, 0, orderFetchError(err, url)
+	}
+	o, err := parseOrder(url, body)
+	if err != nil {
+		return nil, 0, plugin.Errorf(plugin.CodeTransient, "read order %s: %v", url, err)
+	}
+	return o, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
 }
 
 // flow is one call's work on an order.
@@ -184,11 +205,12 @@ func (f *flow) advance(ctx context.Context, o *acme.Order) (plugin.IssueResult, 
 	if d, ok := ctx.Deadline(); ok && d.Add(-2*time.Second).Before(deadline) {
 		deadline = d.Add(-2 * time.Second) // leave time to answer before the host gives up
 	}
+	var retryAfter time.Duration // the CA's, for the order as last read
 	for {
 		if o == nil {
 			var err error
-			if o, err = f.c.acme.GetOrder(ctx, f.st.url); err != nil {
-				return plugin.IssueResult{}, orderFetchError(err, f.st.url)
+			if o, retryAfter, err = f.c.getOrder(ctx, f.st.url); err != nil {
+				return plugin.IssueResult{}, err
 			}
 		}
 		switch o.Status {
@@ -219,14 +241,16 @@ func (f *flow) advance(ctx context.Context, o *acme.Order) (plugin.IssueResult, 
 		default:
 			return plugin.IssueResult{}, plugin.Errorf(plugin.CodePermanent, "order %s has status %q, unknown to ACME", o.URI, o.Status)
 		}
-		// The CA is validating or issuing: wait a little within the bound.
-		if !f.now().Add(pollInterval).Before(deadline) {
-			return f.pending(pendingRetry, nil), nil
+		// The CA is validating or issuing: wait within the bound, as
+		// long as the CA asks if it does.
+		wait := max(pollInterval, retryAfter)
+		if !f.now().Add(wait).Before(deadline) {
+			return f.pending(max(pendingRetry, retryAfter), nil), nil
 		}
 		select {
 		case <-ctx.Done():
 			return plugin.IssueResult{}, ctx.Err()
-		case <-time.After(pollInterval):
+		case <-time.After(wait):
 		}
 		o = nil
 	}
