@@ -297,7 +297,10 @@ type Job struct {
 	// waiting): "target web-1 has no agent", "agent web-01 offline since
 	// 2026-12-05T19:00:00Z", "agent web-01 to send a CSR", "agent web-01 to
 	// pick it up", "next attempt at ...".
-	WaitingFor string     `json:"waiting_for"`
+	WaitingFor string `json:"waiting_for"`
+	// OrderID is the CA's order an issuance job continues, once its CA
+	// answered "pending" (an ACME order URL); omitted otherwise.
+	OrderID    string     `json:"order_id,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 	FinishedAt *time.Time `json:"finished_at"`

@@ -75,11 +75,12 @@ type JobPayload struct {
 
 	// An issuance whose CA answered "pending" (an ACME order) keeps what
 	// resumes the same order after a restart: the order, since when it is
-	// pending, and in server key mode the CSR (CSRPEM) and its private key,
+	// pending, and in server key mode the CSR (ServerCSRPEM) and its private key,
 	// sealed with the server's encryption key (context "job:<id>"), so that
 	// every later call finalizes with the same key.
 	OrderID      string     `json:"order_id,omitempty"`
 	PendingSince *time.Time `json:"pending_since,omitempty"`
+	ServerCSRPEM string     `json:"server_csr_pem,omitempty"`
 	SealedKey    []byte     `json:"sealed_key,omitempty"`
 	// AwaitingChallenges are the names whose HTTP-01 challenges the job's
 	// agent is asked to present: the job waits for its report.

@@ -173,7 +173,7 @@ func toJob(j core.Job) api.Job {
 		ID: j.ID.String(), Kind: j.Kind, State: j.State, CertificateID: idPtr(j.CertificateID), TargetID: idPtr(j.TargetID),
 		AgentID: idPtr(j.AgentID), Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, RunAt: j.RunAt, LastError: j.LastError,
 		Trigger: j.Payload.Trigger, VersionID: idPtr(j.Payload.VersionID), HasCSR: j.Payload.CSRPEM != "",
-		WaitingFor: j.WaitingFor, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
+		WaitingFor: j.WaitingFor, OrderID: j.Payload.OrderID, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
 	}
 }
 

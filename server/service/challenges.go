@@ -143,7 +143,7 @@ func (s *Service) pendIssuance(ctx context.Context, owner string, j core.Job, in
 	p.OrderID, p.PendingSince = order, &since
 	if in.cert.KeyMode == core.KeyModeServer && p.SealedKey == nil {
 		// Every later call, and a resumed order, must finalize with this key.
-		p.CSRPEM, p.SpecRevision = in.csrPEM, in.cert.SpecRevision
+		p.ServerCSRPEM, p.SpecRevision = in.csrPEM, in.cert.SpecRevision
 		p.SealedKey = s.box.Seal(in.sealedKey, jobKeyContext(j.ID))
 	}
 	return s.store.InTx(ctx, func(q *store.Queries) error {

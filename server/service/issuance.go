@@ -230,7 +230,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 	if s.box == nil {
 		return in, core.Errorf(core.EINTERNAL, "no encryption key to seal the private key")
 	}
-	if j.Payload.SealedKey != nil && j.Payload.CSRPEM != "" {
+	if j.Payload.SealedKey != nil && j.Payload.ServerCSRPEM != "" {
 		// A pending order's key and CSR: the order is finalized with them.
 		if j.Payload.SpecRevision != c.SpecRevision {
 			return in, errDeclarationChanged
@@ -239,11 +239,11 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 		if err != nil {
 			return in, core.Errorf(core.EINTERNAL, "open the private key of the pending order: %v", err)
 		}
-		csr, err := parseCSR([]byte(j.Payload.CSRPEM))
+		csr, err := parseCSR([]byte(j.Payload.ServerCSRPEM))
 		if err != nil {
 			return in, err
 		}
-		in.csrDER, in.csrPEM, in.sealedKey = csr.Raw, j.Payload.CSRPEM, keyPEM
+		in.csrDER, in.csrPEM, in.sealedKey = csr.Raw, j.Payload.ServerCSRPEM, keyPEM
 		return in, nil
 	}
 	// Server key mode: the server makes the key, sealed to the version.
@@ -405,7 +405,7 @@ func (s *Service) restartIssuance(ctx context.Context, q *store.Queries, owner s
 		return err
 	}
 	p := j.Payload
-	p.SpecRevision, p.CSRPEM, p.SealedKey = c.SpecRevision, "", nil
+	p.SpecRevision, p.CSRPEM, p.ServerCSRPEM, p.SealedKey = c.SpecRevision, "", "", nil
 	p.ClearOrder() // the order was for the old declaration
 	if err := q.EndChallenges(ctx, j.ID, now); err != nil {
 		return err

@@ -141,8 +141,17 @@ func (s *Service) RetryJob(ctx context.Context, id uuid.UUID) (core.Job, error) 
 				return "", nil, core.Errorf(core.ECONFLICT, "job is %s; only failed or cancelled jobs can be retried", j.State)
 			}
 			state := core.JobQueued
-			if j.AgentID != nil && j.Payload.CSRPEM == "" && (j.Kind == core.JobIssue || j.Kind == core.JobRenew) {
-				state = core.JobWaiting
+			// An agent-key issuance without its CSR waits for the agent. (A
+			// server-key job may have an agent too: the one that presented
+			// its HTTP-01 challenges.)
+			if j.AgentID != nil && j.Payload.CSRPEM == "" && j.Payload.ServerCSRPEM == "" && (j.Kind == core.JobIssue || j.Kind == core.JobRenew) {
+				c, err := q.GetCertificate(ctx, *j.CertificateID)
+				if err != nil {
+					return "", nil, err
+				}
+				if c.KeyMode == core.KeyModeAgent {
+					state = core.JobWaiting
+				}
 			}
 			// A CA's order that failed stays failed: the retry starts a new one.
 			p := j.Payload

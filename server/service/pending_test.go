@@ -193,6 +193,11 @@ func TestPendingOrderThroughTheServersResponder(t *testing.T) {
 	if !strings.Contains(j.WaitingFor, "order "+j.Payload.OrderID) {
 		t.Errorf("waiting_for = %q, want it to name the order", j.WaitingFor)
 	}
+	var shown api.Job
+	w.env.MustDo(t, "GET", "/api/v1/jobs/"+j.ID.String(), w.env.AdminKey, nil, 200).Decode(t, &shown)
+	if shown.OrderID != j.Payload.OrderID || shown.HasCSR || shown.State != "queued" {
+		t.Errorf("the API's job: order %q has_csr %v state %s; want the order, no agent CSR, queued", shown.OrderID, shown.HasCSR, shown.State)
+	}
 	n, tokens := w.challenges(t)
 	if n != 2 {
 		t.Fatalf("%d challenge rows, want 2", n)
