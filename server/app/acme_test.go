@@ -187,3 +187,63 @@ func removeACMEPlugin() {
 		os.RemoveAll(acmePlugin.dir)
 	}
 }
+
+// The default ACME issuer is created once in the database's life: a CA
+// that cannot be reached at the first start does not stop the server and
+// leaves the creation to the next start; once created and then deleted,
+// it is not created again.
+func TestDefaultACMEIssuerIsCreatedOnce(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	vars := func(extra map[string]string) map[string]string {
+		v := map[string]string{"CERTCTL_DATABASE_URL": url, "CERTCTL_DATA_DIR": t.TempDir(), "CERTCTL_PLUGIN_DIR": acmePluginDir(t),
+			"CERTCTL_BOOTSTRAP_ADMIN_KEY": presetKey, "CERTCTL_ENCRYPTION_KEY": sharedEncryptionKey,
+			"CERTCTL_ACME_EMAIL": "admin@example.com"}
+		for k, x := range extra {
+			v[k] = x
+		}
+		return v
+	}
+	hasACME := func(addr string) bool {
+		for _, i := range call(t, addr, "GET", "/api/v1/issuers", presetKey, "", 200)["items"].([]any) {
+			if i.(map[string]any)["name"] == "acme" {
+				return true
+			}
+		}
+		return false
+	}
+
+	// The CA is down: the server starts all the same, without the issuer.
+	down := fmt.Sprintf("https://127.0.0.1:%d/dir", acmetest.FreePort(t))
+	s1 := runServer(t, vars(map[string]string{"CERTCTL_ACME_DIRECTORY_URL": down}))
+	if hasACME(s1.addr) {
+		t.Fatal("a default ACME issuer was created although its CA is unreachable")
+	}
+	if _, err := s1.shutdown(t, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	pebble := acmetest.StartPebble(t, acmetest.PebbleOptions{})
+	bundle := filepath.Join(t.TempDir(), "pebble-ca.pem")
+	if err := os.WriteFile(bundle, []byte(pebble.CABundlePEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	up := vars(map[string]string{"CERTCTL_ACME_DIRECTORY_URL": pebble.DirectoryURL, "CERTCTL_ACME_CA_BUNDLE": bundle})
+	s2 := runServer(t, up)
+	id, cfg := acmeIssuer(t, s2.addr)
+	if cfg["agree_tos"] != true || cfg["directory_url"] != pebble.DirectoryURL {
+		t.Fatalf("default ACME issuer: %v", cfg)
+	}
+	call(t, s2.addr, "DELETE", "/api/v1/issuers/"+id, presetKey, "", 204)
+	if _, err := s2.shutdown(t, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	s3 := runServer(t, up)
+	if hasACME(s3.addr) {
+		t.Fatal("the deleted default ACME issuer was created again")
+	}
+}
