@@ -1,9 +1,9 @@
 package dns01
 
 // The lego DNS providers compiled into the ACME plugin. Each one adds its
-// API client (and for some a cloud SDK) to the binary, so the set is
-// curated: widely used services whose clients are small, plus route53.
-// docs/issuers.md (DNS-01) gives the figures and how to ask for another.
+// API client (for route53 and gcloud a cloud SDK) to the binary and to the
+// build, so the set is curated: widely used services whose Go modules the
+// module proxy serves. docs/issuers.md (DNS-01) gives the figures.
 
 import (
 	"github.com/go-acme/lego/v5/challenge"
@@ -13,6 +13,7 @@ import (
 	"github.com/go-acme/lego/v5/providers/dns/digitalocean"
 	"github.com/go-acme/lego/v5/providers/dns/duckdns"
 	"github.com/go-acme/lego/v5/providers/dns/gandiv5"
+	"github.com/go-acme/lego/v5/providers/dns/gcloud"
 	"github.com/go-acme/lego/v5/providers/dns/godaddy"
 	"github.com/go-acme/lego/v5/providers/dns/hetzner"
 	"github.com/go-acme/lego/v5/providers/dns/httpreq"
@@ -33,6 +34,7 @@ var legoProviders = map[string]func() (challenge.Provider, error){
 	"cloudflare":   func() (challenge.Provider, error) { return cloudflare.NewDNSProvider() },
 	"digitalocean": func() (challenge.Provider, error) { return digitalocean.NewDNSProvider() },
 	"duckdns":      func() (challenge.Provider, error) { return duckdns.NewDNSProvider() },
+	"gcloud":       func() (challenge.Provider, error) { return gcloud.NewDNSProvider() },
 	"gandiv5":      func() (challenge.Provider, error) { return gandiv5.NewDNSProvider() },
 	"godaddy":      func() (challenge.Provider, error) { return godaddy.NewDNSProvider() },
 	"hetzner":      func() (challenge.Provider, error) { return hetzner.NewDNSProvider() },
