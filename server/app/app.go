@@ -26,6 +26,7 @@ import (
 
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/sdk/plugin/host"
+	"github.com/certctl/certctl/server/console"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/db"
 	"github.com/certctl/certctl/server/httpapi"
@@ -180,8 +181,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newPoolCollector(pool))
 	hub := service.NewAgentHub()
+	// Behind a TLS-terminating proxy the console's cookies are still
+	// Secure when the public URL says https.
+	ui, err := console.New(console.Options{Service: svc, Logger: logger,
+		SecureCookies: strings.HasPrefix(publicURL(cfg), "https://")})
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.New(httpapi.Options{
-		Service: svc, Logger: logger, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, AgentHub: hub,
+		Service: svc, Logger: logger, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, AgentHub: hub, Console: ui,
 		// The listener opens only once migrations are applied, so readiness
 		// is the database answering.
 		Ready: func(ctx context.Context) error {

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
+	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -131,4 +133,26 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	// Admin only (the service checks): re-seals every secret with the current key.
 	v1(http.MethodPost, "/encryption-key/rotate", "encryption_key.rotate", s.rotateEncryptionKey)
+
+	// The web console answers every path the routes above leave, except
+	// under the API's and the operations' own prefixes, which keep their
+	// JSON 404 and 405 answers.
+	if s.console != nil {
+		// The matcher comes before the path: matching the path would
+		// forget an earlier route's method mismatch (its 405).
+		r.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
+			return !consoleExcluded(req.URL.Path)
+		}).PathPrefix("/").Handler(s.console)
+	}
+}
+
+// consoleExcluded reports whether path belongs to the API or the
+// operations endpoints rather than to the console.
+func consoleExcluded(path string) bool {
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics", "/crl/", "/.well-known/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -29,6 +29,7 @@ type Options struct {
 	Ready        func(context.Context) error // readiness check behind /readyz
 	MaxBodyBytes int64                       // 0 means DefaultMaxBodyBytes
 	AgentHub     *service.AgentHub           // wakes agents' long polls; nil means they re-check every few seconds
+	Console      http.Handler                // the web console, served at every path outside the API; nil means none
 }
 
 // Server serves the API.
@@ -40,6 +41,7 @@ type Server struct {
 	metrics *httpMetrics
 	router  *mux.Router
 	hub     *service.AgentHub
+	console http.Handler
 }
 
 // New returns the API's http.Handler.
@@ -58,7 +60,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{svc: o.Service, logger: o.Logger, ready: o.Ready, maxBody: o.MaxBodyBytes, metrics: m, router: mux.NewRouter(),
-		hub: o.AgentHub}
+		hub: o.AgentHub, console: o.Console}
 	s.routes(o.Registry)
 	return s, nil
 }
