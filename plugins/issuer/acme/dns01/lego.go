@@ -13,11 +13,14 @@ import (
 	legodns01 "github.com/go-acme/lego/v5/challenge/dns01"
 )
 
-// legoMu serialises every use of lego in the process. lego's providers
-// read their credentials from the environment when they are constructed,
-// and its DNS client (CNAME and zone lookups inside Present) is one
-// process-wide value; both are set for one issuer at a time and put back.
-var legoMu sync.Mutex
+// legoMu guards what lego keeps process-wide. Its providers read their
+// credentials from the environment when they are constructed, and its DNS
+// client (CNAME and zone lookups inside Present) is one package variable:
+// an issuer that sets either holds the write lock and puts them back.
+// Calls with the system's resolvers change neither and share the read
+// lock, so a slow provider API (route53 waits for its change to sync)
+// holds up only issuers that configured resolvers of their own.
+var legoMu sync.RWMutex
 
 // LegoProviders lists the lego DNS provider names compiled in, sorted.
 func LegoProviders() []string {
@@ -98,13 +101,18 @@ func (s *legoSolver) call(ctx context.Context, ch Challenge, action string, f fu
 	// configured resolvers.
 	domain := strings.TrimSuffix(strings.TrimPrefix(ch.Domain, "*."), ".")
 	token, _, _ := strings.Cut(ch.KeyAuthorization, ".")
-	legoMu.Lock()
-	defer legoMu.Unlock()
-	prev := legodns01.DefaultClient()
-	opts := legodns01.NewOptions()
-	opts.RecursiveNameservers = s.resolvers
-	legodns01.SetDefaultClient(legodns01.NewClient(opts))
-	defer legodns01.SetDefaultClient(prev)
+	if len(s.resolvers) == 0 {
+		legoMu.RLock()
+		defer legoMu.RUnlock()
+	} else {
+		legoMu.Lock()
+		defer legoMu.Unlock()
+		prev := legodns01.DefaultClient()
+		opts := legodns01.NewOptions()
+		opts.RecursiveNameservers = s.resolvers
+		legodns01.SetDefaultClient(legodns01.NewClient(opts))
+		defer legodns01.SetDefaultClient(prev)
+	}
 	if err := f(ctx, domain, token, ch.KeyAuthorization); err != nil {
 		return fmt.Errorf("dns01 %s %s %s: %w", s.name, action, domain, err)
 	}

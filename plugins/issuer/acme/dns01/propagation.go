@@ -167,7 +167,7 @@ func (c *Checker) check(ctx context.Context, fqdn, value string) (result, error)
 	var servers []nameserver
 	if len(c.override) > 0 {
 		for _, s := range c.override {
-			servers = append(servers, nameserver{name: s, addr: s})
+			servers = append(servers, nameserver{name: s, addrs: []string{s}})
 		}
 	} else {
 		zone, err := c.res.findZone(ctx, target)
@@ -180,44 +180,52 @@ func (c *Checker) check(ctx context.Context, fqdn, value string) (result, error)
 	}
 	for _, ns := range servers {
 		if ns.err != nil {
-			r.missing = append(r.missing, fmt.Sprintf("%s (%v)", ns, ns.err))
+			r.missing = append(r.missing, fmt.Sprintf("%s (%v)", label(ns.name, ""), ns.err))
 			continue
 		}
-		has, why := serves(ctx, ns.addr, target, value)
+		has, addr, why := serves(ctx, ns.addrs, target, value)
 		if has {
-			r.found = append(r.found, ns.String())
+			r.found = append(r.found, label(ns.name, addr))
 		} else {
-			r.missing = append(r.missing, fmt.Sprintf("%s (%s)", ns, why))
+			r.missing = append(r.missing, fmt.Sprintf("%s (%s)", label(ns.name, addr), why))
 		}
 	}
 	return r, nil
 }
 
 // serves asks one authoritative server, without recursion, for name's TXT
-// records and says whether value is among them, or why not.
-func serves(ctx context.Context, server, name, value string) (bool, string) {
+// records and says whether value is among them, or why not. Of the
+// server's addresses, the first that answers decides; addr is the one that
+// answered (or the last tried).
+func serves(ctx context.Context, addrs []string, name, value string) (has bool, addr, why string) {
 	m := new(dns.Msg)
 	m.SetQuestion(name, dns.TypeTXT)
 	m.RecursionDesired = false
 	m.SetEdns0(4096, false)
-	resp, err := exchange(ctx, m, server, nil)
+	var resp *dns.Msg
+	var err error
+	for _, addr = range addrs {
+		if resp, err = exchange(ctx, m, addr, nil); err == nil {
+			break
+		}
+	}
 	if err != nil {
-		return false, err.Error()
+		return false, addr, err.Error()
 	}
 	if resp.Rcode != dns.RcodeSuccess {
-		return false, dns.RcodeToString[resp.Rcode]
+		return false, addr, dns.RcodeToString[resp.Rcode]
 	}
 	n := 0
 	for _, rr := range resp.Answer {
 		if txt, ok := rr.(*dns.TXT); ok && dns.CanonicalName(txt.Hdr.Name) == name {
 			n++
 			if strings.Join(txt.Txt, "") == value {
-				return true, ""
+				return true, addr, ""
 			}
 		}
 	}
 	if n == 0 {
-		return false, "no TXT record"
+		return false, addr, "no TXT record"
 	}
-	return false, fmt.Sprintf("%d TXT record(s), none with the value", n)
+	return false, addr, fmt.Sprintf("%d TXT record(s), none with the value", n)
 }

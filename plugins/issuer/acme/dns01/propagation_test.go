@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/server/acmetest"
+	"github.com/miekg/dns"
 )
 
 // checkerViaNS returns a Checker that finds the zone's nameservers by SOA
@@ -151,4 +152,29 @@ func TestWaitHonoursContext(t *testing.T) {
 	if err := chk.Wait(ctx, fqdn, value); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Wait: %v, want the context's error", err)
 	}
+}
+
+// A nameserver counts as serving the record when any of its addresses
+// answers: one unreachable address (IPv6 from a host without it, here a
+// loopback address nobody listens on) does not hold propagation back.
+func TestCheckTriesEveryAddressOfANameserver(t *testing.T) {
+	s := startDNS(t)
+	s.SetRecord(t, "ns1.certctl.test. 60 IN A 127.0.0.2")
+	s.SetRecord(t, "ns1.certctl.test. 60 IN A 127.0.0.1")
+	chk := checkerViaNS(t, s)
+	fqdn, value := Record("www.certctl.test", "tok.thumb")
+	s.SetTXT(fqdn, value)
+	ok, detail, err := chk.Check(ctxT(t), fqdn, value)
+	if err != nil || !ok {
+		t.Fatalf("Check: %v %q %v", ok, detail, err)
+	}
+	contains(t, errors.New(detail), "served by ns1.certctl.test (127.0.0.1:")
+
+	s.Delete("ns1.certctl.test", dns.TypeA)
+	s.SetRecord(t, "ns1.certctl.test. 60 IN A 127.0.0.2")
+	ok, detail, err = chk.Check(ctxT(t), fqdn, value)
+	if err != nil || ok {
+		t.Fatalf("Check with only the dead address: %v %q %v", ok, detail, err)
+	}
+	contains(t, errors.New(detail), "not served by ns1.certctl.test (127.0.0.2:")
 }

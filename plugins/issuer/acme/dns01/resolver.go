@@ -175,16 +175,17 @@ func (r *resolver) nameservers(ctx context.Context, zone, port string) ([]namese
 				}
 			}
 		}
-		if len(addrs) == 0 {
-			if lookupErr == nil {
-				lookupErr = fmt.Errorf("no A or AAAA record")
-			}
-			out = append(out, nameserver{name: host, err: lookupErr})
-			continue
-		}
+		srv := nameserver{name: host}
 		for _, a := range addrs {
-			out = append(out, nameserver{name: host, addr: net.JoinHostPort(a, port)})
+			srv.addrs = append(srv.addrs, net.JoinHostPort(a, port))
 		}
+		if len(addrs) == 0 {
+			srv.err = lookupErr
+			if srv.err == nil {
+				srv.err = fmt.Errorf("no A or AAAA record")
+			}
+		}
+		out = append(out, srv)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("dns01: zone %s has no NS records", zone)
@@ -192,20 +193,22 @@ func (r *resolver) nameservers(ctx context.Context, zone, port string) ([]namese
 	return out, nil
 }
 
-// nameserver is one authoritative server to ask; err says why it has no
-// address.
+// nameserver is one authoritative server to ask, at any of its addresses
+// (IPv4 and IPv6: the first that answers counts, as a host without IPv6
+// reaches the server over IPv4); err says why it has no address.
 type nameserver struct {
-	name string // NS host name, or the address when configured directly
-	addr string
-	err  error
+	name  string // NS host name, or the address when configured directly
+	addrs []string
+	err   error
 }
 
-func (n nameserver) String() string {
+// label names the server and the address it was asked at.
+func label(name, addr string) string {
 	switch {
-	case n.addr == "":
-		return n.name
-	case n.name == "" || n.name == n.addr:
-		return n.addr
+	case addr == "":
+		return strings.TrimSuffix(name, ".")
+	case name == "" || name == addr:
+		return addr
 	}
-	return strings.TrimSuffix(n.name, ".") + " (" + n.addr + ")"
+	return strings.TrimSuffix(name, ".") + " (" + addr + ")"
 }
