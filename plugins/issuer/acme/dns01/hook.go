@@ -54,7 +54,12 @@ func (h *hook) run(ctx context.Context, action string, ch Challenge) error {
 	defer cancel()
 	args := append(append([]string{}, h.command[1:]...), action, target, value)
 	cmd := exec.CommandContext(ctx, h.command[0], args...)
-	cmd.Env = append(os.Environ(),
+	// Read the environment under legoMu: a lego provider being made for
+	// another issuer has its credentials in it for that moment.
+	legoMu.RLock()
+	env := os.Environ()
+	legoMu.RUnlock()
+	cmd.Env = append(env,
 		"CERTCTL_DNS_ACTION="+action,
 		"CERTCTL_DNS_FQDN="+target,
 		"CERTCTL_DNS_VALUE="+value,
