@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/plugins/internal/procgroup"
 	"github.com/certctl/certctl/sdk/plugin"
 )
 
@@ -67,8 +68,10 @@ func (h *hook) run(ctx context.Context, action string, ch Challenge) error {
 	)
 	stderr := &tailBuffer{max: maxHookStderr}
 	cmd.Stderr = stderr
-	// A child the hook leaves behind may hold stderr open; stop waiting for
-	// it shortly after the hook itself has ended.
+	// A timeout ends what the hook started too; and should a child it
+	// leaves behind hold stderr open, stop waiting for it shortly after
+	// the hook itself has ended.
+	procgroup.Own(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	if err == nil {
