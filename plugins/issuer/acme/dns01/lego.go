@@ -11,7 +11,13 @@ import (
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/go-acme/lego/v5/challenge"
 	legodns01 "github.com/go-acme/lego/v5/challenge/dns01"
+	legolog "github.com/go-acme/lego/v5/log"
 )
+
+// legoLogOnce points lego's logger at the plugin's. lego logs to standard
+// output by default, which in a plugin is go-plugin's handshake channel,
+// not a log the host reads.
+var legoLogOnce sync.Once
 
 // legoMu guards what lego keeps process-wide. Its providers read their
 // credentials from the environment when they are constructed, and its DNS
@@ -47,6 +53,7 @@ func newLego(cfg Config) (*legoSolver, error) {
 		return nil, plugin.InvalidConfig(FieldProvider, "unknown DNS provider %q (known: %s, %s, %s)",
 			cfg.Provider, ProviderRFC2136, ProviderHook, strings.Join(LegoProviders(), ", "))
 	}
+	legoLogOnce.Do(func() { legolog.SetDefault(plugin.Logger().With("component", "lego")) })
 	legoMu.Lock()
 	defer legoMu.Unlock()
 	restore := setEnv(cfg.Credentials)

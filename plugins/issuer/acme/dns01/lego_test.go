@@ -1,12 +1,15 @@
 package dns01
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -166,5 +169,34 @@ func TestLegoMissingCredentials(t *testing.T) {
 	}
 	if _, set := os.LookupEnv("CF_ZONE_API_TOKEN"); set {
 		t.Fatal("CF_ZONE_API_TOKEN left in the environment after a failed construction")
+	}
+}
+
+// lego logs to standard output unless told otherwise; in a plugin that is
+// go-plugin's handshake channel. Its lines must go to the plugin's log on
+// stderr instead.
+func TestLegoLogsToStderr(t *testing.T) {
+	s := startDNS(t)
+	s.SetCNAME("_acme-challenge.cdn.certctl.test", "cdn.delegated.test")
+	e := startHTTPReq(t, s)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctxT(t), exe, s.Addr, e.URL)
+	cmd.Env = append(os.Environ(), "DNS01_TEST_LEGO=1")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("helper: %v\n%s", err, stderr.String())
+	}
+	if got := s.TXT("cdn.delegated.test"); len(got) != 1 {
+		t.Fatalf("the helper's record: %v", got)
+	}
+	if stdout.Len() != 0 {
+		t.Fatalf("lego wrote to standard output: %q", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), `"@message":"dns01: Found CNAME entry."`) {
+		t.Fatalf("lego's log line is not on stderr in the plugin's form: %q", stderr.String())
 	}
 }
