@@ -611,3 +611,45 @@ func TestCertificateProfileIsValidated(t *testing.T) {
 		t.Fatalf("create with a profile: %d %s", resp.Status, resp.Body)
 	}
 }
+
+// The CA's renewal window (ARI) is followed when it comes before the
+// policy's point, and never past it: a 12-hour certificate renews at half
+// its life by policy, so a window 1 to 2 hours in is used, and one 10 to 11
+// hours in is not.
+func TestRenewalFollowsTheCAsWindowButNotPastThePolicy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		start, end string
+		inWindow   bool
+	}{{"1h", "2h", true}, {"10h", "11h", false}} {
+		t.Run(tc.start, func(t *testing.T) {
+			t.Parallel()
+			w := newACMEWorld(t, map[string]any{"solver": "server", "window_start": tc.start, "window_end": tc.end}, nil)
+			c, err := w.env.Service.CreateCertificate(w.ctx, service.CertificateInput{Name: "ari", CommonName: "ari.example.com",
+				IssuerID: w.iss.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.env.RunJobs(t)
+			c = w.get(t, c.ID)
+			vs, _, err := w.env.Service.ListVersions(w.ctx, c.ID, core.Page{Limit: 10})
+			if err != nil || len(vs) != 1 || c.NextRenewalAt == nil {
+				t.Fatalf("certificate %s, %d versions, next renewal %v: %v", c.Status, len(vs), c.NextRenewalAt, err)
+			}
+			v, at := vs[0], *c.NextRenewalAt
+			start, _ := time.ParseDuration(tc.start)
+			end, _ := time.ParseDuration(tc.end)
+			policy := v.NotBefore.Add(v.NotAfter.Sub(v.NotBefore) / 2) // lifetimes under 10 days renew at half
+			if at.After(policy) {
+				t.Fatalf("renews at %s, after the policy's point %s", at, policy)
+			}
+			inWindow := !at.Before(v.NotBefore.Add(start)) && !at.After(v.NotBefore.Add(end))
+			if inWindow != tc.inWindow {
+				t.Fatalf("renews at %s (not before %s): in the CA's window %v, want %v", at, v.NotBefore, inWindow, tc.inWindow)
+			}
+			if !tc.inWindow && !at.Equal(policy) {
+				t.Fatalf("renews at %s, want the policy's point %s", at, policy)
+			}
+		})
+	}
+}

@@ -10,7 +10,9 @@
 // order must be finalized with the same CSR. Its "rate_limited" setting
 // makes every call fail with a transient error carrying Retry-After, as a
 // CA's 429 does. Each order keeps the request's profile (and refuses
-// another later). Files in state_dir: orders-created (one line per order),
+// another later). With "window_start" and "window_end" it suggests a
+// renewal window (ACME ARI) that long after the certificate's notBefore.
+// Files in state_dir: orders-created (one line per order),
 // order-<id>.json, ca.pem, ca.key.
 package main
 
@@ -61,6 +63,8 @@ func (*issuer) Info(context.Context) (plugin.Info, error) {
 			{Name: "processing_polls", Type: plugin.TypeInt, Description: "Pending answers after validation."},
 			{Name: "retry_after", Type: plugin.TypeDuration, Description: "RetryAfter of pending answers and of rate_limited."},
 			{Name: "rate_limited", Type: plugin.TypeBool, Description: "Fail every call as a CA's 429 does."},
+			{Name: "window_start", Type: plugin.TypeDuration, Description: "Renewal window (ARI) start, after the certificate's notBefore."},
+			{Name: "window_end", Type: plugin.TypeDuration, Description: "Renewal window end, after notBefore."},
 		}}}, nil
 }
 
@@ -263,7 +267,16 @@ func issued(cfg plugin.Config, o *order) (plugin.IssueResult, error) {
 	if err != nil {
 		return plugin.IssueResult{}, err
 	}
-	return plugin.IssueResult{Status: plugin.StatusIssued, OrderID: o.ID, CertificatePEM: o.CertPEM, ChainPEM: caPEM}, nil
+	res := plugin.IssueResult{Status: plugin.StatusIssued, OrderID: o.ID, CertificatePEM: o.CertPEM, ChainPEM: caPEM}
+	if end := cfg.Duration("window_end"); end > 0 {
+		b, _ := pem.Decode([]byte(o.CertPEM))
+		leaf, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return plugin.IssueResult{}, err
+		}
+		res.RenewalWindowStart, res.RenewalWindowEnd = leaf.NotBefore.Add(cfg.Duration("window_start")), leaf.NotBefore.Add(end)
+	}
+	return res, nil
 }
 
 func (i *issuer) RenewCertificate(ctx context.Context, req plugin.RenewRequest) (plugin.IssueResult, error) {
