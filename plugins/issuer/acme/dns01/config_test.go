@@ -1,6 +1,7 @@
 package dns01
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
@@ -104,4 +105,33 @@ func TestFromConfig(t *testing.T) {
 	if err != nil || obj.Credentials["CF_DNS_API_TOKEN"] != "t" {
 		t.Fatalf("credentials as an object: %v %v", obj.Credentials, err)
 	}
+}
+
+// FromConfig never panics, and every refusal is an invalid_config error
+// naming a dns_ field.
+func FuzzFromConfig(f *testing.F) {
+	for _, seed := range []string{
+		`{"dns_provider":"rfc2136","dns_nameserver":"ns:53","dns_tsig_key_name":"k","dns_tsig_secret":"c2VjcmV0"}`,
+		`{"dns_provider":"hook","dns_hook_command":["/bin/true"],"dns_hook_timeout":"1m"}`,
+		`{"dns_provider":"cloudflare","dns_credentials":["CF_DNS_API_TOKEN=x"]}`,
+		`{"dns_provider":"cloudflare","dns_credentials":{"A":1}}`,
+		`{"dns_provider":"rfc2136","dns_nameserver":"[::1]","dns_ttl":-5,"dns_resolvers":[1]}`,
+		`{"dns_provider":"rfc2136","dns_nameserver":"x","dns_propagation_timeout":"-1s"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var cfg plugin.Config
+		if json.Unmarshal(data, &cfg) != nil {
+			return
+		}
+		_, err := FromConfig(cfg)
+		if err == nil {
+			return
+		}
+		var pe *plugin.Error
+		if !errors.As(err, &pe) || pe.Code != plugin.CodeInvalidConfig || !strings.HasPrefix(pe.Field, "dns_") {
+			t.Fatalf("FromConfig(%s): %v, want invalid_config on a dns_ field", data, err)
+		}
+	})
 }

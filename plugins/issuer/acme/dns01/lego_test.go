@@ -15,6 +15,7 @@ import (
 
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/server/acmetest"
+	legodns01 "github.com/go-acme/lego/v5/challenge/dns01"
 )
 
 // httpreqEndpoint is the HTTP service lego's httpreq provider talks to: it
@@ -87,6 +88,12 @@ func TestLegoHTTPReq(t *testing.T) {
 			t.Fatalf("%s=%q left in the environment after construction", name, v)
 		}
 	}
+	before := legodns01.DefaultClient()
+	defer func() {
+		if legodns01.DefaultClient() != before {
+			t.Error("lego's process-wide DNS client was not put back after the calls")
+		}
+	}()
 	for _, tc := range []struct{ domain, where string }{
 		{"*.www.certctl.test", "_acme-challenge.www.certctl.test."},
 		{"cdn.certctl.test", "cdn.delegated.test."}, // lego follows the CNAME
