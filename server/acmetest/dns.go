@@ -65,16 +65,26 @@ type DNSUpdate struct {
 // the test ends.
 func StartDNS(t testing.TB, zones ...string) *DNSServer {
 	t.Helper()
-	if len(zones) == 0 {
-		zones = []string{DNSDefaultZone}
-	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		t.Fatalf("acmetest: TSIG secret: %v", err)
 	}
+	return StartDNSWithTSIG(t, "certctl-test-key.", base64.StdEncoding.EncodeToString(secret), zones...)
+}
+
+// StartDNSWithTSIG is StartDNS with the TSIG key the test chooses: its
+// name and its secret in base64.
+func StartDNSWithTSIG(t testing.TB, keyName, secret string, zones ...string) *DNSServer {
+	t.Helper()
+	if len(zones) == 0 {
+		zones = []string{DNSDefaultZone}
+	}
+	if _, err := base64.StdEncoding.DecodeString(secret); err != nil || secret == "" {
+		t.Fatalf("acmetest: TSIG secret must be base64: %v", err)
+	}
 	s := &DNSServer{
-		TSIGKeyName:  "certctl-test-key.",
-		TSIGSecret:   base64.StdEncoding.EncodeToString(secret),
+		TSIGKeyName:  dns.CanonicalName(keyName),
+		TSIGSecret:   secret,
 		records:      map[string][]dns.RR{},
 		serveUpdates: true,
 	}

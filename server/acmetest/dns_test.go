@@ -166,3 +166,18 @@ func TestDNSUpdateOutsideZone(t *testing.T) {
 		t.Fatalf("record outside the zone: %v", r)
 	}
 }
+
+func TestDNSWithChosenKey(t *testing.T) {
+	const secret = "dGhlIHRlc3QncyBvd24ga2V5IGZvciBkbnMgdXBkYXRlcw=="
+	s := StartDNSWithTSIG(t, "chosen-key", secret, "certctl.test")
+	if s.TSIGKeyName != "chosen-key." || s.TSIGSecret != secret {
+		t.Fatalf("key %q %q", s.TSIGKeyName, s.TSIGSecret)
+	}
+	rr, _ := dns.NewRR(`_acme-challenge.c.certctl.test. 60 IN TXT "chosen"`)
+	if r, err := dnsUpdate(t, s, "chosen-key.", secret, dns.HmacSHA512, rr, true); err != nil || r.Rcode != dns.RcodeSuccess {
+		t.Fatalf("update with the chosen key: %v %v", r, err)
+	}
+	if got := s.TXT("_acme-challenge.c.certctl.test"); !slices.Equal(got, []string{"chosen"}) {
+		t.Fatalf("TXT %v", got)
+	}
+}
