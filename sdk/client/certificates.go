@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/certctl/certctl/sdk/api"
@@ -88,13 +90,32 @@ func (c *Client) WaitCertificate(ctx context.Context, id string, d time.Duration
 }
 
 // UpdateCertificate replaces a certificate's declaration: fields left out
-// take their defaults, not their current values.
+// take their defaults, not their current values. To change some fields
+// and keep the rest (the profile included), start from
+// CertificateRequestFrom of the current certificate.
 func (c *Client) UpdateCertificate(ctx context.Context, id string, req api.CertificateRequest) (*api.Certificate, error) {
 	p, err := apiPath("/certificates/%s", "certificate id", id)
 	if err != nil {
 		return nil, err
 	}
 	return call[api.Certificate](ctx, c, http.MethodPut, p, req)
+}
+
+// CertificateRequestFrom is the declaration of c as it stands, for a
+// read-modify-write UpdateCertificate that changes only what the caller
+// sets afterwards. Slices and maps are copies, so changing them leaves c
+// alone.
+func CertificateRequestFrom(c api.Certificate) api.CertificateRequest {
+	var policy *string
+	if c.RenewalPolicyID != nil {
+		p := *c.RenewalPolicyID
+		policy = &p
+	}
+	return api.CertificateRequest{
+		Name: c.Name, CommonName: c.CommonName, SANs: slices.Clone(c.SANs), IssuerID: c.IssuerID,
+		TargetIDs: slices.Clone(c.TargetIDs), KeyType: c.KeyType, KeyMode: c.KeyMode, RenewalPolicyID: policy,
+		Labels: maps.Clone(c.Labels), Profile: c.Profile,
+	}
 }
 
 // DeleteCertificate deletes a certificate with its versions and deployment
