@@ -174,6 +174,7 @@ func (a *app) printCertificate(ctx context.Context, c *api.Certificate) error {
 			"KEY TYPE", c.KeyType,
 			"KEY MODE", c.KeyMode,
 			"RENEWAL POLICY", policy,
+			"PROFILE", c.Profile,
 			"LABELS", fmtLabels(c.Labels),
 			"CURRENT VERSION", deref(c.CurrentVersionID),
 			"NOT AFTER", fmtTimePtr(c.NotAfter),
@@ -236,15 +237,16 @@ func (w *waitFlags) add(cmd *cobra.Command, withWait bool, defaultGoal string) {
 
 func (a *app) certsCreate() *cobra.Command {
 	var o struct {
-		cn, issuer, keyType, keyMode, policy string
-		sans, targets, labels                []string
-		w                                    waitFlags
+		cn, issuer, keyType, keyMode, policy, profile string
+		sans, targets, labels                         []string
+		w                                             waitFlags
 	}
 	cmd := &cobra.Command{
 		Use:   "create NAME --cn COMMON-NAME --issuer ISSUER",
 		Short: "Declare a certificate; its issuance starts at once",
 		Example: `  certctl certs create www-example-com --cn www.example.com --san example.com --issuer local --wait
-  certctl certs create web --cn web.example.com --issuer local --target web-1-nginx --wait --for deployed`,
+  certctl certs create web --cn web.example.com --issuer local --target web-1-nginx --wait --for deployed
+  certctl certs create api --cn api.example.com --issuer acme --profile shortlived --wait`,
 		Args: exactArgs(1, "the certificate's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -261,7 +263,8 @@ func (a *app) certsCreate() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := api.CertificateRequest{Name: args[0], CommonName: o.cn, SANs: o.sans, KeyType: o.keyType, KeyMode: o.keyMode, Labels: labels}
+			req := api.CertificateRequest{Name: args[0], CommonName: o.cn, SANs: o.sans, KeyType: o.keyType, KeyMode: o.keyMode,
+				Labels: labels, Profile: o.profile}
 			if req.IssuerID, err = optionalID(ctx, o.issuer, a.getIssuer, func(v *api.Issuer) string { return v.ID }); err != nil {
 				return err
 			}
@@ -294,6 +297,7 @@ func (a *app) certsCreate() *cobra.Command {
 	f.StringVar(&o.keyType, "key-type", "", "ecdsa-p256 (default), ecdsa-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519")
 	f.StringVar(&o.keyMode, "key-mode", "", "agent (the agent makes the key) or server; the default depends on the targets")
 	f.StringVar(&o.policy, "policy", "", "renewal policy name or id (default: the default policy)")
+	f.StringVar(&o.profile, "profile", "", profileUsage+" (default: the issuer's)")
 	f.StringArrayVar(&o.labels, "label", nil, "label key=value (repeatable)")
 	o.w.add(cmd, true, goalIssued)
 	_ = cmd.MarkFlagRequired("cn")
@@ -309,10 +313,10 @@ func (a *app) certsCreate() *cobra.Command {
 
 func (a *app) certsUpdate() *cobra.Command {
 	var o struct {
-		cn, issuer, keyType, keyMode, policy string
-		sans, targets, labels                []string
-		noTargets, defaultPolicy             bool
-		w                                    waitFlags
+		cn, issuer, keyType, keyMode, policy, profile string
+		sans, targets, labels                         []string
+		noTargets, defaultPolicy                      bool
+		w                                             waitFlags
 	}
 	cmd := &cobra.Command{
 		Use:   "update NAME|ID",
@@ -321,10 +325,13 @@ func (a *app) certsUpdate() *cobra.Command {
 --san, --target and --label replace the whole list when given. A change
 of names, key type or key mode starts a new issuance. When the targets
 change and --key-mode is not given, the server picks the key mode again
-(agent when the targets are on an agent, server otherwise).`,
+(agent when the targets are on an agent, server otherwise). A new
+--profile applies from the next issuance or renewal (certs renew to apply
+it now); --profile "" goes back to the issuer's default.`,
 		Example: `  certctl certs update web --san web.example.com --san www.example.com --wait
   certctl certs update web --target web-1-nginx --target web-2-nginx --wait --for deployed
-  certctl certs update web --default-policy`,
+  certctl certs update web --default-policy
+  certctl certs update api --profile shortlived`,
 		Args:              exactArgs(1, "a certificate name or id"),
 		ValidArgsFunction: a.certArg(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -346,8 +353,7 @@ change and --key-mode is not given, the server picks the key mode again
 				return err
 			}
 			cl, _ := a.client()
-			req := api.CertificateRequest{Name: cur.Name, CommonName: cur.CommonName, SANs: cur.SANs, IssuerID: cur.IssuerID,
-				TargetIDs: cur.TargetIDs, KeyType: cur.KeyType, KeyMode: cur.KeyMode, RenewalPolicyID: cur.RenewalPolicyID, Labels: cur.Labels}
+			req := client.CertificateRequestFrom(*cur)
 			if f.Changed("cn") {
 				req.CommonName = o.cn
 			}
@@ -359,6 +365,9 @@ change and --key-mode is not given, the server picks the key mode again
 			}
 			if f.Changed("key-mode") {
 				req.KeyMode = o.keyMode
+			}
+			if f.Changed("profile") {
+				req.Profile = o.profile
 			}
 			if f.Changed("label") {
 				if req.Labels, err = parseLabels("label", o.labels); err != nil {
@@ -415,6 +424,7 @@ change and --key-mode is not given, the server picks the key mode again
 	f.StringVar(&o.keyMode, "key-mode", "", "agent or server")
 	f.StringVar(&o.policy, "policy", "", "renewal policy name or id")
 	f.BoolVar(&o.defaultPolicy, "default-policy", false, "follow the default renewal policy")
+	f.StringVar(&o.profile, "profile", "", profileUsage+` ("" for the issuer's default; applies from the next issuance)`)
 	f.StringArrayVar(&o.labels, "label", nil, "label key=value (repeatable; replaces the labels)")
 	o.w.add(cmd, true, goalIssued)
 	_ = cmd.RegisterFlagCompletionFunc("issuer", a.flagNames(issuerNames))
@@ -422,6 +432,9 @@ change and --key-mode is not given, the server picks the key mode again
 	_ = cmd.RegisterFlagCompletionFunc("policy", a.flagNames(policyNames))
 	return cmd
 }
+
+// profileUsage is the help of --profile.
+const profileUsage = "the CA's certificate profile to issue with, such as an ACME profile (tlsserver, shortlived)"
 
 // finishCertificate prints a certificate a command changed, after
 // waiting for it when --wait asks; a wait that fails prints it as it
