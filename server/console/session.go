@@ -129,7 +129,12 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, status int, d signInData) {
+	// Keep the token the browser has: a second sign-in page (another tab,
+	// or a redirect for a missing file) must not invalidate the first form.
 	token := newToken()
+	if ck, err := r.Cookie(signInCookie); err == nil && len(ck.Value) == len(token) {
+		token = ck.Value
+	}
 	http.SetCookie(w, c.cookie(r, signInCookie, token, 3600))
 	ctx := context.WithValue(r.Context(), sessionKey{}, service.Session{CSRFToken: token})
 	c.render(w, r.WithContext(ctx), status, "signin", d)
