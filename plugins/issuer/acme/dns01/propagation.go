@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -178,16 +179,34 @@ func (c *Checker) check(ctx context.Context, fqdn, value string) (result, error)
 			return r, err
 		}
 	}
-	for _, ns := range servers {
+	// The servers are asked at once, so that one that does not answer
+	// costs one query timeout per call, not one per server.
+	type answer struct {
+		has       bool
+		addr, why string
+	}
+	answers := make([]answer, len(servers))
+	var wg sync.WaitGroup
+	for i, ns := range servers {
 		if ns.err != nil {
-			r.missing = append(r.missing, fmt.Sprintf("%s (%v)", label(ns.name, ""), ns.err))
 			continue
 		}
-		has, addr, why := serves(ctx, ns.addrs, target, value)
-		if has {
-			r.found = append(r.found, label(ns.name, addr))
-		} else {
-			r.missing = append(r.missing, fmt.Sprintf("%s (%s)", label(ns.name, addr), why))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := &answers[i]
+			a.has, a.addr, a.why = serves(ctx, ns.addrs, target, value)
+		}()
+	}
+	wg.Wait()
+	for i, ns := range servers {
+		switch a := answers[i]; {
+		case ns.err != nil:
+			r.missing = append(r.missing, fmt.Sprintf("%s (%v)", label(ns.name, ""), ns.err))
+		case a.has:
+			r.found = append(r.found, label(ns.name, a.addr))
+		default:
+			r.missing = append(r.missing, fmt.Sprintf("%s (%s)", label(ns.name, a.addr), a.why))
 		}
 	}
 	return r, nil
