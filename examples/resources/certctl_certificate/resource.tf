@@ -7,6 +7,11 @@ resource "certctl_certificate" "www" {
   key_type    = "ecdsa-p256" # changing it replaces the certificate
   labels      = { team = "web", env = "prod" }
 
+  # The CA's certificate profile, e.g. an ACME issuer's "shortlived" or
+  # "tlsserver". Left out, the issuer's default (or a profile set with the
+  # CLI or API) is kept; "" goes back to the issuer's default.
+  # profile = "tlsserver"
+
   # Apply returns once every target serves the certificate, or fails.
   wait_for     = "deployed"
   wait_timeout = "10m"

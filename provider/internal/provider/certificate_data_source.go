@@ -25,7 +25,7 @@ var certificateAttrTypes = map[string]attr.Type{
 	"target_ids": types.ListType{ElemType: types.StringType}, "key_type": types.StringType, "key_mode": types.StringType,
 	"renewal_policy_id": types.StringType, "labels": types.MapType{ElemType: types.StringType},
 	"status": types.StringType, "last_error": types.StringType, "current_version_id": types.StringType,
-	"not_after": types.StringType, "next_renewal_at": types.StringType,
+	"not_after": types.StringType, "next_renewal_at": types.StringType, "profile": types.StringType,
 }
 
 // certificateDescriptions describe those attributes.
@@ -39,6 +39,7 @@ var certificateDescriptions = map[string]string{
 	"last_error": "The last issuance error, or empty.", "current_version_id": "Id of the current version, or null.",
 	"not_after":       "End of the current version's validity (RFC 3339), or null.",
 	"next_renewal_at": "When the server plans to renew it (RFC 3339), or null.",
+	"profile":         "The CA's certificate profile it is issued with (an ACME profile such as `shortlived`), or empty for the issuer's default.",
 }
 
 func certificateObject(c api.Certificate) map[string]attr.Value {
@@ -49,7 +50,7 @@ func certificateObject(c api.Certificate) map[string]attr.Value {
 		"renewal_policy_id": strPtrValue(c.RenewalPolicyID), "labels": labelsValue(c.Labels),
 		"status": types.StringValue(c.Status), "last_error": types.StringValue(c.LastError),
 		"current_version_id": strPtrValue(c.CurrentVersionID), "not_after": timeString(c.NotAfter),
-		"next_renewal_at": timeString(c.NextRenewalAt),
+		"next_renewal_at": timeString(c.NextRenewalAt), "profile": types.StringValue(c.Profile),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +36,11 @@ const (
 // keyTypes are the key types the server accepts (sdk/keys.Types).
 var keyTypes = []string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}
 
+// profilePattern is what the server accepts as a profile name (ACME
+// profile names are short tokens), checked at plan time so that a typo
+// fails before anything is applied.
+var profilePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`)
+
 type certificateModel struct {
 	ID                types.String `tfsdk:"id"`
 	Name              types.String `tfsdk:"name"`
@@ -46,6 +52,7 @@ type certificateModel struct {
 	KeyMode           types.String `tfsdk:"key_mode"`
 	RenewalPolicyID   types.String `tfsdk:"renewal_policy_id"`
 	Labels            types.Map    `tfsdk:"labels"`
+	Profile           types.String `tfsdk:"profile"`
 	WaitFor           types.String `tfsdk:"wait_for"`
 	WaitTimeout       types.String `tfsdk:"wait_timeout"`
 	Status            types.String `tfsdk:"status"`
@@ -147,6 +154,19 @@ func (r *certificateResource) Schema(_ context.Context, _ resource.SchemaRequest
 				ElementType: types.StringType,
 				Description: "Labels (key = value) that notification rules and filters select certificates by. Changes in place.",
 			},
+			"profile": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Description: "The CA's certificate profile to issue with, sent to the issuer: an ACME profile such as " +
+					"Let's Encrypt's `classic`, `tlsserver` or `shortlived` (the ACME issuer refuses one its CA does not " +
+					"offer); the local CA knows `server` and `client`. At most 64 letters, digits, `-`, `_` and `.`. " +
+					"Set, it is enforced; `\"\"` goes back to the issuer's configured profile, else the CA's default. " +
+					"Left out of the configuration, the profile the server has is kept (the issuer's default, or one " +
+					"set with the CLI or the API), so removing the argument changes nothing: set `\"\"` to clear it. " +
+					"Changes in place and issues nothing by itself: the new profile applies from the next issuance or " +
+					"renewal.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
 			"wait_for": schema.StringAttribute{
 				Optional: true,
 				Description: "Make create and update wait until the certificate is `issued` (a version is active) or " +
@@ -189,6 +209,10 @@ func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.V
 	oneOf(m.KeyType, "key_type", keyTypes)
 	oneOf(m.KeyMode, "key_mode", []string{"agent", "server"})
 	oneOf(m.WaitFor, "wait_for", []string{waitIssued, waitDeployed})
+	if v := m.Profile; !v.IsNull() && !v.IsUnknown() && !profilePattern.MatchString(v.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("profile"), "Invalid profile",
+			fmt.Sprintf("%q is not a profile name: at most 64 letters, digits, '-', '_' and '.'", v.ValueString()))
+	}
 	if v := m.WaitTimeout; !v.IsNull() && !v.IsUnknown() {
 		if d, err := time.ParseDuration(v.ValueString()); err != nil || d <= 0 {
 			resp.Diagnostics.AddAttributeError(path.Root("wait_timeout"), "Invalid wait_timeout",
@@ -208,6 +232,11 @@ func (m *certificateModel) request(ctx context.Context, diags *diagsT) api.Certi
 		KeyMode:         m.KeyMode.ValueString(), // unknown (to be decided by the server) is ""
 		RenewalPolicyID: strPtr(m.RenewalPolicyID),
 		Labels:          stringMap(ctx, m.Labels, diags),
+		// Left out of the configuration, the plan holds the profile the
+		// server had at the refresh (UseStateForUnknown): sending it back
+		// keeps it, where "" would reset it to the issuer's default. Unknown
+		// only at create, where "" is the default anyway.
+		Profile: m.Profile.ValueString(),
 	}
 }
 
@@ -241,6 +270,7 @@ func (m *certificateModel) setFromAPI(c *api.Certificate, v *api.CertificateVers
 	m.KeyType = types.StringValue(c.KeyType)
 	m.KeyMode = types.StringValue(c.KeyMode)
 	m.RenewalPolicyID = strPtrValue(c.RenewalPolicyID)
+	m.Profile = types.StringValue(c.Profile)
 	switch {
 	case len(c.Labels) > 0:
 		m.Labels = stringMapValue(c.Labels)
