@@ -86,6 +86,24 @@ data "certctl_certificates" "all" {
 			statecheck.ExpectKnownValue("certctl_certificate.svc", tfjsonpath.New("profile"), knownvalue.StringExact(want)),
 		}
 	}
+	// update is a step that changes the certificate in place with a plan
+	// that already knows the profile it ends with, want, and checks it in
+	// the state, both data sources and on the server.
+	update := func(pre func(), body, want string) resource.TestStep {
+		return resource.TestStep{
+			PreConfig: pre,
+			Config:    cfg(body),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("certctl_certificate.svc", plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue("certctl_certificate.svc", tfjsonpath.New("profile"), knownvalue.StringExact(want)),
+			}},
+			ConfigStateChecks: append(profileIs(want),
+				statecheck.ExpectKnownValue("data.certctl_certificate.svc", tfjsonpath.New("profile"), knownvalue.StringExact(want)),
+				statecheck.ExpectKnownValue("data.certctl_certificates.all",
+					tfjsonpath.New("certificates").AtSliceIndex(0).AtMapKey("profile"), knownvalue.StringExact(want))),
+			Check: onServer(want),
+		}
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providers(),
 		Steps: []resource.TestStep{
@@ -123,33 +141,16 @@ data "certctl_certificates" "all" {
 					return nil
 				}),
 			},
-			{
-				// Set in the configuration, it is enforced over a change made
-				// elsewhere.
-				PreConfig: setElsewhere("server"),
-				Config: cfg(`
+			// Set in the configuration, it is enforced over a change made
+			// elsewhere.
+			update(setElsewhere("server"), `
   profile = "client"
   labels  = { team = "a" }
-`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("certctl_certificate.svc", plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue("certctl_certificate.svc", tfjsonpath.New("profile"), knownvalue.StringExact("client")),
-				}},
-				ConfigStateChecks: profileIs("client"),
-				Check:             onServer("client"),
-			},
-			{
-				// Left out, with another change: the update keeps the profile.
-				Config: cfg(`
+`, "client"),
+			// Left out, with another change: the update keeps the profile.
+			update(nil, `
   labels = { team = "b" }
-`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("certctl_certificate.svc", plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue("certctl_certificate.svc", tfjsonpath.New("profile"), knownvalue.StringExact("client")),
-				}},
-				ConfigStateChecks: profileIs("client"),
-				Check:             onServer("client"),
-			},
+`, "client"),
 			{
 				// Left out, and changed elsewhere: no diff, the refresh takes
 				// the server's profile.
@@ -160,31 +161,16 @@ data "certctl_certificates" "all" {
 				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				ConfigStateChecks: profileIs("server"),
 			},
-			{
-				// ... and an update of something else does not reset it.
-				Config: cfg(`
+			// ... and an update of something else does not reset it.
+			update(nil, `
   labels = { team = "c" }
-`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("certctl_certificate.svc", plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue("certctl_certificate.svc", tfjsonpath.New("profile"), knownvalue.StringExact("server")),
-				}},
-				ConfigStateChecks: profileIs("server"),
-				Check:             onServer("server"),
-			},
-			{
-				// "" clears it (and stays cleared: the plan after is empty).
-				Config: cfg(`
+`, "server"),
+			// "" clears it (and stays cleared: every step ends with a plan
+			// that must be empty).
+			update(nil, `
   labels  = { team = "c" }
   profile = ""
-`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("certctl_certificate.svc", plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: append(profileIs(""),
-					statecheck.ExpectKnownValue("data.certctl_certificate.svc", tfjsonpath.New("profile"), knownvalue.StringExact(""))),
-				Check: onServer(""),
-			},
+`, ""),
 			{
 				ResourceName:            "certctl_certificate.svc",
 				ImportState:             true,
