@@ -53,7 +53,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, logger: logger, state: st, keys: keys, started: time.Now(),
-		http01:         newHTTP01Presenter(cfg.HTTP01Webroot, cfg.HTTP01Listen, st.dir, logger),
+		http01:         newHTTP01Presenter(ctx, cfg.HTTP01Webroot, cfg.HTTP01Listen, st.dir, cfg.HTTP01MaxAge, logger),
 		heartbeatEvery: 30 * time.Second, pollWait: 30 * time.Second}
 	if cfg.HeartbeatInterval > 0 {
 		a.heartbeatEvery = cfg.HeartbeatInterval
@@ -73,7 +73,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Agent, error) {
 	return a, nil
 }
 
-// Close stops the agent's plugins and stops serving HTTP-01 challenges.
+// Close stops the agent's plugins and closes its HTTP-01 listener. The
+// challenges it presented stay recorded (and their webroot files in
+// place): the next start serves them again, since the server may still
+// have the CA fetch them.
 func (a *Agent) Close() {
 	a.http01.Close()
 	if a.plugins != nil {
@@ -206,6 +209,7 @@ func (a *Agent) workLoop(ctx context.Context) error {
 	backoff := time.Second
 	for ctx.Err() == nil {
 		a.flushReports(ctx)
+		a.http01.Maintain(ctx)
 		work, err := a.client.AgentWork(ctx, a.pollWait)
 		if err != nil {
 			if ctx.Err() != nil {

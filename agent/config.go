@@ -36,6 +36,11 @@ type Config struct {
 	// that says what to set.
 	HTTP01Webroot string // CERTCTL_HTTP01_WEBROOT: write <dir>/.well-known/acme-challenge/<token> for a web server that serves it
 	HTTP01Listen  string // CERTCTL_HTTP01_LISTEN: address of a temporary listener (e.g. :80) that serves only the challenges
+	// HTTP01MaxAge (CERTCTL_HTTP01_MAX_AGE) is how long a challenge is
+	// served without the server asking for its removal; zero means
+	// DefaultHTTP01MaxAge. Keep it at least the server's
+	// --order-pending-limit.
+	HTTP01MaxAge time.Duration
 
 	// Timing; zero means the defaults (30 s each). Not flags: for tests and load tools.
 	HeartbeatInterval time.Duration
@@ -67,6 +72,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			defaultState = filepath.Join(home, ".local", "share", "certctl-agent")
 		}
 	}
+	var maxAge string // parsed into c.HTTP01MaxAge
 	settings := []setting{
 		{&c.ServerURL, "server-url", "CERTCTL_SERVER_URL", "", "URL of the certctl server"},
 		{&c.Token, "token", "CERTCTL_AGENT_TOKEN", "", "single-use enrollment token (first start only)"},
@@ -80,6 +86,8 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			"serve ACME HTTP-01 challenges as files in DIR/.well-known/acme-challenge/ for a web server that serves that path from DIR"},
 		{&c.HTTP01Listen, "http01-listen", "CERTCTL_HTTP01_LISTEN", "",
 			"serve ACME HTTP-01 challenges on a temporary listener at this address (e.g. :80), open only while a challenge is presented"},
+		{&maxAge, "http01-max-age", "CERTCTL_HTTP01_MAX_AGE", "24h",
+			"stop serving an HTTP-01 challenge the server has not asked to remove after this long (at least the server's --order-pending-limit)"},
 	}
 	for _, s := range settings {
 		fs.StringVar(s.target, s.flag, s.def, fmt.Sprintf("%s (env %s)", s.help, s.env))
@@ -117,6 +125,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			return c, fmt.Errorf("--http01-listen %q: want host:port or :port (e.g. :80): %w", c.HTTP01Listen, err)
 		}
 	}
+	d, err := time.ParseDuration(maxAge)
+	if err != nil || d <= 0 {
+		return c, fmt.Errorf("--http01-max-age %q: want a positive duration such as 24h (at least the server's --order-pending-limit)", maxAge)
+	}
+	c.HTTP01MaxAge = d
 	if c.PluginDir == "" {
 		if exe, err := os.Executable(); err == nil {
 			c.PluginDir = filepath.Join(filepath.Dir(exe), "plugins")

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,7 +174,7 @@ func verifyVersion(t *testing.T, v api.CertificateVersion, roots *x509.CertPool,
 }
 
 // checkCleanedUp waits until no challenge file is left in the webroot and
-// the agent's record of written files is empty.
+// the agent's record of challenges is empty.
 func (s *http01Setup) checkCleanedUp(t *testing.T) {
 	t.Helper()
 	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
@@ -181,14 +182,9 @@ func (s *http01Setup) checkCleanedUp(t *testing.T) {
 		entries, err := os.ReadDir(dir)
 		return (err == nil || os.IsNotExist(err)) && len(entries) == 0
 	})
-	b, err := os.ReadFile(filepath.Join(s.stateDir, "http01-files.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []any
-	if err := json.Unmarshal(b, &files); err != nil || len(files) != 0 {
-		t.Errorf("the agent still records challenge files: %s (%v)", b, err)
-	}
+	eventually(t, s.env, "the agent's record of challenges to be empty", func() bool {
+		return len(s.recordedChallenges(t)) == 0
+	})
 }
 
 // The agent presents the HTTP-01 challenge through NGINX's webroot: the
@@ -303,31 +299,149 @@ func TestHTTP01LostReportIsSentAgain(t *testing.T) {
 	}
 }
 
-// An agent stopped after it presented a challenge and before the CA
-// fetched it serves it no more (its file goes when it stops): the CA's
-// validation fails, and so does the job, with the CA's words. Started
-// again, the agent has nothing left in the webroot.
+// An agent restarted between its report of a challenge and the CA's fetch
+// does not fail the order: stopped (SIGTERM), it closes its listener but
+// leaves its webroot file; killed (SIGKILL), it leaves it too; either way
+// the certctl-agent binary started again serves every challenge it had
+// presented (file kept or rewritten, listener reopened), the CA's fetch
+// gets it, the certificate is issued and deployed, and the cleanup then
+// removes it. The test holds the CA's fetch back: the server's jobs run
+// only when the test runs them.
 func TestHTTP01AgentStoppedMidOrder(t *testing.T) {
-	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, site nginxSite) {
-		c.HTTP01Webroot = site.webroot
-	})
-	s.createIssuer(t, s.site.httpAddr)
-	cert := s.createCertificate(t, "localhost")
-	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
-	s.runUntilPresented(t, cert.ID)
-	s.stopAgent()
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Fatalf("the stopped agent left challenge files: %v", entries)
-	}
-	s.checkValidationFails(t, cert.ID)
+	t.Run("webroot", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGTERM, false) })
+	t.Run("listener", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGTERM, true) })
+}
 
-	cfg := s.agentConfig
-	cfg.Token = ""
-	startAgentLogging(t, cfg, slog.New(slog.DiscardHandler))
-	b, err := os.ReadFile(filepath.Join(s.stateDir, "http01-files.json"))
-	if err != nil || strings.TrimSpace(string(b)) != "[]" {
-		t.Errorf("the agent's record of challenge files after the restart: %s %v", b, err)
+func TestHTTP01AgentKilledMidOrder(t *testing.T) {
+	t.Run("webroot", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGKILL, false) })
+	t.Run("listener", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGKILL, true) })
+}
+
+func testRestartMidOrder(t *testing.T, sig syscall.Signal, listener bool) {
+	listen := ""
+	if listener {
+		listen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	}
+	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, site nginxSite) {
+		c.HTTP01Webroot, c.HTTP01Listen = site.webroot, listen
+		if listener {
+			c.HTTP01Webroot = ""
+		}
+	})
+	s.stopAgent() // enrolled; from here the binary runs with its credential
+	bin := buildAgent(t)
+	start := func(logs *lockedBuffer) *exec.Cmd {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), "CERTCTL_SERVER_URL="+s.env.URL, "CERTCTL_AGENT_STATE_DIR="+s.stateDir,
+			"CERTCTL_KEY_DIR="+s.agentConfig.KeyDir, "CERTCTL_PLUGIN_DIR="+pluginDir, "CERTCTL_LOG_LEVEL=debug")
+		if listener {
+			cmd.Env = append(cmd.Env, "CERTCTL_HTTP01_LISTEN="+listen)
+		} else {
+			cmd.Env = append(cmd.Env, "CERTCTL_HTTP01_WEBROOT="+s.site.webroot)
+		}
+		cmd.Stdout, cmd.Stderr = logs, logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	var firstLogs, secondLogs lockedBuffer
+	first := start(&firstLogs)
+
+	validateAt := s.site.httpAddr
+	if listener {
+		validateAt = listen
+	}
+	s.createIssuer(t, validateAt)
+	cert := s.createCertificate(t, "localhost")
+	c := s.runUntilPresented(t, cert.ID)
+	challengeURL := "http://" + validateAt + "/.well-known/acme-challenge/" + c.Token
+	file := filepath.Join(s.site.webroot, ".well-known", "acme-challenge", c.Token)
+
+	if err := first.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	err := first.Wait()
+	if sig == syscall.SIGTERM && err != nil {
+		t.Fatalf("the agent stopped with SIGTERM exited with %v:\n%s", err, firstLogs.String())
+	}
+	if listener {
+		if status, _ := fetch(challengeURL); status != 0 {
+			t.Fatalf("the stopped agent's listener still answers: %d", status)
+		}
+	} else {
+		// The file stays, and NGINX serves it while the agent is down.
+		if status, body := fetch(challengeURL); status != 200 || body != c.KeyAuthorization {
+			t.Fatalf("with the agent down, NGINX answers the challenge with %d %q, want the key authorization", status, body)
+		}
+		// Removed by someone meanwhile, it is the restarted agent that
+		// must put it back.
+		if err := os.Remove(file); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	start(&secondLogs)
+	// No server job runs until the agent serves it again (eventually would
+	// run them, and the CA's fetch with them).
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(secondLogs.String(), "serving again the HTTP-01 challenges an earlier run presented") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted agent did not say it serves the earlier challenges again:\n%s", secondLogs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for {
+		status, body := fetch(challengeURL)
+		if status == 200 && body == c.KeyAuthorization {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted agent does not serve the challenge at %s (%d %q):\n%s", challengeURL, status, body,
+				secondLogs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Now the CA fetches it: the order succeeds, and the challenge goes.
+	s.checkServed(t, cert.ID, "")
+	s.checkCleanedUp(t)
+	if listener {
+		if !strings.Contains(secondLogs.String(), "HTTP-01 challenge fetched") {
+			t.Errorf("the restarted agent's listener did not serve the CA:\n%s", secondLogs.String())
+		}
+		eventually(t, s.env, "the listener to close", func() bool {
+			status, _ := fetch(challengeURL)
+			return status == 0
+		})
+	}
+	if job := s.issueJob(t, cert.ID); job.State != "succeeded" {
+		t.Errorf("the issue job is %s: %s", job.State, job.LastError)
+	}
+}
+
+// fetch GETs url as the CA would and returns the status and body; status
+// 0 when nothing answers.
+func fetch(url string) (int, string) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// buildAgent builds the certctl-agent binary.
+func buildAgent(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "certctl-agent")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/certctl-agent").CombinedOutput(); err != nil {
+		t.Fatalf("build certctl-agent: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // issueJob returns the certificate's issue job.
@@ -344,99 +458,58 @@ func (s *http01Setup) issueJob(t *testing.T, certID string) api.Job {
 	return api.Job{}
 }
 
+// recordedChallenge is an entry of the agent's record of the challenges
+// it serves (<state-dir>/http01-challenges.json).
+type recordedChallenge struct {
+	JobID            string `json:"job_id"`
+	Token            string `json:"token"`
+	KeyAuthorization string `json:"key_authorization"`
+}
+
+// recordedChallenges reads the agent's record.
+func (s *http01Setup) recordedChallenges(t *testing.T) []recordedChallenge {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.stateDir, "http01-challenges.json"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Challenges []recordedChallenge `json:"challenges"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatalf("the agent's record %s: %v", b, err)
+	}
+	return rec.Challenges
+}
+
 // runUntilPresented runs the certificate's issue job until it waits for
 // the agent's challenge, and no further: the agent presents it and
-// reports, and the job is queued again but not run (the agent writes the
-// file before it sends the report, so a file seen with the job no longer
-// waiting is a presentation reported).
-func (s *http01Setup) runUntilPresented(t *testing.T, certID string) {
+// reports, and the job is queued again but not run, so the CA has not
+// fetched it. (A job with an order is queued again only by the agent's
+// report.) It returns the challenge, as the agent records it.
+func (s *http01Setup) runUntilPresented(t *testing.T, certID string) recordedChallenge {
 	t.Helper()
-	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out waiting for the agent to present the challenge")
 		}
-		if j := s.issueJob(t, certID); j.State != "waiting" {
-			if entries, _ := os.ReadDir(dir); len(entries) == 1 {
-				return
+		j := s.issueJob(t, certID)
+		switch {
+		case j.State == "succeeded" || j.State == "failed":
+			t.Fatalf("the job ended before the test stopped the agent: %+v", j)
+		case j.OrderID != "" && j.State == "queued":
+			rec := s.recordedChallenges(t)
+			if len(rec) != 1 || rec[0].JobID != j.ID {
+				t.Fatalf("the agent reported a challenge and records %+v", rec)
 			}
-			if j.State == "succeeded" || j.State == "failed" {
-				t.Fatalf("the job ended before the challenge was presented: %+v", j)
-			}
+			return rec[0]
+		case j.State != "waiting":
 			s.env.RunJobs(t)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// checkValidationFails runs the issue job and checks that it fails on the
-// issuer's HTTP-01 validation, which found nothing to fetch.
-func (s *http01Setup) checkValidationFails(t *testing.T, certID string) {
-	t.Helper()
-	var job api.Job
-	eventually(t, s.env, "the issuance to fail", func() bool {
-		job = s.issueJob(t, certID)
-		return job.State == "failed"
-	})
-	if !strings.Contains(job.LastError, "HTTP-01 validation of localhost failed") || !strings.Contains(job.LastError, "404") {
-		t.Errorf("the job's error does not carry the failed validation: %s", job.LastError)
-	}
-}
-
-// The certctl-agent binary killed (SIGKILL) after it presented a
-// challenge leaves the file behind; started again, it removes it before
-// anything else.
-func TestHTTP01AgentKilledMidOrder(t *testing.T) {
-	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, site nginxSite) {
-		c.HTTP01Webroot = site.webroot
-	})
-	s.stopAgent() // enrolled; from here the binary runs with its credential
-	bin := filepath.Join(t.TempDir(), "certctl-agent")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/certctl-agent").CombinedOutput(); err != nil {
-		t.Fatalf("build certctl-agent: %v\n%s", err, out)
-	}
-	var logs lockedBuffer
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "CERTCTL_SERVER_URL="+s.env.URL, "CERTCTL_AGENT_STATE_DIR="+s.stateDir,
-			"CERTCTL_KEY_DIR="+s.agentConfig.KeyDir, "CERTCTL_PLUGIN_DIR="+pluginDir,
-			"CERTCTL_HTTP01_WEBROOT="+s.site.webroot, "CERTCTL_LOG_LEVEL=debug")
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
-	}
-	agentProcess := start()
-
-	s.createIssuer(t, s.site.httpAddr)
-	cert := s.createCertificate(t, "localhost")
-	s.runUntilPresented(t, cert.ID)
-	dir := filepath.Join(s.site.webroot, ".well-known", "acme-challenge")
-	if err := agentProcess.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = agentProcess.Wait()
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Fatalf("after SIGKILL the challenge file should still be there: %v", entries)
-	}
-
-	start()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		entries, _ := os.ReadDir(dir)
-		if len(entries) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the restarted agent did not remove its stale challenge file %v:\n%s", entries, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if !strings.Contains(logs.String(), "removing HTTP-01 challenge files left by an earlier run") {
-		t.Errorf("the restarted agent did not say it removed stale files:\n%s", logs.String())
-	}
-	s.checkValidationFails(t, cert.ID)
 }

@@ -6,14 +6,12 @@ package agent
 // points, and for a certificate deployed here that is this host. Two ways:
 // files in the webroot of the web server already listening on port 80
 // (NGINX, Apache), or a temporary listener of the agent's own for hosts
-// where nothing listens there. The files the agent writes are recorded in
-// its state directory, so that a restart after a crash removes them, and
-// only them.
+// where nothing listens there. The challenges it serves are recorded in
+// its state directory: a restart serves them again until the server says
+// the order is done, and the agent removes only the files it wrote.
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,49 +37,98 @@ const challengePathPrefix = "/.well-known/acme-challenge/"
 // webroot nor a listener to present them with.
 var ErrHTTP01NotConfigured = errors.New("this agent is not set up to serve HTTP-01 challenges")
 
-// http01Presenter serves HTTP-01 key authorizations by token.
+// DefaultHTTP01MaxAge is how long the agent keeps serving a challenge the
+// server has not told it to remove (CERTCTL_HTTP01_MAX_AGE). It is the
+// server's default --order-pending-limit: an order pending longer fails
+// its job, whose challenges the server then asks the agent to remove. A
+// challenge older than that belongs to a job the server has ended or
+// forgotten (deleting a certificate deletes its jobs and their challenge
+// rows, so no cleanup ever comes): the agent removes it itself.
+const DefaultHTTP01MaxAge = 24 * time.Hour
+
+// http01Presenter serves HTTP-01 key authorizations by token. Every
+// challenge it serves is recorded in its state directory before it is
+// served, so that a restart (after a stop or a crash) serves it again
+// until the server sends its cleanup: the server reported it presented,
+// and the CA may fetch it at any moment.
 type http01Presenter struct {
 	webroot    string // "" for none
 	listenAddr string // "" for none
-	recordPath string // the files written, in the state directory
+	recordPath string // the challenges served, in the state directory
+	maxAge     time.Duration
+	now        func() time.Time
 	logger     *slog.Logger
 
-	mu      sync.Mutex
-	served  map[string]presented // by token
-	written map[string]writtenFile
-	srv     *http.Server
-	ln      net.Listener
-	serving chan struct{} // closed when srv's Serve returns
+	mu         sync.Mutex
+	challenges map[string]*servedChallenge // by token
+	srv        *http.Server
+	ln         net.Listener
+	serving    chan struct{} // closed when srv's Serve returns
 }
 
-// presented is a challenge this agent serves.
-type presented struct {
-	jobID, identifier, keyAuth string
+// servedChallenge is a challenge the agent serves, as recorded on disk.
+type servedChallenge struct {
+	JobID            string `json:"job_id"`
+	Token            string `json:"token"`
+	Identifier       string `json:"identifier"`
+	KeyAuthorization string `json:"key_authorization"`
+	// PresentedAt is when the server last asked for it; the age bound
+	// counts from there.
+	PresentedAt time.Time `json:"presented_at"`
+	// File is the webroot file the agent wrote for it, "" for none. Only
+	// a file at this path that still holds the key authorization is the
+	// agent's to remove: another tool may have written the path since.
+	File string `json:"file,omitempty"`
+	// Ended: the server asked for its removal, but its file could not be
+	// removed yet. It is no longer served; the removal is tried again.
+	Ended bool `json:"ended,omitempty"`
 }
 
-// writtenFile is a challenge file the agent wrote in the webroot. Only a
-// file at that path with that content is the agent's to remove: another
-// tool may have written the path since.
-type writtenFile struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-	JobID  string `json:"job_id"`
-	Token  string `json:"token"`
+// challengeRecord is the content of the record file.
+type challengeRecord struct {
+	Challenges []servedChallenge `json:"challenges"`
 }
 
-// newHTTP01Presenter prepares the presenter and removes the challenge files
-// an earlier run of the agent left behind (it stopped before their
-// cleanup). A stopped agent serves nothing, listener or files: a
-// challenge served by an agent that is not running would be one nobody
-// cleans up. An order whose challenge the CA had not fetched yet when the
-// agent stopped fails its validation, with the CA's error in the job.
-func newHTTP01Presenter(webroot, listen, stateDir string, logger *slog.Logger) *http01Presenter {
-	p := &http01Presenter{webroot: webroot, listenAddr: listen, recordPath: filepath.Join(stateDir, "http01-files.json"),
-		logger: logger, served: map[string]presented{}, written: map[string]writtenFile{}}
-	if err := p.removeStale(); err != nil {
-		logger.Warn("removing challenge files left by an earlier run", "err", err)
-	}
+// newHTTP01Presenter prepares the presenter and serves again the
+// challenges an earlier run recorded (rewriting their webroot files if
+// they are missing, opening the listener if any is left), except those
+// older than maxAge (zero: DefaultHTTP01MaxAge), which it removes.
+func newHTTP01Presenter(ctx context.Context, webroot, listen, stateDir string, maxAge time.Duration,
+	logger *slog.Logger) *http01Presenter {
+	p := makeHTTP01Presenter(webroot, listen, stateDir, maxAge, logger)
+	p.resume(ctx)
 	return p
+}
+
+// makeHTTP01Presenter makes a presenter that serves nothing yet.
+func makeHTTP01Presenter(webroot, listen, stateDir string, maxAge time.Duration, logger *slog.Logger) *http01Presenter {
+	if maxAge <= 0 {
+		maxAge = DefaultHTTP01MaxAge
+	}
+	return &http01Presenter{webroot: webroot, listenAddr: listen, recordPath: filepath.Join(stateDir, "http01-challenges.json"),
+		maxAge: maxAge, now: time.Now, logger: logger, challenges: map[string]*servedChallenge{}}
+}
+
+// resume loads the record of an earlier run and serves its challenges.
+func (p *http01Presenter) resume(ctx context.Context) {
+	rec, err := p.loadRecord()
+	if err != nil {
+		// Without the record the agent cannot tell its files from others':
+		// it leaves everything as it is (and starts a new record).
+		p.logger.Error("reading the record of HTTP-01 challenges; challenges of an earlier run are not served again "+
+			"and their files are left in place", "err", err)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range rec.Challenges {
+		c := rec.Challenges[i]
+		p.challenges[c.Token] = &c
+	}
+	if n := p.liveLocked(); n > 0 {
+		p.logger.Info("serving again the HTTP-01 challenges an earlier run presented", "challenges", n)
+	}
+	p.maintainLocked(ctx)
 }
 
 // notConfiguredError says what to set. The server puts it in the job's
@@ -110,12 +157,19 @@ func (p *http01Presenter) Present(ctx context.Context, jobID string, chs []api.A
 	tokens := []string{}
 	err := func() error {
 		for _, c := range chs {
+			sc := &servedChallenge{JobID: jobID, Token: c.Token, Identifier: c.Identifier, KeyAuthorization: c.KeyAuthorization,
+				PresentedAt: p.now().UTC()}
+			if prev, ok := p.challenges[c.Token]; ok {
+				sc.File = prev.File
+			}
+			p.challenges[c.Token] = sc
 			if p.webroot != "" {
-				if err := p.writeFile(jobID, c); err != nil {
+				if err := p.writeFileLocked(sc); err != nil {
 					return err
 				}
+			} else if err := p.saveRecordLocked(); err != nil {
+				return err
 			}
-			p.served[c.Token] = presented{jobID: jobID, identifier: c.Identifier, keyAuth: c.KeyAuthorization}
 			tokens = append(tokens, c.Token)
 		}
 		if p.listenAddr != "" && len(chs) > 0 {
@@ -145,16 +199,124 @@ func (p *http01Presenter) Cleanup(chs []api.AgentChallenge) ([]string, error) {
 	return tokens, p.removeLocked(chs)
 }
 
-// Close stops serving everything: an agent that is not running answers
-// no challenge.
+// Close closes the listener, and leaves the webroot files and the record
+// in place: the challenges are the server's to end, and the next start
+// serves them again. A challenge the CA fetches while the agent is down
+// is served by the web server from the webroot; on the listener it is
+// not, and the CA's validation fails unless the agent is back first.
 func (p *http01Presenter) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	clear(p.served)
-	if err := p.removeWrittenLocked(func(writtenFile) bool { return true }); err != nil {
-		p.logger.Warn("removing challenge files", "err", err)
-	}
 	p.stopListenerLocked()
+}
+
+// Maintain removes the challenges older than the age bound, tries again
+// the removals that failed, and serves the rest again where they are
+// missing (a webroot file deleted by another tool, a listener that could
+// not open at start). The agent calls it before each poll.
+func (p *http01Presenter) Maintain(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.maintainLocked(ctx)
+}
+
+func (p *http01Presenter) maintainLocked(ctx context.Context) {
+	changed := false
+	now := p.now()
+	for token, c := range p.challenges {
+		expired := now.Sub(c.PresentedAt) > p.maxAge
+		if !expired && !c.Ended {
+			continue
+		}
+		if expired {
+			p.logger.Info("removing an HTTP-01 challenge the server never asked to remove (older than the age bound)",
+				"job", c.JobID, "identifier", c.Identifier, "token", token, "presented_at", c.PresentedAt, "max_age", p.maxAge)
+		}
+		if err := removeIfOurs(c.File, c.KeyAuthorization); err != nil {
+			if expired {
+				// The agent gives up on it: a file it cannot remove is
+				// not served by it any more either.
+				p.logger.Warn("removing an expired HTTP-01 challenge file", "file", c.File, "err", err)
+			} else {
+				continue // still ended, tried again next time
+			}
+		}
+		delete(p.challenges, token)
+		changed = true
+	}
+	for _, c := range p.challenges {
+		if c.Ended {
+			continue
+		}
+		if p.webroot != "" {
+			ch, err := p.reserveFileLocked(c)
+			if err != nil {
+				p.logger.Warn("serving an HTTP-01 challenge again in the webroot", "job", c.JobID, "token", c.Token, "err", err)
+			}
+			changed = changed || ch
+		} else if c.File != "" {
+			// The webroot setting was removed: its files are no longer the
+			// way this agent serves.
+			if err := removeIfOurs(c.File, c.KeyAuthorization); err == nil {
+				c.File, changed = "", true
+			}
+		}
+	}
+	if changed {
+		if err := p.saveRecordLocked(); err != nil {
+			p.logger.Warn("recording HTTP-01 challenges", "err", err)
+		}
+	}
+	if p.liveLocked() == 0 {
+		p.stopListenerLocked()
+	} else if p.listenAddr != "" {
+		if err := p.startListenerLocked(ctx); err != nil {
+			p.logger.Warn("opening the HTTP-01 listener for the challenges still presented; trying again later", "err", err)
+		}
+	}
+}
+
+// reserveFileLocked makes sure c's file is in the webroot: written if
+// missing, moved if the webroot changed. A file at its path with other
+// content is another tool's: left alone, and no longer the agent's to
+// remove. It reports whether c changed.
+func (p *http01Presenter) reserveFileLocked(c *servedChallenge) (bool, error) {
+	target := p.challengeFile(c.Token)
+	b, err := os.ReadFile(target)
+	switch {
+	case err == nil && string(b) == c.KeyAuthorization:
+		if c.File == target {
+			return false, nil
+		}
+		if err := removeIfOurs(c.File, c.KeyAuthorization); err != nil {
+			return false, err
+		}
+		c.File = target
+		return true, nil
+	case err == nil:
+		if c.File == target {
+			c.File = ""
+			p.logger.Warn("an HTTP-01 challenge file was rewritten by someone else; it is left as it is",
+				"job", c.JobID, "file", target)
+			return true, nil
+		}
+		return false, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return true, p.writeFileLocked(c)
+	default:
+		return false, fmt.Errorf("read challenge file: %w", err)
+	}
+}
+
+// liveLocked counts the challenges served.
+func (p *http01Presenter) liveLocked() int {
+	n := 0
+	for _, c := range p.challenges {
+		if !c.Ended {
+			n++
+		}
+	}
+	return n
 }
 
 // ListenerAddr is the address the temporary listener is bound to, or ""
@@ -200,22 +362,27 @@ func (p *http01Presenter) challengeFile(token string) string {
 	return filepath.Join(p.webroot, ".well-known", "acme-challenge", token)
 }
 
-// writeFile writes a key authorization into the webroot, atomically (the
-// CA never reads half a file), readable by the web server (0644, in
-// directories made 0755), and records it before it exists, so that a crash
-// in between still leaves it known.
-func (p *http01Presenter) writeFile(jobID string, c api.AgentChallenge) error {
+// writeFileLocked writes c's key authorization into the webroot,
+// atomically (the CA never reads half a file), readable by the web server
+// (0644, in directories made 0755), and records it before it exists, so
+// that a crash in between still leaves it known. A file of c written in
+// another webroot (the setting changed) goes.
+func (p *http01Presenter) writeFileLocked(c *servedChallenge) error {
 	dir := filepath.Join(p.webroot, ".well-known", "acme-challenge")
 	if err := mkdirAllMode(dir, 0o755); err != nil {
 		return fmt.Errorf("HTTP-01 webroot: %w", err)
 	}
-	sum := sha256.Sum256([]byte(c.KeyAuthorization))
-	f := writtenFile{Path: p.challengeFile(c.Token), SHA256: hex.EncodeToString(sum[:]), JobID: jobID, Token: c.Token}
-	p.written[f.Path] = f
-	if err := p.saveRecord(); err != nil {
+	target := p.challengeFile(c.Token)
+	if c.File != "" && c.File != target {
+		if err := removeIfOurs(c.File, c.KeyAuthorization); err != nil {
+			return err
+		}
+	}
+	c.File = target
+	if err := p.saveRecordLocked(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(f.Path, []byte(c.KeyAuthorization), 0o644); err != nil {
+	if err := writeFileAtomic(target, []byte(c.KeyAuthorization), 0o644); err != nil {
 		return fmt.Errorf("HTTP-01 webroot: write challenge %s: %w", c.Token, err)
 	}
 	return nil
@@ -240,101 +407,96 @@ func mkdirAllMode(dir string, mode os.FileMode) error {
 }
 
 // removeLocked stops serving chs: their files (those this agent wrote) and
-// their listener entries; the listener closes when nothing is left.
+// their listener entries; the listener closes when nothing is left. A
+// challenge whose file cannot be removed stays recorded as ended, and its
+// removal is tried again by Maintain.
 func (p *http01Presenter) removeLocked(chs []api.AgentChallenge) error {
-	tokens := map[string]bool{}
-	for _, c := range chs {
-		tokens[c.Token] = true
-		delete(p.served, c.Token)
-	}
-	err := p.removeWrittenLocked(func(f writtenFile) bool { return tokens[f.Token] })
-	if len(p.served) == 0 {
-		p.stopListenerLocked()
-	}
-	return err
-}
-
-// removeWrittenLocked removes the recorded files that match, each only if
-// it still holds what the agent wrote, and updates the record.
-func (p *http01Presenter) removeWrittenLocked(match func(writtenFile) bool) error {
 	var errs []error
 	changed := false
-	for path, f := range p.written {
-		if !match(f) {
+	for _, ch := range chs {
+		c, ok := p.challenges[ch.Token]
+		if !ok {
 			continue
 		}
-		if err := removeIfOurs(f); err != nil {
+		changed = true
+		if err := removeIfOurs(c.File, c.KeyAuthorization); err != nil {
+			c.Ended = true
 			errs = append(errs, err)
 			continue
 		}
-		delete(p.written, path)
-		changed = true
+		delete(p.challenges, ch.Token)
 	}
 	if changed {
-		errs = append(errs, p.saveRecord())
+		errs = append(errs, p.saveRecordLocked())
+	}
+	if p.liveLocked() == 0 {
+		p.stopListenerLocked()
 	}
 	return errors.Join(errs...)
 }
 
-// removeIfOurs deletes f's file if it holds what the agent wrote there. A
-// missing file, or one another tool has rewritten since, is left alone.
-func removeIfOurs(f writtenFile) error {
-	b, err := os.ReadFile(f.Path)
+// removeIfOurs deletes the file at path ("" for none) if it holds keyAuth,
+// what the agent wrote there. A missing file, or one another tool has
+// rewritten since, is left alone.
+func removeIfOurs(path, keyAuth string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read challenge file: %w", err)
 	}
-	sum := sha256.Sum256(b)
-	if hex.EncodeToString(sum[:]) != f.SHA256 {
+	if string(b) != keyAuth {
 		return nil
 	}
-	if err := os.Remove(f.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove challenge file: %w", err)
 	}
 	return nil
 }
 
-// saveRecord writes the list of files the agent wrote, atomically.
-func (p *http01Presenter) saveRecord() error {
-	files := make([]writtenFile, 0, len(p.written))
-	for _, f := range p.written {
-		files = append(files, f)
+// saveRecordLocked writes the record of the challenges, atomically.
+func (p *http01Presenter) saveRecordLocked() error {
+	rec := challengeRecord{Challenges: make([]servedChallenge, 0, len(p.challenges))}
+	for _, c := range p.challenges {
+		rec.Challenges = append(rec.Challenges, *c)
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	b, err := json.Marshal(files)
+	sort.Slice(rec.Challenges, func(i, j int) bool { return rec.Challenges[i].Token < rec.Challenges[j].Token })
+	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
 	if err := writeFileAtomic(p.recordPath, b, 0o600); err != nil {
-		return fmt.Errorf("record HTTP-01 challenge files: %w", err)
+		return fmt.Errorf("record HTTP-01 challenges: %w", err)
 	}
 	return nil
 }
 
-// removeStale removes the files an earlier run recorded.
-func (p *http01Presenter) removeStale() error {
+// loadRecord reads the record; none is an empty one.
+func (p *http01Presenter) loadRecord() (challengeRecord, error) {
+	var rec challengeRecord
 	b, err := os.ReadFile(p.recordPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return rec, nil
 	}
 	if err != nil {
-		return err
+		return rec, err
 	}
-	var files []writtenFile
-	if err := json.Unmarshal(b, &files); err != nil {
-		return fmt.Errorf("%s: %w", p.recordPath, err)
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return challengeRecord{}, fmt.Errorf("%s: %w", p.recordPath, err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, f := range files {
-		p.written[f.Path] = f
+	// Only what could have been presented is taken: a token names a file.
+	valid := rec.Challenges[:0]
+	for _, c := range rec.Challenges {
+		if checkChallenge(api.AgentChallenge{Token: c.Token, KeyAuthorization: c.KeyAuthorization}) == nil {
+			valid = append(valid, c)
+		}
 	}
-	if len(files) > 0 {
-		p.logger.Info("removing HTTP-01 challenge files left by an earlier run", "files", len(files))
-	}
-	return p.removeWrittenLocked(func(writtenFile) bool { return true })
+	rec.Challenges = valid
+	return rec, nil
 }
 
 // startListenerLocked opens the temporary listener if it is not open.
@@ -381,15 +543,19 @@ func (p *http01Presenter) serveChallenge(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	p.mu.Lock()
-	c, found := p.served[token]
+	var c servedChallenge
+	sc, found := p.challenges[token]
+	if found {
+		c = *sc
+	}
 	p.mu.Unlock()
-	if !found {
+	if !found || c.Ended {
 		http.NotFound(w, r)
 		return
 	}
-	p.logger.Info("HTTP-01 challenge fetched", "job", c.jobID, "identifier", c.identifier, "host", r.Host,
+	p.logger.Info("HTTP-01 challenge fetched", "job", c.JobID, "identifier", c.Identifier, "host", r.Host,
 		"remote", r.RemoteAddr)
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", fmt.Sprint(len(c.keyAuth)))
-	_, _ = w.Write([]byte(c.keyAuth))
+	w.Header().Set("Content-Length", fmt.Sprint(len(c.KeyAuthorization)))
+	_, _ = w.Write([]byte(c.KeyAuthorization))
 }
