@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // clockSkew is how far back certificates are dated, so that a relying
@@ -132,7 +134,7 @@ func loadCA(s settings, now time.Time) (*ca, error) {
 	case s.caKeyPEM == "":
 		return nil, plugin.InvalidConfig(fieldCAKey, "is required with ca_certificate_pem")
 	}
-	certs, err := parseCertificates(s.caCertPEM)
+	certs, err := keys.ParseCertificates(s.caCertPEM)
 	if err != nil {
 		return nil, plugin.InvalidConfig(fieldCACert, "%v", err)
 	}
@@ -160,7 +162,7 @@ func loadCA(s settings, now time.Time) (*ca, error) {
 	}
 	c := &ca{cert: cert, key: key}
 	if s.caChainPEM != "" {
-		if c.chain, err = parseCertificates(s.caChainPEM); err != nil {
+		if c.chain, err = keys.ParseCertificates(s.caChainPEM); err != nil {
 			return nil, plugin.InvalidConfig(fieldCAChain, "%v", err)
 		}
 		if err := checkChain(cert, c.chain, now); err != nil {
@@ -220,34 +222,6 @@ func checkChain(cert *x509.Certificate, chain []*x509.Certificate, now time.Time
 		return fmt.Errorf("the CA certificate does not verify against it: %v", err)
 	}
 	return nil
-}
-
-// parseCertificates reads one or more PEM certificates and nothing else.
-func parseCertificates(text string) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	rest := []byte(text)
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("holds a %q PEM block where only certificates belong", block.Type)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d does not parse: %v", len(out)+1, err)
-		}
-		out = append(out, cert)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("holds no PEM certificate")
-	}
-	if len(bytes.TrimSpace(rest)) > 0 {
-		return nil, fmt.Errorf("has text after its last PEM certificate")
-	}
-	return out, nil
 }
 
 // parsePrivateKey reads one unencrypted PEM private key: PKCS#8, or the

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // t0 is the tests' "now": a whole second, as certificates store times.
@@ -37,8 +39,8 @@ func testIssuer(now time.Time) *issuer {
 }
 
 var (
-	keysMu sync.Mutex
-	keys   = map[string]crypto.Signer{}
+	keysMu   sync.Mutex
+	testKeys = map[string]crypto.Signer{}
 )
 
 // testKey returns a key of type kt (a keyTypes value, or "ecdsa-p224",
@@ -47,7 +49,7 @@ func testKey(t *testing.T, kt string) crypto.Signer {
 	t.Helper()
 	keysMu.Lock()
 	defer keysMu.Unlock()
-	if k, ok := keys[kt]; ok {
+	if k, ok := testKeys[kt]; ok {
 		return k
 	}
 	var k crypto.Signer
@@ -65,7 +67,7 @@ func testKey(t *testing.T, kt string) crypto.Signer {
 	if err != nil {
 		t.Fatalf("generate %s key: %v", kt, err)
 	}
-	keys[kt] = k
+	testKeys[kt] = k
 	return k
 }
 
@@ -94,7 +96,7 @@ func provisioned(t *testing.T, iss *issuer, cfg plugin.Config) plugin.Config {
 // parseCertPEM parses the certificates of a PEM text.
 func parseCertPEM(t *testing.T, text string) []*x509.Certificate {
 	t.Helper()
-	certs, err := parseCertificates(text)
+	certs, err := keys.ParseCertificates(text)
 	if err != nil {
 		t.Fatalf("parse certificates: %v\n%s", err, text)
 	}

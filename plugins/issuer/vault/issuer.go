@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // Configuration field names.
@@ -267,7 +269,7 @@ func readSettings(cfg plugin.Config) (settings, error) {
 		return settings{}, plugin.InvalidConfig(s.authField(), "holds a space or control character")
 	}
 	if s.caCertPEM != "" {
-		if _, err := parseCertificates(s.caCertPEM); err != nil {
+		if _, err := keys.ParseCertificates(s.caCertPEM); err != nil {
 			return settings{}, plugin.InvalidConfig(fieldCACert, "%v", err)
 		}
 	}

@@ -21,6 +21,8 @@ import (
 	vault "github.com/hashicorp/vault/api"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // signPath is where the role signs: <mount>/sign/<role>, or with an
@@ -90,7 +92,7 @@ func (c *client) sign(ctx context.Context, req plugin.IssueRequest, csr *x509.Ce
 		c.log.Warn("Vault warned about a signing", "path", path, "warning", w)
 	}
 	leafText, _ := sec.Data["certificate"].(string)
-	leaves, err := parseCertificates(leafText)
+	leaves, err := keys.ParseCertificates(leafText)
 	if err != nil {
 		return plugin.IssueResult{}, nil, plugin.Errorf(plugin.CodePermanent, "signing at %s: Vault's certificate: %v", path, err)
 	}
@@ -125,7 +127,7 @@ func chainPEM(data map[string]any) (string, error) {
 	if len(texts) == 0 {
 		return "", nil
 	}
-	certs, err := parseCertificates(strings.Join(texts, "\n"))
+	certs, err := keys.ParseCertificates(strings.Join(texts, "\n"))
 	if err != nil {
 		return "", err
 	}
@@ -152,7 +154,7 @@ func (c *client) revoke(ctx context.Context, serial *big.Int, certPEM string) er
 	err := write(map[string]any{"serial_number": vaultSerial(serial)})
 	var re *vault.ResponseError
 	if err != nil && strings.TrimSpace(certPEM) != "" && errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
-		if certs, perr := parseCertificates(certPEM); perr == nil && certs[0].SerialNumber.Cmp(serial) == 0 {
+		if certs, perr := keys.ParseCertificates(certPEM); perr == nil && certs[0].SerialNumber.Cmp(serial) == 0 {
 			if err2 := write(map[string]any{"certificate": pemOf(certs[0])}); err2 == nil {
 				return nil
 			}

@@ -4,11 +4,9 @@
 package plugintest
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
@@ -235,7 +233,7 @@ func (s *Session) awaitOrder(ctx context.Context, cfg plugin.Config, res plugin.
 // returns the certificate whenever it and its chain parse, even if a
 // check fails, so that the CRL check can still use its chain.
 func checkIssued(res plugin.IssueResult, pub crypto.PublicKey, c IssuerCases) (*issued, error) {
-	leaves, err := parseCerts(res.CertificatePEM)
+	leaves, err := keys.ParseCertificates(res.CertificatePEM)
 	if err != nil {
 		return nil, fmt.Errorf("CertificatePEM: %w", err)
 	}
@@ -245,7 +243,7 @@ func checkIssued(res plugin.IssueResult, pub crypto.PublicKey, c IssuerCases) (*
 	leaf := leaves[0]
 	var chain []*x509.Certificate
 	if strings.TrimSpace(res.ChainPEM) != "" {
-		if chain, err = parseCerts(res.ChainPEM); err != nil {
+		if chain, err = keys.ParseCertificates(res.ChainPEM); err != nil {
 			return nil, fmt.Errorf("ChainPEM: %w", err)
 		}
 	}
@@ -440,32 +438,4 @@ func (s *Session) checkSignCRL(ctx context.Context) error {
 			cert.leaf.SerialNumber.Text(16))
 	}
 	return nil
-}
-
-// parseCerts reads one or more PEM certificates.
-func parseCerts(text string) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	rest := []byte(text)
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("holds a %q PEM block where only certificates belong", block.Type)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d does not parse: %w", len(out)+1, err)
-		}
-		out = append(out, cert)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("holds no PEM certificate")
-	}
-	if len(bytes.TrimSpace(rest)) > 0 {
-		return nil, errors.New("has text after its last PEM certificate")
-	}
-	return out, nil
 }

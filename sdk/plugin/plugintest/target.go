@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // TargetCases say what to ask of a target plugin.
@@ -126,7 +128,7 @@ func (s *Session) checkValidateDeployment(ctx context.Context, c TargetCases) er
 	if err != nil {
 		return err
 	}
-	certs, err := parseCerts(req.CertificatePEM)
+	certs, err := keys.ParseCertificates(req.CertificatePEM)
 	if err != nil {
 		return fmt.Errorf("CertificatePEM: %w", err)
 	}
