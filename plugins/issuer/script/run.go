@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/plugins/internal/procgroup"
 )
 
 // Bounds on what a command may print. A certificate chain is a few KiB;
@@ -50,7 +52,7 @@ func (i *issuer) run(ctx context.Context, s settings, field string, argv, vars [
 	cmd.Stdin = bytes.NewReader(stdin)
 	stdout, stderr := &capped{max: maxStdout}, &capped{max: maxStderr, tail: true}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	ownProcessGroup(cmd)
+	procgroup.Own(cmd)
 	cmd.WaitDelay = waitDelay
 	err := cmd.Run()
 
