@@ -246,7 +246,9 @@ func (a *Agent) do(ctx context.Context, item api.AgentWorkItem) {
 		}
 		a.flushReports(ctx)
 	case api.AgentWorkHTTP01:
-		report := a.challenges(ctx, item)
+		// Like a deployment, it runs to its end: a presentation cut short
+		// by a stop would report a failure that fails the order.
+		report := a.challenges(context.WithoutCancel(ctx), item)
 		if err := a.state.queueReport(reportChallenges, item.JobID, report); err != nil {
 			a.logger.Error("keep HTTP-01 report", "job", item.JobID, "err", err)
 		}

@@ -488,12 +488,18 @@ func (p *http01Presenter) loadRecord() (challengeRecord, error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return challengeRecord{}, fmt.Errorf("%s: %w", p.recordPath, err)
 	}
-	// Only what could have been presented is taken: a token names a file.
+	// Only what could have been presented is taken: a token names a file,
+	// and the agent removes nothing but a challenge file of its token.
 	valid := rec.Challenges[:0]
 	for _, c := range rec.Challenges {
-		if checkChallenge(api.AgentChallenge{Token: c.Token, KeyAuthorization: c.KeyAuthorization}) == nil {
-			valid = append(valid, c)
+		if checkChallenge(api.AgentChallenge{Token: c.Token, KeyAuthorization: c.KeyAuthorization}) != nil {
+			continue
 		}
+		if c.File != "" && (filepath.Base(c.File) != c.Token || !strings.HasSuffix(filepath.Dir(c.File),
+			string(filepath.Separator)+filepath.Join(".well-known", "acme-challenge"))) {
+			c.File = ""
+		}
+		valid = append(valid, c)
 	}
 	rec.Challenges = valid
 	return rec, nil

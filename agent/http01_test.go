@@ -540,6 +540,23 @@ func TestHTTP01NeverTouchesOthersFiles(t *testing.T) {
 	if got := record(t, stateDir); len(got) != 0 {
 		t.Errorf("record at the end: %+v", got)
 	}
+	p.Close()
+
+	// A record naming a file that is no challenge file of its token (a
+	// damaged state directory) removes nothing.
+	elsewhere := filepath.Join(webroot, "elsewhere")
+	if err := os.WriteFile(elsewhere, []byte("tok.abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := json.Marshal(challengeRecord{Challenges: []servedChallenge{{JobID: "job-9", Token: "tok", KeyAuthorization: "tok.abc",
+		PresentedAt: clock.Add(-2 * DefaultHTTP01MaxAge), File: elsewhere}}})
+	if err := os.WriteFile(filepath.Join(stateDir, "http01-challenges.json"), rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startWithClock(t, webroot, "", stateDir, &clock).Close()
+	if _, err := os.Stat(elsewhere); err != nil {
+		t.Errorf("a file the record named outside the challenge directory was removed: %v", err)
+	}
 }
 
 func TestHTTP01Settings(t *testing.T) {
