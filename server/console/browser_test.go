@@ -167,6 +167,14 @@ func checkPage(t *testing.T, ctx context.Context, dir, name string) {
 	for _, p := range eval[[]string](t, ctx, name+": accessibility", a11yScript) {
 		t.Errorf("%s: %s", name, p)
 	}
+	// Screenshots first, so that they show no focus ring.
+	write(t, filepath.Join(dir, name+"-desktop.png"), screenshot(t, ctx, name))
+	do(t, ctx, name+": phone", chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile))
+	if eval[bool](t, ctx, name+": overflow", `document.documentElement.scrollWidth > window.innerWidth + 1`) {
+		t.Errorf("%s: wider than a phone's screen (%d px): the page scrolls sideways", name, phoneWidth)
+	}
+	write(t, filepath.Join(dir, name+"-phone.png"), screenshot(t, ctx, name))
+	do(t, ctx, name+": back to desktop", chromedp.EmulateViewport(desktopWidth, desktopHeight))
 	n := eval[int](t, ctx, name+": focusables", focusablesScript)
 	prev := -1
 	for i := range min(n, 12) {
@@ -186,13 +194,6 @@ func checkPage(t *testing.T, ctx context.Context, dir, name string) {
 		}
 		prev = idx
 	}
-	write(t, filepath.Join(dir, name+"-desktop.png"), screenshot(t, ctx, name))
-	do(t, ctx, name+": phone", chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile))
-	if eval[bool](t, ctx, name+": overflow", `document.documentElement.scrollWidth > window.innerWidth + 1`) {
-		t.Errorf("%s: wider than a phone's screen (%d px): the page scrolls sideways", name, phoneWidth)
-	}
-	write(t, filepath.Join(dir, name+"-phone.png"), screenshot(t, ctx, name))
-	do(t, ctx, name+": back to desktop", chromedp.EmulateViewport(desktopWidth, desktopHeight))
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) []byte {

@@ -378,8 +378,16 @@ func TestPages(t *testing.T) {
 	s := startSite(t)
 	c := s.browser(t)
 	s.signIn(t, c, s.AdminKey)
+	// A failed renewal, for the dashboard's list of failures.
+	if _, err := s.Pool.Exec(context.Background(), `INSERT INTO jobs (id, kind, state, certificate_id, run_at,
+		created_at, updated_at, finished_at, last_error) VALUES (gen_random_uuid(), 'renew', 'failed', $1, now(), now(),
+		now(), now(), 'the CA said no')`, s.Cert.ID); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ path, want string }{
 		{"/", "Certificates by status"},
+		{"/", `<a href="/certificates/` + s.Cert.ID.String() + `">api-example-com</a>`},
+		{"/", "the CA said no"},
 		{"/certificates", "www-example-com"},
 		{"/certificates?q=api", "api-example-com"},
 		{"/certificates?q=api.example", "api-example-com"},

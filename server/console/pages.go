@@ -78,7 +78,7 @@ type dashboardData struct {
 	AgentsTotal   int
 	FailedJobs    []core.Job
 	FailedDeploys []core.Deployment
-	Certs         map[uuid.UUID]string
+	Certs         map[string]string // certificate names by id
 }
 
 func (dashboardData) title() (string, string) { return "Dashboard", "dashboard" }
@@ -99,7 +99,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := dashboardData{Now: now, Expired: d.Expired, FailedJobs: d.FailedJobs, FailedDeploys: d.FailedDeploys,
-		Certs: map[uuid.UUID]string{}}
+		Certs: map[string]string{}}
 	for _, s := range core.CertificateStatuses {
 		data.ByStatus = append(data.ByStatus, statusCount{s, d.CertificatesByStatus[s]})
 		data.Total += d.CertificatesByStatus[s]
@@ -137,14 +137,14 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, j := range d.FailedJobs {
 		if j.CertificateID != nil {
-			data.Certs[*j.CertificateID] = ""
+			data.Certs[j.CertificateID.String()] = ""
 		}
 	}
 	for _, dep := range d.FailedDeploys {
-		data.Certs[dep.CertificateID] = ""
+		data.Certs[dep.CertificateID.String()] = ""
 	}
 	for id := range data.Certs {
-		if cert, err := c.svc.GetCertificate(ctx, id); err == nil {
+		if cert, err := c.svc.GetCertificate(ctx, uuid.MustParse(id)); err == nil {
 			data.Certs[id] = cert.Name
 		}
 	}

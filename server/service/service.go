@@ -34,6 +34,7 @@ type Service struct {
 	rules      rulesCache
 	cache      issuanceCache
 	audits     *auditBacklog // audit events waiting for the database (RunAuditBacklog)
+	dashboard  dashboardCache
 }
 
 // Options are what a Service is built from.

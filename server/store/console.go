@@ -152,7 +152,7 @@ func (q *Queries) ListCertificatesSorted(ctx context.Context, f SortedCertificat
 	return items, false, nil
 }
 
-// Dashboard is the console's overview, read in one go.
+// Dashboard is the console's overview.
 type Dashboard struct {
 	CertificatesByStatus map[string]int
 	// ExpiringByWeek[i] counts current versions expiring in week i from now.
@@ -167,96 +167,98 @@ type Dashboard struct {
 	FailedDeploys  []core.Deployment
 }
 
-// ReadDashboard sums up the store at now: expiries over weeks weeks ahead,
-// outcomes over days days back, and the latest recent failures.
-func (q *Queries) ReadDashboard(ctx context.Context, now time.Time, weeks, days, recent int) (Dashboard, error) {
-	d := Dashboard{CertificatesByStatus: map[string]int{}, AgentsByStatus: map[string]int{},
-		ExpiringByWeek: make([]int, weeks), SucceededByDay: make([]int, days), FailedByDay: make([]int, days)}
-	count := func(sql string, into map[string]int, args ...any) error {
-		rows, err := q.db.Query(ctx, sql, args...)
-		if err != nil {
-			return err
+// CountByStatus counts the rows of table ("managed_certificates" or
+// "agents") by status.
+func (q *Queries) CountByStatus(ctx context.Context, table string) (map[string]int, error) {
+	if table != "managed_certificates" && table != "agents" {
+		return nil, core.Errorf(core.EINTERNAL, "count by status of %q", table)
+	}
+	rows, err := q.db.Query(ctx, `SELECT status, count(*) FROM `+table+` GROUP BY status`)
+	if err != nil {
+		return nil, mapError(err, table)
+	}
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			rows.Close()
+			return nil, mapError(err, table)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var k string
-			var n int
-			if err := rows.Scan(&k, &n); err != nil {
-				return err
-			}
-			into[k] = n
-		}
-		return rows.Err()
+		out[k] = n
 	}
-	if err := count(`SELECT status, count(*) FROM managed_certificates GROUP BY status`, d.CertificatesByStatus); err != nil {
-		return d, mapError(err, "dashboard certificates")
-	}
-	if err := count(`SELECT status, count(*) FROM agents GROUP BY status`, d.AgentsByStatus); err != nil {
-		return d, mapError(err, "dashboard agents")
-	}
-	horizon := now.Add(time.Duration(weeks) * 7 * 24 * time.Hour)
+	return out, mapError(rows.Err(), table)
+}
+
+// ExpiriesByWeek counts the certificates (revoked ones aside) whose
+// current version expires in each of the weeks after now, and those
+// expired already. It reads only the index on (not_after) INCLUDE (status).
+func (q *Queries) ExpiriesByWeek(ctx context.Context, now time.Time, weeks int) ([]int, int, error) {
+	out := make([]int, weeks)
+	expired := 0
 	rows, err := q.db.Query(ctx, `SELECT CASE WHEN not_after <= $1 THEN -1
 		ELSE floor(extract(epoch FROM not_after - $1) / 604800)::int END AS week, count(*)
-		FROM managed_certificates WHERE not_after < $2 AND status NOT IN ('revoked') GROUP BY 1`, now, horizon)
+		FROM managed_certificates WHERE not_after < $2 AND status <> 'revoked' GROUP BY 1`,
+		now, now.Add(time.Duration(weeks)*7*24*time.Hour))
 	if err != nil {
-		return d, mapError(err, "dashboard expiries")
+		return nil, 0, mapError(err, "expiries")
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var week, n int
 		if err := rows.Scan(&week, &n); err != nil {
-			rows.Close()
-			return d, mapError(err, "dashboard expiries")
+			return nil, 0, mapError(err, "expiries")
 		}
 		switch {
 		case week < 0:
-			d.Expired += n
+			expired += n
 		case week < weeks:
-			d.ExpiringByWeek[week] += n
+			out[week] += n
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return d, mapError(err, "dashboard expiries")
-	}
-	// Day 0 is the oldest: days-1 days ago, counted in whole days back from now.
+	return out, expired, mapError(rows.Err(), "expiries")
+}
+
+// IssuanceOutcomesByDay counts the issuance and renewal jobs that
+// succeeded and failed on each of the days days before now (oldest
+// first), reading only the partial index jobs_finished_issuance.
+func (q *Queries) IssuanceOutcomesByDay(ctx context.Context, now time.Time, days int) (succeeded, failed []int, err error) {
+	succeeded, failed = make([]int, days), make([]int, days)
 	since := now.Add(-time.Duration(days) * 24 * time.Hour)
-	rows, err = q.db.Query(ctx, `SELECT floor(extract(epoch FROM finished_at - $1) / 86400)::int, state, count(*)
+	rows, err := q.db.Query(ctx, `SELECT floor(extract(epoch FROM finished_at - $1) / 86400)::int, state, count(*)
 		FROM jobs WHERE kind IN ('issue', 'renew') AND state IN ('succeeded', 'failed') AND finished_at > $1
 		GROUP BY 1, 2`, since)
 	if err != nil {
-		return d, mapError(err, "dashboard outcomes")
+		return nil, nil, mapError(err, "issuance outcomes")
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var day, n int
 		var state string
 		if err := rows.Scan(&day, &state, &n); err != nil {
-			rows.Close()
-			return d, mapError(err, "dashboard outcomes")
+			return nil, nil, mapError(err, "issuance outcomes")
 		}
 		if day < 0 || day >= days {
 			continue
 		}
 		if state == core.JobSucceeded {
-			d.SucceededByDay[day] += n
+			succeeded[day] += n
 		} else {
-			d.FailedByDay[day] += n
+			failed[day] += n
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return d, mapError(err, "dashboard outcomes")
-	}
-	d.FailedJobs, _, err = q.ListJobs(ctx, core.JobFilter{State: core.JobFailed, Page: core.Page{Limit: recent}})
+	return succeeded, failed, mapError(rows.Err(), "issuance outcomes")
+}
+
+// RecentFailedDeployments returns the latest failed deployments, newest first.
+func (q *Queries) RecentFailedDeployments(ctx context.Context, limit int) ([]core.Deployment, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE status = 'failed'
+		ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
-		return d, err
+		return nil, mapError(err, "deployments")
 	}
-	drows, err := q.db.Query(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE status = 'failed'
-		ORDER BY id DESC LIMIT $1`, recent)
-	if err != nil {
-		return d, mapError(err, "dashboard deployments")
-	}
-	d.FailedDeploys, err = pgx.CollectRows(drows, func(r pgx.CollectableRow) (core.Deployment, error) { return scanDeployment(r) })
-	return d, mapError(err, "dashboard deployments")
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Deployment, error) { return scanDeployment(r) })
+	return items, mapError(err, "deployments")
 }
 
 // ListAgentJobs returns the latest jobs of an agent, newest first.
