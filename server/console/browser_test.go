@@ -300,6 +300,23 @@ func TestBrowserJourney(t *testing.T) {
 		checkPage(t, ctx, dir, p)
 	}
 
+	// Create an issuer through the form generated from its plugin's schema.
+	do(t, ctx, "issuers", chromedp.Click(chromedp.CSS(`a[href="/issuers"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
+	checkPage(t, ctx, dir, "issuers")
+	do(t, ctx, "new issuer", chromedp.Click(chromedp.CSS(`a[href="/issuers/new"]`)), chromedp.WaitVisible(chromedp.CSS("#type")),
+		chromedp.SetValue(chromedp.CSS("#type"), "local"), chromedp.Submit(chromedp.CSS("#type")),
+		chromedp.WaitVisible(chromedp.CSS("#cfg-validity")))
+	checkPage(t, ctx, dir, "issuer-form")
+	do(t, ctx, "fill the issuer form", chromedp.SendKeys(chromedp.CSS("#name"), "browser-ca"),
+		chromedp.SetValue(chromedp.CSS("#cfg-validity"), "30d"),
+		chromedp.SendKeys(chromedp.CSS("#cfg-allowed_domains"), "example.com"),
+		chromedp.Submit(chromedp.CSS("#name")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got := text(t, ctx, ".flash"); got != "Issuer browser-ca created." {
+		t.Errorf("after creating the issuer: %q", got)
+	}
+	do(t, ctx, "plugins", chromedp.Click(chromedp.CSS(`a[href="/plugins"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
+	checkPage(t, ctx, dir, "plugins")
+
 	// Sign out: the session ends, pages lead to the sign-in page again.
 	do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(chromedp.CSS("#api_key")))
 	do(t, ctx, "after sign-out", chromedp.Navigate(s.URL+"/agents"), chromedp.WaitVisible(chromedp.CSS("#api_key")))
@@ -315,8 +332,9 @@ func TestBrowserViewerAndForgery(t *testing.T) {
 	do(t, ctx, "sign in as a viewer", chromedp.Navigate(s.URL+"/signin"), chromedp.WaitVisible(chromedp.CSS("#api_key")),
 		chromedp.SendKeys(chromedp.CSS("#api_key"), viewer), chromedp.Submit(chromedp.CSS("#api_key")),
 		chromedp.WaitVisible(chromedp.CSS("#h-status")))
-	mutations := `document.querySelectorAll("form[method=post]:not(.signout)").length`
-	for _, path := range []string{"/", "/certificates", "/certificates/" + s.Cert.ID.String(), "/agents", "/agents/" + s.Agent.ID.String(), "/jobs", "/audit"} {
+	mutations := `document.querySelectorAll("form[method=post]:not(.signout), a[href='/issuers/new']").length`
+	for _, path := range []string{"/", "/certificates", "/certificates/" + s.Cert.ID.String(), "/agents", "/agents/" + s.Agent.ID.String(),
+		"/issuers", "/plugins", "/jobs", "/audit"} {
 		do(t, ctx, "viewer "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("h1")))
 		if n := eval[int](t, ctx, "viewer's forms", mutations); n != 0 {
 			t.Errorf("viewer sees %d action forms on %s", n, path)

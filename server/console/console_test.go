@@ -457,3 +457,54 @@ func TestCertificatePages(t *testing.T) {
 		}
 	}
 }
+
+func TestIssuerSchemaForm(t *testing.T) {
+	s := startSite(t)
+	c := s.browser(t)
+	token := s.signIn(t, c, s.AdminKey)
+	p := get(t, c, s.URL+"/issuers/new?type=local")
+	for _, want := range []string{`id="cfg-validity" name="cfg.validity" value="90d"`, `<select id="cfg-ca_key_type"`,
+		`<textarea id="cfg-ca_private_key_pem"`, "Secret: stored encrypted, never shown again.", `<textarea id="cfg-allowed_domains"`} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("form lacks %q", want)
+		}
+	}
+	// A refused value says which field and why; the secret typed is not sent back.
+	form := url.Values{"csrf_token": {token}, "type": {"local"}, "name": {"form-ca"}, "cfg.validity": {"400d"},
+		"cfg.ca_private_key_pem": {"SECRET-VALUE-123"}, "cfg.allowed_domains": {"example.com\n\nexample.org"}}
+	r := post(t, c, s.URL+"/issuers", form)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "validity") || strings.Contains(r.Body, "SECRET-VALUE-123") {
+		t.Fatalf("invalid issuer: %d\n%s", r.Status, r.Body)
+	}
+	if !strings.Contains(r.Body, `value="400d"`) || !strings.Contains(r.Body, "example.org</textarea>") {
+		t.Errorf("the form lost what was typed:\n%s", r.Body)
+	}
+	form.Set("cfg.validity", "30d")
+	form.Del("cfg.ca_private_key_pem")
+	r = post(t, c, s.URL+"/issuers", form)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create issuer: %d\n%s", r.Status, r.Body)
+	}
+	iss, _, err := s.Service.ListIssuers(core.WithActor(context.Background(), core.SystemActor), core.IssuerFilter{Type: "local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, i := range iss {
+		if i.Name == "form-ca" {
+			found = true
+			if i.Config["validity"] != "30d" || fmt.Sprint(i.Config["allowed_domains"]) != "[example.com example.org]" {
+				t.Errorf("config %v", i.Config)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("issuer form-ca not created")
+	}
+	if p := get(t, c, s.URL+"/issuers"); !strings.Contains(p.Body, "form-ca") {
+		t.Errorf("issuers page lacks the new issuer")
+	}
+	if p := get(t, c, s.URL+"/plugins"); !strings.Contains(p.Body, "local") || !strings.Contains(p.Body, "issuer") {
+		t.Errorf("plugins page:\n%s", p.Body)
+	}
+}

@@ -1,0 +1,249 @@
+package console
+
+// Issuers and plugins, and the create form generated from an issuer
+// plugin's configuration schema.
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/host"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/service"
+)
+
+type pluginsData struct {
+	Items []host.Status
+}
+
+func (pluginsData) title() (string, string) { return "Plugins", "plugins" }
+
+func (c *Console) plugins(w http.ResponseWriter, r *http.Request) {
+	items, err := c.svc.ListPlugins(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "plugins", pluginsData{Items: items})
+}
+
+type issuersData struct {
+	Items []core.Issuer
+	Next  string
+	First string
+}
+
+func (issuersData) title() (string, string) { return "Issuers", "issuers" }
+
+func (c *Console) issuers(w http.ResponseWriter, r *http.Request) {
+	after, err := queryID(r, "after")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	items, more, err := c.svc.ListIssuers(r.Context(), core.IssuerFilter{Page: core.Page{Limit: c.perPage, After: after}})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := issuersData{Items: items}
+	if more {
+		d.Next = withQuery(r, "after", items[len(items)-1].ID.String())
+	}
+	if after != nil {
+		d.First = withQuery(r, "after", "")
+	}
+	c.render(w, r, http.StatusOK, "issuers", d)
+}
+
+// formField is a schema field as the form shows it.
+type formField struct {
+	plugin.Field
+	ID    string
+	Input string // text, number, password, checkbox, select, textarea
+	Value string // what the user entered (never for sensitive fields)
+	Check bool
+}
+
+type issuerFormData struct {
+	Types  []host.Status // issuer plugins to choose from
+	Type   string
+	Name   string
+	Fields []formField
+	Error  string
+}
+
+func (d issuerFormData) title() (string, string) { return "New issuer", "issuers" }
+
+// issuerPlugins returns the issuer plugins the server runs.
+func (c *Console) issuerPlugins(r *http.Request) ([]host.Status, error) {
+	all, err := c.svc.ListPlugins(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	var out []host.Status
+	for _, p := range all {
+		if p.Kind == plugin.KindIssuer {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// formFields lays out a schema as form inputs, with the values the user
+// entered (sensitive ones are never sent back to the browser).
+func formFields(s plugin.Schema, r *http.Request) []formField {
+	var out []formField
+	for _, f := range s.Fields {
+		ff := formField{Field: f, ID: "cfg-" + f.Name}
+		pem := strings.HasSuffix(f.Name, "_pem")
+		switch {
+		case f.Sensitive && !pem:
+			ff.Input = "password"
+		case pem || f.Type == plugin.TypeStringList:
+			// PEM spans lines, which a password input cannot hold; a
+			// secret one is still never filled back in.
+			ff.Input = "textarea"
+		case len(f.Enum) > 0:
+			ff.Input = "select"
+		case f.Type == plugin.TypeBool:
+			ff.Input = "checkbox"
+		case f.Type == plugin.TypeInt:
+			ff.Input = "number"
+		default:
+			ff.Input = "text"
+		}
+		if r.Method == http.MethodPost && !f.Sensitive {
+			ff.Value = r.PostFormValue("cfg." + f.Name)
+			ff.Check = ff.Value != ""
+		} else if f.Default != nil && !f.Sensitive {
+			if b, ok := f.Default.(bool); ok {
+				ff.Check = b
+			} else {
+				ff.Value = defaultText(f.Default)
+			}
+		}
+		out = append(out, ff)
+	}
+	return out
+}
+
+func defaultText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []any:
+		var lines []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				lines = append(lines, s)
+			}
+		}
+		return strings.Join(lines, "\n")
+	case []string:
+		return strings.Join(x, "\n")
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	}
+	return ""
+}
+
+// configFrom reads a schema form into a configuration: empty optional
+// fields are left out (the plugin applies its defaults).
+func configFrom(s plugin.Schema, r *http.Request) (map[string]any, error) {
+	cfg := map[string]any{}
+	for _, f := range s.Fields {
+		raw := strings.TrimSpace(r.PostFormValue("cfg." + f.Name))
+		switch f.Type {
+		case plugin.TypeBool:
+			cfg[f.Name] = raw != ""
+			continue
+		}
+		if raw == "" {
+			continue
+		}
+		switch f.Type {
+		case plugin.TypeInt:
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil {
+				return nil, core.Invalid(f.Name, "%q is not a whole number", raw)
+			}
+			cfg[f.Name] = n
+		case plugin.TypeStringList:
+			var list []string
+			for _, line := range strings.Split(raw, "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					list = append(list, line)
+				}
+			}
+			cfg[f.Name] = list
+		default:
+			cfg[f.Name] = raw
+		}
+	}
+	return cfg, nil
+}
+
+func (c *Console) newIssuer(w http.ResponseWriter, r *http.Request) {
+	c.issuerForm(w, r, http.StatusOK, "")
+}
+
+func (c *Console) issuerForm(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	types, err := c.issuerPlugins(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := issuerFormData{Types: types, Type: r.FormValue("type"), Name: strings.TrimSpace(r.FormValue("name")), Error: msg}
+	if d.Type != "" {
+		i := slices.IndexFunc(types, func(p host.Status) bool { return p.Name == d.Type })
+		if i < 0 {
+			c.fail(w, r, core.Invalid("type", "there is no issuer plugin %q", d.Type))
+			return
+		}
+		d.Fields = formFields(types[i].Schema, r)
+	}
+	c.render(w, r, status, "issuer_new", d)
+}
+
+func (c *Console) createIssuer(w http.ResponseWriter, r *http.Request) {
+	types, err := c.issuerPlugins(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	typ := r.PostFormValue("type")
+	i := slices.IndexFunc(types, func(p host.Status) bool { return p.Name == typ })
+	if i < 0 {
+		c.fail(w, r, core.Invalid("type", "there is no issuer plugin %q", typ))
+		return
+	}
+	cfg, err := configFrom(types[i].Schema, r)
+	if err == nil {
+		var iss core.Issuer
+		iss, err = c.svc.CreateIssuer(r.Context(), service.IssuerInput{Name: strings.TrimSpace(r.PostFormValue("name")),
+			Type: typ, Config: cfg})
+		if err == nil {
+			back(w, r, "/issuers", "Issuer "+iss.Name+" created.")
+			return
+		}
+	}
+	if code := core.ErrorCode(err); code != core.EINVALID && code != core.ECONFLICT {
+		c.fail(w, r, err)
+		return
+	}
+	msg := core.ErrorMessage(err)
+	var e *core.Error
+	if errors.As(err, &e) && e.Field != "" {
+		msg = e.Field + ": " + e.Message
+	}
+	c.issuerForm(w, r, http.StatusUnprocessableEntity, msg)
+}
