@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,6 +90,16 @@ func TestHTTP01WithPebbleThroughAgentListener(t *testing.T) {
 		}
 		return err != nil
 	})
+}
+
+// The certctl-agent binary killed (SIGKILL) after it reported the
+// challenge and before the ACME plugin asked Pebble to validate it: started
+// again, it serves the challenge again (through NGINX's webroot, its file
+// rewritten; through its listener, reopened), Pebble validates it, and the
+// order completes.
+func TestHTTP01WithPebbleAgentKilledMidOrder(t *testing.T) {
+	t.Run("webroot", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGKILL, false, true) })
+	t.Run("listener", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGKILL, true, true) })
 }
 
 // createACMEIssuer makes an ACME issuer on pebble whose HTTP-01

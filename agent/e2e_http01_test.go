@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -24,7 +25,9 @@ import (
 
 	"github.com/certctl/certctl/agent"
 	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/acmetest"
 	"github.com/certctl/certctl/server/apitest"
+	"github.com/certctl/certctl/server/service"
 )
 
 // serverPluginsWithTestIssuer makes a plugin directory for the server:
@@ -308,21 +311,30 @@ func TestHTTP01LostReportIsSentAgain(t *testing.T) {
 // removes it. The test holds the CA's fetch back: the server's jobs run
 // only when the test runs them.
 func TestHTTP01AgentStoppedMidOrder(t *testing.T) {
-	t.Run("webroot", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGTERM, false) })
-	t.Run("listener", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGTERM, true) })
+	t.Run("webroot", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGTERM, false, false) })
+	t.Run("listener", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGTERM, true, false) })
 }
 
 func TestHTTP01AgentKilledMidOrder(t *testing.T) {
-	t.Run("webroot", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGKILL, false) })
-	t.Run("listener", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGKILL, true) })
+	t.Run("webroot", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGKILL, false, false) })
+	t.Run("listener", func(t *testing.T) { testRestartMidOrder(t, syscall.SIGKILL, true, false) })
 }
 
-func testRestartMidOrder(t *testing.T, sig syscall.Signal, listener bool) {
+// testRestartMidOrder stops the agent with sig between its report and the
+// CA's fetch, through NGINX's webroot or the agent's listener, with the
+// test issuer or (withPebble) the ACME issuer against Pebble.
+func testRestartMidOrder(t *testing.T, sig syscall.Signal, listener, withPebble bool) {
 	listen := ""
 	if listener {
 		listen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	}
-	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, site nginxSite) {
+	plugins := ""
+	if withPebble {
+		plugins = serverPlugins(t, "issuer/acme")
+	} else {
+		plugins = serverPluginsWithTestIssuer(t)
+	}
+	s := startHTTP01Setup(t, plugins, func(c *agent.Config, site nginxSite) {
 		c.HTTP01Webroot, c.HTTP01Listen = site.webroot, listen
 		if listener {
 			c.HTTP01Webroot = ""
@@ -353,8 +365,23 @@ func testRestartMidOrder(t *testing.T, sig syscall.Signal, listener bool) {
 	if listener {
 		validateAt = listen
 	}
-	s.createIssuer(t, validateAt)
-	cert := s.createCertificate(t, "localhost")
+	name, checkIssued := "localhost", func(certID string) { s.checkServed(t, certID, "") }
+	if withPebble {
+		_, port, err := net.SplitHostPort(validateAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		httpPort, _ := strconv.Atoi(port)
+		pebble := acmetest.StartPebble(t, acmetest.PebbleOptions{HTTPPort: httpPort, AuthzReusePercent: -1})
+		s.createACMEIssuer(t, pebble)
+		name = uniqueName()
+		checkIssued = func(certID string) {
+			verifyVersion(t, s.waitServed(t, certID, "", 2*time.Minute), pebble.Roots(t, 0), name)
+		}
+	} else {
+		s.createIssuer(t, validateAt)
+	}
+	cert := s.createCertificate(t, name)
 	c := s.runUntilPresented(t, cert.ID)
 	challengeURL := "http://" + validateAt + "/.well-known/acme-challenge/" + c.Token
 	file := filepath.Join(s.site.webroot, ".well-known", "acme-challenge", c.Token)
@@ -405,7 +432,7 @@ func testRestartMidOrder(t *testing.T, sig syscall.Signal, listener bool) {
 	}
 
 	// Now the CA fetches it: the order succeeds, and the challenge goes.
-	s.checkServed(t, cert.ID, "")
+	checkIssued(cert.ID)
 	s.checkCleanedUp(t)
 	if listener {
 		if !strings.Contains(secondLogs.String(), "HTTP-01 challenge fetched") {
@@ -508,7 +535,12 @@ func (s *http01Setup) runUntilPresented(t *testing.T, certID string) recordedCha
 			}
 			return rec[0]
 		case j.State != "waiting":
-			s.env.RunJobs(t)
+			// One round of the jobs due now, not RunJobs (rounds until none
+			// is due): once the agent reports, the job is due again, and a
+			// second round would have the CA fetch the challenge.
+			if _, err := s.env.Service.NewWorker(service.WorkerOptions{Owner: "apitest"}).RunOnce(t.Context()); err != nil {
+				t.Fatal(err)
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
