@@ -316,6 +316,10 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	do(t, ctx, "plugins", chromedp.Click(chromedp.CSS(`a[href="/plugins"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
 	checkPage(t, ctx, dir, "plugins")
+	do(t, ctx, "access", chromedp.Click(chromedp.CSS(`a[href="/access"]`)), chromedp.WaitVisible(chromedp.CSS("#k-name")),
+		chromedp.SendKeys(chromedp.CSS("#k-name"), "deploy-bot"), chromedp.Submit(chromedp.CSS("#k-name")),
+		chromedp.WaitVisible(chromedp.CSS("#new-secret")))
+	checkPage(t, ctx, dir, "access")
 
 	// Sign out: the session ends, pages lead to the sign-in page again.
 	do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(chromedp.CSS("#api_key")))

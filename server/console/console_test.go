@@ -508,3 +508,38 @@ func TestIssuerSchemaForm(t *testing.T) {
 		t.Errorf("plugins page:\n%s", p.Body)
 	}
 }
+
+func TestAccessShowsSecretsOnce(t *testing.T) {
+	s := startSite(t)
+	c := s.browser(t)
+	token := s.signIn(t, c, s.AdminKey)
+	r := post(t, c, s.URL+"/access/api-keys", url.Values{"csrf_token": {token}, "name": {"ci"}, "role": {"operator"},
+		"expires_days": {"30"}})
+	m := regexp.MustCompile(`id="new-secret" class="mono" readonly value="(cck_[^"]+)"`).FindStringSubmatch(r.Body)
+	if r.Status != http.StatusCreated || m == nil {
+		t.Fatalf("create key: %d\n%s", r.Status, r.Body)
+	}
+	if _, err := s.Service.Authenticate(context.Background(), m[1]); err != nil {
+		t.Fatalf("the shown key does not work: %v", err)
+	}
+	if p := get(t, c, s.URL+"/access"); strings.Contains(p.Body, m[1]) || !strings.Contains(p.Body, ">ci<") {
+		t.Fatalf("the access page shows the secret again, or not the key")
+	}
+	r = post(t, c, s.URL+"/access/enrollment-tokens", url.Values{"csrf_token": {token}, "agent_name": {"db-1"}, "ttl_hours": {"2"}})
+	if r.Status != http.StatusCreated || !strings.Contains(r.Body, "New enrollment token for db-1") {
+		t.Fatalf("create token: %d\n%s", r.Status, r.Body)
+	}
+	r = post(t, c, s.URL+"/access/api-keys", url.Values{"csrf_token": {token}, "name": {""}, "role": {"operator"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "is required") {
+		t.Errorf("key without a name: %d", r.Status)
+	}
+	// An operator is not an admin: no menu entry, and the page is refused.
+	o := s.browser(t)
+	s.signIn(t, o, s.NewKey(t, core.RoleOperator))
+	if p := get(t, o, s.URL+"/"); strings.Contains(p.Body, `href="/access"`) {
+		t.Errorf("operator sees the Access menu entry")
+	}
+	if p := get(t, o, s.URL+"/access"); p.Status != http.StatusForbidden {
+		t.Errorf("operator on /access: %d", p.Status)
+	}
+}
