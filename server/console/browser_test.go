@@ -314,8 +314,10 @@ func TestBrowserJourney(t *testing.T) {
 	if got := text(t, ctx, ".flash"); got != "Issuer browser-ca created." {
 		t.Errorf("after creating the issuer: %q", got)
 	}
-	do(t, ctx, "plugins", chromedp.Click(chromedp.CSS(`a[href="/plugins"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
-	checkPage(t, ctx, dir, "plugins")
+	for _, p := range []string{"targets", "notifiers", "plugins"} {
+		do(t, ctx, p, chromedp.Click(chromedp.CSS(`a[href="/`+p+`"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
+		checkPage(t, ctx, dir, p)
+	}
 	do(t, ctx, "access", chromedp.Click(chromedp.CSS(`a[href="/access"]`)), chromedp.WaitVisible(chromedp.CSS("#k-name")),
 		chromedp.SendKeys(chromedp.CSS("#k-name"), "deploy-bot"), chromedp.Submit(chromedp.CSS("#k-name")),
 		chromedp.WaitVisible(chromedp.CSS("#new-secret")))
@@ -338,7 +340,7 @@ func TestBrowserViewerAndForgery(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#h-status")))
 	mutations := `document.querySelectorAll("form[method=post]:not(.signout), a[href='/issuers/new']").length`
 	for _, path := range []string{"/", "/certificates", "/certificates/" + s.Cert.ID.String(), "/agents", "/agents/" + s.Agent.ID.String(),
-		"/issuers", "/plugins", "/jobs", "/audit"} {
+		"/issuers", "/targets", "/notifiers", "/plugins", "/jobs", "/audit"} {
 		do(t, ctx, "viewer "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("h1")))
 		if n := eval[int](t, ctx, "viewer's forms", mutations); n != 0 {
 			t.Errorf("viewer sees %d action forms on %s", n, path)

@@ -247,3 +247,73 @@ func (c *Console) createIssuer(w http.ResponseWriter, r *http.Request) {
 	}
 	c.issuerForm(w, r, http.StatusUnprocessableEntity, msg)
 }
+
+type targetsData struct {
+	Items  []core.Target
+	Agents map[string]string // agent names by id
+	Next   string
+	First  string
+}
+
+func (targetsData) title() (string, string) { return "Targets", "targets" }
+
+func (c *Console) targets(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	after, err := queryID(r, "after")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	items, more, err := c.svc.ListTargets(ctx, core.TargetFilter{Page: core.Page{Limit: c.perPage, After: after}})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := targetsData{Items: items, Agents: map[string]string{}}
+	for _, t := range items {
+		if t.AgentID == nil {
+			continue
+		}
+		id := t.AgentID.String()
+		if _, ok := d.Agents[id]; ok {
+			continue
+		}
+		d.Agents[id] = id[:8]
+		if a, err := c.svc.GetAgent(ctx, *t.AgentID); err == nil {
+			d.Agents[id] = a.Name
+		}
+	}
+	if more {
+		d.Next = withQuery(r, "after", items[len(items)-1].ID.String())
+	}
+	if after != nil {
+		d.First = withQuery(r, "after", "")
+	}
+	c.render(w, r, http.StatusOK, "targets", d)
+}
+
+type notifiersData struct {
+	Notifiers []core.Notifier
+	Rules     []core.NotificationRule
+	Names     map[string]string // notifier names by id
+}
+
+func (notifiersData) title() (string, string) { return "Notifiers and rules", "notifiers" }
+
+func (c *Console) notifiers(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d := notifiersData{Names: map[string]string{}}
+	var err error
+	if d.Notifiers, _, err = c.svc.ListNotifiers(ctx, core.NotifierFilter{Page: core.Page{Limit: core.MaxPageLimit}}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, n := range d.Notifiers {
+		d.Names[n.ID.String()] = n.Name
+	}
+	if d.Rules, _, err = c.svc.ListRules(ctx, core.Page{Limit: core.MaxPageLimit}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "notifiers", d)
+}

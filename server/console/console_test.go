@@ -95,6 +95,20 @@ func startSite(t testing.TB, opts ...func(*console.Options)) *site {
 	if s.Agent, err = env.Service.Heartbeat(core.WithActor(context.Background(), core.AgentActor(a.ID, a.Name)), facts); err != nil {
 		t.Fatal(err)
 	}
+	// A target on the agent, a notifier and a rule, written directly: their
+	// plugins (nginx, webhook) are not running in these tests.
+	for _, q := range []string{
+		`INSERT INTO targets (id, name, type, agent_id, config, created_at, updated_at)
+			VALUES (gen_random_uuid(), 'web-1-nginx', 'nginx', '` + a.ID.String() + `', '{"cert_path": "/etc/nginx/tls/www.pem"}', now(), now())`,
+		`INSERT INTO notifiers (id, name, type, config, created_at, updated_at)
+			VALUES ('0190a7c4-0000-7000-8000-0000000000aa', 'ops-webhook', 'webhook', '{"url": "https://hooks.example.com/x"}', now(), now())`,
+		`INSERT INTO notification_rules (id, name, notifier_id, events, created_at, updated_at)
+			VALUES (gen_random_uuid(), 'expiring-to-ops', '0190a7c4-0000-7000-8000-0000000000aa', '{certificate.expiring,certificate.renewal_failed}', now(), now())`,
+	} {
+		if _, err := env.Pool.Exec(context.Background(), q); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
 	return s
 }
 
@@ -400,6 +414,11 @@ func TestPages(t *testing.T) {
 		{"/agents?os=windows", "No agent matches"},
 		{"/agents/" + s.Agent.ID.String(), "192.0.2.17"},
 		{"/jobs", "issue"},
+		{"/targets", "web-1-nginx"},
+		{"/targets", `">web-1</a>`},
+		{"/agents/" + s.Agent.ID.String(), "web-1-nginx"},
+		{"/notifiers", "ops-webhook"},
+		{"/notifiers", "certificate.expiring, certificate.renewal_failed"},
 		{"/audit", "certificate.create"},
 		{"/audit?since=nonsense", "is not a date"},
 	} {
