@@ -114,9 +114,14 @@ func (p *http01Presenter) resume(ctx context.Context) {
 	rec, err := p.loadRecord()
 	if err != nil {
 		// Without the record the agent cannot tell its files from others':
-		// it leaves everything as it is (and starts a new record).
+		// it leaves everything as it is, and keeps the unreadable record
+		// aside for the operator rather than overwrite it.
+		aside := p.recordPath + ".unreadable"
+		if rerr := os.Rename(p.recordPath, aside); rerr != nil {
+			aside = ""
+		}
 		p.logger.Error("reading the record of HTTP-01 challenges; challenges of an earlier run are not served again "+
-			"and their files are left in place", "err", err)
+			"and their files are left in place", "err", err, "kept_as", aside)
 		return
 	}
 	p.mu.Lock()
@@ -125,10 +130,11 @@ func (p *http01Presenter) resume(ctx context.Context) {
 		c := rec.Challenges[i]
 		p.challenges[c.Token] = &c
 	}
+	p.maintainLocked(ctx) // the expired go first
 	if n := p.liveLocked(); n > 0 {
-		p.logger.Info("serving again the HTTP-01 challenges an earlier run presented", "challenges", n)
+		p.logger.Info("serving again the HTTP-01 challenges an earlier run presented", "challenges", n,
+			"listener", p.ln != nil)
 	}
-	p.maintainLocked(ctx)
 }
 
 // notConfiguredError says what to set. The server puts it in the job's

@@ -557,6 +557,26 @@ func TestHTTP01NeverTouchesOthersFiles(t *testing.T) {
 	if _, err := os.Stat(elsewhere); err != nil {
 		t.Errorf("a file the record named outside the challenge directory was removed: %v", err)
 	}
+
+	// An unreadable record: nothing is removed, and the record is kept
+	// aside rather than overwritten.
+	if _, err := startWithClock(t, webroot, "", stateDir, &clock).Present(t.Context(), "job-10",
+		[]api.AgentChallenge{challenge("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, "http01-challenges.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(2 * DefaultHTTP01MaxAge)
+	p = startWithClock(t, webroot, "", stateDir, &clock)
+	p.Maintain(t.Context())
+	p.Close()
+	if _, err := os.Stat(filepath.Join(dir, "kept")); err != nil {
+		t.Errorf("a file was removed on an unreadable record: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(stateDir, "http01-challenges.json.unreadable")); err != nil || string(b) != "{not json" {
+		t.Errorf("the unreadable record was not kept aside: %q %v", b, err)
+	}
 }
 
 func TestHTTP01Settings(t *testing.T) {
