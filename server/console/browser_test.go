@@ -314,6 +314,8 @@ func TestBrowserJourney(t *testing.T) {
 	if got := text(t, ctx, ".flash"); got != "Issuer browser-ca created." {
 		t.Errorf("after creating the issuer: %q", got)
 	}
+	do(t, ctx, "certificate form", chromedp.Navigate(s.URL+"/certificates/new"), chromedp.WaitVisible(chromedp.CSS("#c-name")))
+	checkPage(t, ctx, dir, "certificate-form")
 	for _, p := range []string{"targets", "notifiers", "plugins"} {
 		do(t, ctx, p, chromedp.Click(chromedp.CSS(`a[href="/`+p+`"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
 		checkPage(t, ctx, dir, p)
@@ -338,7 +340,7 @@ func TestBrowserViewerAndForgery(t *testing.T) {
 	do(t, ctx, "sign in as a viewer", chromedp.Navigate(s.URL+"/signin"), chromedp.WaitVisible(chromedp.CSS("#api_key")),
 		chromedp.SendKeys(chromedp.CSS("#api_key"), viewer), chromedp.Submit(chromedp.CSS("#api_key")),
 		chromedp.WaitVisible(chromedp.CSS("#h-status")))
-	mutations := `document.querySelectorAll("form[method=post]:not(.signout), a[href='/issuers/new']").length`
+	mutations := `document.querySelectorAll("form[method=post]:not(.signout), a[href='/issuers/new'], a[href='/certificates/new']").length`
 	for _, path := range []string{"/", "/certificates", "/certificates/" + s.Cert.ID.String(), "/agents", "/agents/" + s.Agent.ID.String(),
 		"/issuers", "/targets", "/notifiers", "/plugins", "/jobs", "/audit"} {
 		do(t, ctx, "viewer "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("h1")))

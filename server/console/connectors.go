@@ -4,7 +4,6 @@ package console
 // plugin's configuration schema.
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -240,12 +239,7 @@ func (c *Console) createIssuer(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	msg := core.ErrorMessage(err)
-	var e *core.Error
-	if errors.As(err, &e) && e.Field != "" {
-		msg = e.Field + ": " + e.Message
-	}
-	c.issuerForm(w, r, http.StatusUnprocessableEntity, msg)
+	c.issuerForm(w, r, http.StatusUnprocessableEntity, fieldMessage(err))
 }
 
 type targetsData struct {

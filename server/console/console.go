@@ -106,6 +106,8 @@ func (c *Console) routes() {
 
 	c.mux.Handle("GET /{$}", c.session(c.dashboard))
 	c.mux.Handle("GET /certificates", c.session(c.certificates))
+	c.mux.Handle("GET /certificates/new", c.session(c.newCertificate))
+	c.mux.Handle("POST /certificates", c.session(c.createCertificate))
 	c.mux.Handle("GET /certificates/{id}", c.session(c.certificate))
 	c.mux.Handle("GET /certificates/{id}/live", c.session(c.certificateLive))
 	c.mux.Handle("GET /certificates/{id}/chain.pem", c.session(c.certificateChain))

@@ -562,3 +562,31 @@ func TestAccessShowsSecretsOnce(t *testing.T) {
 		t.Errorf("operator on /access: %d", p.Status)
 	}
 }
+
+func TestCreateCertificateForm(t *testing.T) {
+	s := startSite(t)
+	c := s.browser(t)
+	token := s.signIn(t, c, s.AdminKey)
+	p := get(t, c, s.URL+"/certificates/new")
+	if !strings.Contains(p.Body, `value="`+s.Issuer.ID.String()+`"`) || !strings.Contains(p.Body, "web-1-nginx (nginx)") {
+		t.Fatalf("form:\n%s", p.Body)
+	}
+	form := url.Values{"csrf_token": {token}, "name": {"Not A Name"}, "common_name": {"shop.example.com"},
+		"sans": {"shop.example.org\n\n192.0.2.9"}, "issuer_id": {s.Issuer.ID.String()}, "key_type": {"ecdsa-p384"}, "key_mode": {""}}
+	r := post(t, c, s.URL+"/certificates", form)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "name:") || !strings.Contains(r.Body, "192.0.2.9</textarea>") {
+		t.Fatalf("bad name: %d\n%s", r.Status, r.Body)
+	}
+	form.Set("name", "shop-example-com")
+	r = post(t, c, s.URL+"/certificates", form)
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "/certificates/") {
+		t.Fatalf("create: %d\n%s", r.Status, r.Body)
+	}
+	s.RunJobs(t)
+	p = get(t, c, s.URL+strings.SplitN(r.Header.Get("Location"), "?", 2)[0])
+	for _, want := range []string{"shop.example.org, 192.0.2.9", "ecdsa-p384", `<span class="badge s-active">active</span>`} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("new certificate's page lacks %q", want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ package console
 // and renders one template.
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -631,4 +632,97 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request) {
 		d.First = withQuery(r, "after", "")
 	}
 	c.render(w, r, http.StatusOK, "audit", d)
+}
+
+// --- Certificate creation
+
+type certificateFormData struct {
+	Issuers  []core.Issuer
+	Targets  []core.Target
+	KeyTypes []string
+	KeyModes []string
+	Name     string
+	CN       string
+	SANs     string
+	Issuer   string
+	Chosen   map[string]bool // chosen target ids
+	KeyType  string
+	KeyMode  string
+	Error    string
+}
+
+func (certificateFormData) title() (string, string) { return "New certificate", "certificates" }
+
+func (c *Console) newCertificate(w http.ResponseWriter, r *http.Request) {
+	c.certificateForm(w, r, http.StatusOK, "")
+}
+
+func (c *Console) certificateForm(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	ctx := r.Context()
+	d := certificateFormData{KeyTypes: core.KeyTypes, KeyModes: append([]string{""}, core.KeyModes...),
+		Name: strings.TrimSpace(r.FormValue("name")), CN: strings.TrimSpace(r.FormValue("common_name")),
+		SANs: r.FormValue("sans"), Issuer: r.FormValue("issuer_id"), KeyType: r.FormValue("key_type"),
+		KeyMode: r.FormValue("key_mode"), Chosen: map[string]bool{}, Error: msg}
+	if d.KeyType == "" {
+		d.KeyType = core.KeyTypes[0]
+	}
+	if r.Method == http.MethodPost {
+		for _, id := range r.PostForm["target_ids"] {
+			d.Chosen[id] = true
+		}
+	}
+	var err error
+	if d.Issuers, _, err = c.svc.ListIssuers(ctx, core.IssuerFilter{Page: core.Page{Limit: core.MaxPageLimit}}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if d.Targets, _, err = c.svc.ListTargets(ctx, core.TargetFilter{Page: core.Page{Limit: core.MaxPageLimit}}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, status, "certificate_new", d)
+}
+
+func (c *Console) createCertificate(w http.ResponseWriter, r *http.Request) {
+	in := service.CertificateInput{Name: strings.TrimSpace(r.PostFormValue("name")),
+		CommonName: strings.TrimSpace(r.PostFormValue("common_name")), KeyType: r.PostFormValue("key_type"),
+		KeyMode: r.PostFormValue("key_mode")}
+	for _, line := range strings.Split(r.PostFormValue("sans"), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			in.SANs = append(in.SANs, line)
+		}
+	}
+	issuer, err := uuid.Parse(r.PostFormValue("issuer_id"))
+	if err != nil {
+		c.certificateForm(w, r, http.StatusUnprocessableEntity, "Choose an issuer.")
+		return
+	}
+	in.IssuerID = issuer
+	for _, v := range r.PostForm["target_ids"] {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			c.certificateForm(w, r, http.StatusUnprocessableEntity, "A chosen target is not a target id.")
+			return
+		}
+		in.TargetIDs = append(in.TargetIDs, id)
+	}
+	cert, err := c.svc.CreateCertificate(r.Context(), in)
+	if err != nil {
+		if code := core.ErrorCode(err); code != core.EINVALID && code != core.ECONFLICT && code != core.ENOTFOUND {
+			c.fail(w, r, err)
+			return
+		}
+		c.certificateForm(w, r, http.StatusUnprocessableEntity, fieldMessage(err))
+		return
+	}
+	back(w, r, "/certificates/"+cert.ID.String(), "Certificate "+cert.Name+" declared; its issuance has started.")
+}
+
+// fieldMessage says which field an error is about, when it says.
+func fieldMessage(err error) string {
+	var e *core.Error
+	if errors.As(err, &e) && e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return core.ErrorMessage(err)
 }
