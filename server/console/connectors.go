@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/core"
@@ -68,25 +70,35 @@ type formField struct {
 	Check bool
 }
 
-type issuerFormData struct {
-	Types  []host.Status // issuer plugins to choose from
+type connectorFormData struct {
+	Kind   plugin.Kind
+	Path   string        // "/issuers", "/targets" or "/notifiers"
+	Types  []host.Status // plugins of the kind to choose from
 	Type   string
 	Name   string
+	Agents []core.Agent // targets: the agents to choose from
+	Agent  string
 	Fields []formField
 	Error  string
 }
 
-func (d issuerFormData) title() (string, string) { return "New issuer", "issuers" }
+func (d connectorFormData) title() (string, string) {
+	return "New " + string(d.Kind), strings.TrimPrefix(d.Path, "/")
+}
 
-// issuerPlugins returns the issuer plugins the server runs.
-func (c *Console) issuerPlugins(r *http.Request) ([]host.Status, error) {
+// connectorKinds maps the console's connector paths to plugin kinds.
+var connectorKinds = map[string]plugin.Kind{"issuers": plugin.KindIssuer, "targets": plugin.KindTarget,
+	"notifiers": plugin.KindNotifier}
+
+// kindPlugins returns the plugins of a kind the server runs.
+func (c *Console) kindPlugins(r *http.Request, kind plugin.Kind) ([]host.Status, error) {
 	all, err := c.svc.ListPlugins(r.Context())
 	if err != nil {
 		return nil, err
 	}
 	var out []host.Status
 	for _, p := range all {
-		if p.Kind == plugin.KindIssuer {
+		if p.Kind == kind {
 			out = append(out, p)
 		}
 	}
@@ -161,8 +173,7 @@ func configFrom(s plugin.Schema, r *http.Request) (map[string]any, error) {
 	cfg := map[string]any{}
 	for _, f := range s.Fields {
 		raw := strings.TrimSpace(r.PostFormValue("cfg." + f.Name))
-		switch f.Type {
-		case plugin.TypeBool:
+		if f.Type == plugin.TypeBool {
 			cfg[f.Name] = raw != ""
 			continue
 		}
@@ -191,30 +202,51 @@ func configFrom(s plugin.Schema, r *http.Request) (map[string]any, error) {
 	return cfg, nil
 }
 
-func (c *Console) newIssuer(w http.ResponseWriter, r *http.Request) {
-	c.issuerForm(w, r, http.StatusOK, "")
+// newConnector shows the form that creates an issuer, target or notifier:
+// first the plugin to use, then the fields of its schema.
+func (c *Console) newConnector(w http.ResponseWriter, r *http.Request) {
+	c.connectorForm(w, r, http.StatusOK, "")
 }
 
-func (c *Console) issuerForm(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	types, err := c.issuerPlugins(r)
+func (c *Console) connectorForm(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	section, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	kind, ok := connectorKinds[section]
+	if !ok {
+		c.notFound(w, r)
+		return
+	}
+	types, err := c.kindPlugins(r, kind)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	d := issuerFormData{Types: types, Type: r.FormValue("type"), Name: strings.TrimSpace(r.FormValue("name")), Error: msg}
+	d := connectorFormData{Kind: kind, Path: "/" + section, Types: types, Type: r.FormValue("type"),
+		Name: strings.TrimSpace(r.FormValue("name")), Agent: r.FormValue("agent_id"), Error: msg}
+	if kind == plugin.KindTarget {
+		if d.Agents, _, err = c.svc.ListAgents(r.Context(), core.AgentFilter{Page: core.Page{Limit: core.MaxPageLimit}}); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
 	if d.Type != "" {
 		i := slices.IndexFunc(types, func(p host.Status) bool { return p.Name == d.Type })
 		if i < 0 {
-			c.fail(w, r, core.Invalid("type", "there is no issuer plugin %q", d.Type))
+			c.fail(w, r, core.Invalid("type", "there is no %s plugin %q", kind, d.Type))
 			return
 		}
 		d.Fields = formFields(types[i].Schema, r)
 	}
-	c.render(w, r, status, "issuer_new", d)
+	c.render(w, r, status, "connector_new", d)
 }
 
-func (c *Console) createIssuer(w http.ResponseWriter, r *http.Request) {
-	types, err := c.issuerPlugins(r)
+func (c *Console) createConnector(w http.ResponseWriter, r *http.Request) {
+	section, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	kind, ok := connectorKinds[section]
+	if !ok {
+		c.notFound(w, r)
+		return
+	}
+	types, err := c.kindPlugins(r, kind)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -222,24 +254,42 @@ func (c *Console) createIssuer(w http.ResponseWriter, r *http.Request) {
 	typ := r.PostFormValue("type")
 	i := slices.IndexFunc(types, func(p host.Status) bool { return p.Name == typ })
 	if i < 0 {
-		c.fail(w, r, core.Invalid("type", "there is no issuer plugin %q", typ))
+		c.fail(w, r, core.Invalid("type", "there is no %s plugin %q", kind, typ))
 		return
 	}
+	name := strings.TrimSpace(r.PostFormValue("name"))
 	cfg, err := configFrom(types[i].Schema, r)
 	if err == nil {
-		var iss core.Issuer
-		iss, err = c.svc.CreateIssuer(r.Context(), service.IssuerInput{Name: strings.TrimSpace(r.PostFormValue("name")),
-			Type: typ, Config: cfg})
+		switch kind {
+		case plugin.KindIssuer:
+			_, err = c.svc.CreateIssuer(r.Context(), service.IssuerInput{Name: name, Type: typ, Config: cfg})
+		case plugin.KindTarget:
+			in := service.TargetInput{Name: name, Type: typ, Config: cfg}
+			if v := r.PostFormValue("agent_id"); v != "" {
+				id, perr := uuid.Parse(v)
+				if perr != nil {
+					err = core.Invalid("agent_id", "%q is not an agent id", v)
+					break
+				}
+				in.AgentID = &id
+			}
+			if err == nil {
+				_, err = c.svc.CreateTarget(r.Context(), in)
+			}
+		case plugin.KindNotifier:
+			enabled := r.PostFormValue("enabled") != ""
+			_, err = c.svc.CreateNotifier(r.Context(), service.NotifierInput{Name: name, Type: typ, Config: cfg, Enabled: &enabled})
+		}
 		if err == nil {
-			back(w, r, "/issuers", "Issuer "+iss.Name+" created.")
+			back(w, r, "/"+section, strings.ToUpper(string(kind[:1]))+string(kind[1:])+" "+name+" created.")
 			return
 		}
 	}
-	if code := core.ErrorCode(err); code != core.EINVALID && code != core.ECONFLICT {
+	if code := core.ErrorCode(err); code != core.EINVALID && code != core.ECONFLICT && code != core.ENOTFOUND {
 		c.fail(w, r, err)
 		return
 	}
-	c.issuerForm(w, r, http.StatusUnprocessableEntity, fieldMessage(err))
+	c.connectorForm(w, r, http.StatusUnprocessableEntity, fieldMessage(err))
 }
 
 type targetsData struct {

@@ -117,8 +117,11 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /agents/{id}", c.session(c.agent))
 	c.mux.Handle("POST /agents/{id}/retire", c.session(c.retire))
 	c.mux.Handle("GET /issuers", c.session(c.issuers))
-	c.mux.Handle("GET /issuers/new", c.session(c.newIssuer))
-	c.mux.Handle("POST /issuers", c.session(c.createIssuer))
+	// Issuers, targets and notifiers share one form, built from their plugin's schema.
+	for section := range connectorKinds {
+		c.mux.Handle("GET /"+section+"/new", c.session(c.newConnector))
+		c.mux.Handle("POST /"+section, c.session(c.createConnector))
+	}
 	c.mux.Handle("GET /plugins", c.session(c.plugins))
 	c.mux.Handle("GET /targets", c.session(c.targets))
 	c.mux.Handle("GET /notifiers", c.session(c.notifiers))

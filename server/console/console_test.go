@@ -27,7 +27,7 @@ import (
 var pluginDir string
 
 func TestMain(m *testing.M) {
-	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local"))
+	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "target/nginx", "notifier/webhook"))
 }
 
 // site is a server with the console and the API, on a database with data.
@@ -588,5 +588,42 @@ func TestCreateCertificateForm(t *testing.T) {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("new certificate's page lacks %q", want)
 		}
+	}
+}
+
+func TestTargetAndNotifierForms(t *testing.T) {
+	s := startSite(t)
+	c := s.browser(t)
+	token := s.signIn(t, c, s.AdminKey)
+	p := get(t, c, s.URL+"/targets/new?type=nginx")
+	if !strings.Contains(p.Body, `id="cfg-certificate_path"`) || !strings.Contains(p.Body, `<option value="`+s.Agent.ID.String()+`"`) {
+		t.Fatalf("target form:\n%s", p.Body)
+	}
+	r := post(t, c, s.URL+"/targets", url.Values{"csrf_token": {token}, "type": {"nginx"}, "name": {"web-2-nginx"},
+		"agent_id": {s.Agent.ID.String()}, "cfg.certificate_path": {"/etc/nginx/tls/a.pem"}, "cfg.key_path": {"/etc/nginx/tls/a.key"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create target: %d\n%s", r.Status, r.Body)
+	}
+	if p := get(t, c, s.URL+"/agents/"+s.Agent.ID.String()); !strings.Contains(p.Body, "web-2-nginx") {
+		t.Errorf("the agent's page lacks its new target")
+	}
+	// The webhook's URL is sensitive: a password input, never sent back.
+	p = get(t, c, s.URL+"/notifiers/new?type=webhook")
+	if !strings.Contains(p.Body, `<input type="password" id="cfg-url" name="cfg.url"`) {
+		t.Fatalf("notifier form:\n%s", p.Body)
+	}
+	form := url.Values{"csrf_token": {token}, "type": {"webhook"}, "name": {"Bad Name"}, "enabled": {"true"},
+		"cfg.url": {"https://hooks.example.com/T0PSECRET"}}
+	r = post(t, c, s.URL+"/notifiers", form)
+	if r.Status != http.StatusUnprocessableEntity || strings.Contains(r.Body, "T0PSECRET") {
+		t.Fatalf("bad notifier: %d\n%s", r.Status, r.Body)
+	}
+	form.Set("name", "team-hook")
+	if r = post(t, c, s.URL+"/notifiers", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("create notifier: %d\n%s", r.Status, r.Body)
+	}
+	p = get(t, c, s.URL+"/notifiers")
+	if !strings.Contains(p.Body, "team-hook") || strings.Contains(p.Body, "T0PSECRET") {
+		t.Errorf("notifiers page:\n%s", p.Body)
 	}
 }
