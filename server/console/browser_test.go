@@ -340,7 +340,7 @@ func TestBrowserViewerAndForgery(t *testing.T) {
 	do(t, ctx, "sign in as a viewer", chromedp.Navigate(s.URL+"/signin"), chromedp.WaitVisible(chromedp.CSS("#api_key")),
 		chromedp.SendKeys(chromedp.CSS("#api_key"), viewer), chromedp.Submit(chromedp.CSS("#api_key")),
 		chromedp.WaitVisible(chromedp.CSS("#h-status")))
-	mutations := `document.querySelectorAll("form[method=post]:not(.signout), a[href$='/new']").length`
+	mutations := `document.querySelectorAll("form[method=post]:not(.signout), a[href$='/new'], a[href$='/edit']").length`
 	for _, path := range []string{"/", "/certificates", "/certificates/" + s.Cert.ID.String(), "/agents", "/agents/" + s.Agent.ID.String(),
 		"/issuers", "/targets", "/notifiers", "/plugins", "/jobs", "/audit"} {
 		do(t, ctx, "viewer "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("h1")))

@@ -68,21 +68,27 @@ type formField struct {
 	Input string // text, number, password, checkbox, select, textarea
 	Value string // what the user entered (never for sensitive fields)
 	Check bool
+	Set   bool // a sensitive field that has a stored value (editing)
 }
 
 type connectorFormData struct {
-	Kind   plugin.Kind
-	Path   string        // "/issuers", "/targets" or "/notifiers"
-	Types  []host.Status // plugins of the kind to choose from
-	Type   string
-	Name   string
-	Agents []core.Agent // targets: the agents to choose from
-	Agent  string
-	Fields []formField
-	Error  string
+	ID      string // set when editing
+	Kind    plugin.Kind
+	Path    string        // "/issuers", "/targets" or "/notifiers"
+	Types   []host.Status // plugins of the kind to choose from
+	Type    string
+	Name    string
+	Agents  []core.Agent // targets: the agents to choose from
+	Agent   string
+	Enabled bool // notifiers
+	Fields  []formField
+	Error   string
 }
 
 func (d connectorFormData) title() (string, string) {
+	if d.ID != "" {
+		return "Edit " + string(d.Kind) + " " + d.Name, strings.TrimPrefix(d.Path, "/")
+	}
 	return "New " + string(d.Kind), strings.TrimPrefix(d.Path, "/")
 }
 
@@ -107,7 +113,7 @@ func (c *Console) kindPlugins(r *http.Request, kind plugin.Kind) ([]host.Status,
 
 // formFields lays out a schema as form inputs, with the values the user
 // entered (sensitive ones are never sent back to the browser).
-func formFields(s plugin.Schema, r *http.Request) []formField {
+func formFields(s plugin.Schema, r *http.Request, current map[string]any, sealed []string) []formField {
 	var out []formField
 	for _, f := range s.Fields {
 		ff := formField{Field: f, ID: "cfg-" + f.Name}
@@ -128,7 +134,14 @@ func formFields(s plugin.Schema, r *http.Request) []formField {
 		default:
 			ff.Input = "text"
 		}
-		if r.Method == http.MethodPost && !f.Sensitive {
+		ff.Set = slices.Contains(sealed, f.Name)
+		if v, ok := current[f.Name]; ok && r.Method != http.MethodPost && !f.Sensitive {
+			if b, ok := v.(bool); ok {
+				ff.Check = b
+			} else {
+				ff.Value = defaultText(v)
+			}
+		} else if r.Method == http.MethodPost && !f.Sensitive {
 			ff.Value = r.PostFormValue("cfg." + f.Name)
 			ff.Check = ff.Value != ""
 		} else if f.Default != nil && !f.Sensitive {
@@ -221,7 +234,21 @@ func (c *Console) connectorForm(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	d := connectorFormData{Kind: kind, Path: "/" + section, Types: types, Type: r.FormValue("type"),
-		Name: strings.TrimSpace(r.FormValue("name")), Agent: r.FormValue("agent_id"), Error: msg}
+		Name: strings.TrimSpace(r.FormValue("name")), Agent: r.FormValue("agent_id"), Error: msg,
+		Enabled: r.Method != http.MethodPost || r.PostFormValue("enabled") != ""}
+	var current map[string]any
+	var sealed []string
+	if r.PathValue("id") != "" {
+		st, err := c.storedConnector(r, kind)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		d.ID, d.Type, current, sealed = st.id, st.typ, st.config, st.sealed
+		if r.Method != http.MethodPost {
+			d.Name, d.Agent, d.Enabled = st.name, st.agent, st.enabled
+		}
+	}
 	if kind == plugin.KindTarget {
 		if d.Agents, _, err = c.svc.ListAgents(r.Context(), core.AgentFilter{Page: core.Page{Limit: core.MaxPageLimit}}); err != nil {
 			c.fail(w, r, err)
@@ -234,7 +261,7 @@ func (c *Console) connectorForm(w http.ResponseWriter, r *http.Request, status i
 			c.fail(w, r, core.Invalid("type", "there is no %s plugin %q", kind, d.Type))
 			return
 		}
-		d.Fields = formFields(types[i].Schema, r)
+		d.Fields = formFields(types[i].Schema, r, current, sealed)
 	}
 	c.render(w, r, status, "connector_new", d)
 }
@@ -252,6 +279,16 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	typ := r.PostFormValue("type")
+	var id *uuid.UUID
+	if r.PathValue("id") != "" {
+		st, err := c.storedConnector(r, kind)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		u := uuid.MustParse(st.id)
+		id, typ = &u, st.typ
+	}
 	i := slices.IndexFunc(types, func(p host.Status) bool { return p.Name == typ })
 	if i < 0 {
 		c.fail(w, r, core.Invalid("type", "there is no %s plugin %q", kind, typ))
@@ -262,7 +299,12 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		switch kind {
 		case plugin.KindIssuer:
-			_, err = c.svc.CreateIssuer(r.Context(), service.IssuerInput{Name: name, Type: typ, Config: cfg})
+			in := service.IssuerInput{Name: name, Type: typ, Config: cfg}
+			if id != nil {
+				_, err = c.svc.UpdateIssuer(r.Context(), *id, in)
+			} else {
+				_, err = c.svc.CreateIssuer(r.Context(), in)
+			}
 		case plugin.KindTarget:
 			in := service.TargetInput{Name: name, Type: typ, Config: cfg}
 			if v := r.PostFormValue("agent_id"); v != "" {
@@ -273,15 +315,26 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request) {
 				}
 				in.AgentID = &id
 			}
-			if err == nil {
+			if err == nil && id != nil {
+				_, err = c.svc.UpdateTarget(r.Context(), *id, in)
+			} else if err == nil {
 				_, err = c.svc.CreateTarget(r.Context(), in)
 			}
 		case plugin.KindNotifier:
 			enabled := r.PostFormValue("enabled") != ""
-			_, err = c.svc.CreateNotifier(r.Context(), service.NotifierInput{Name: name, Type: typ, Config: cfg, Enabled: &enabled})
+			in := service.NotifierInput{Name: name, Type: typ, Config: cfg, Enabled: &enabled}
+			if id != nil {
+				_, err = c.svc.UpdateNotifier(r.Context(), *id, in)
+			} else {
+				_, err = c.svc.CreateNotifier(r.Context(), in)
+			}
 		}
 		if err == nil {
-			back(w, r, "/"+section, strings.ToUpper(string(kind[:1]))+string(kind[1:])+" "+name+" created.")
+			done := " created."
+			if id != nil {
+				done = " saved."
+			}
+			back(w, r, "/"+section, strings.ToUpper(string(kind[:1]))+string(kind[1:])+" "+name+done)
 			return
 		}
 	}
@@ -360,4 +413,37 @@ func (c *Console) notifiers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.render(w, r, http.StatusOK, "notifiers", d)
+}
+
+// storedConnector is an existing issuer, target or notifier, as its edit
+// form needs it.
+type storedConnector struct {
+	id, name, typ, agent string
+	config               map[string]any
+	sealed               []string // names of its stored sensitive fields
+	enabled              bool
+}
+
+func (c *Console) storedConnector(r *http.Request, kind plugin.Kind) (storedConnector, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return storedConnector{}, err
+	}
+	ctx := r.Context()
+	switch kind {
+	case plugin.KindIssuer:
+		x, err := c.svc.GetIssuer(ctx, id)
+		return storedConnector{id: x.ID.String(), name: x.Name, typ: x.Type, config: x.Config, sealed: x.Secret.Fields}, err
+	case plugin.KindTarget:
+		x, err := c.svc.GetTarget(ctx, id)
+		st := storedConnector{id: x.ID.String(), name: x.Name, typ: x.Type, config: x.Config, sealed: x.Secret.Fields}
+		if x.AgentID != nil {
+			st.agent = x.AgentID.String()
+		}
+		return st, err
+	default:
+		x, err := c.svc.GetNotifier(ctx, id)
+		return storedConnector{id: x.ID.String(), name: x.Name, typ: x.Type, config: x.Config, sealed: x.Secret.Fields,
+			enabled: x.Enabled}, err
+	}
 }

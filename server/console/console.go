@@ -121,6 +121,8 @@ func (c *Console) routes() {
 	for section := range connectorKinds {
 		c.mux.Handle("GET /"+section+"/new", c.session(c.newConnector))
 		c.mux.Handle("POST /"+section, c.session(c.createConnector))
+		c.mux.Handle("GET /"+section+"/{id}/edit", c.session(c.newConnector))
+		c.mux.Handle("POST /"+section+"/{id}", c.session(c.createConnector))
 	}
 	c.mux.Handle("GET /plugins", c.session(c.plugins))
 	c.mux.Handle("GET /targets", c.session(c.targets))

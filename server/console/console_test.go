@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -625,5 +626,42 @@ func TestTargetAndNotifierForms(t *testing.T) {
 	p = get(t, c, s.URL+"/notifiers")
 	if !strings.Contains(p.Body, "team-hook") || strings.Contains(p.Body, "T0PSECRET") {
 		t.Errorf("notifiers page:\n%s", p.Body)
+	}
+}
+
+func TestEditConnectorKeepsSecrets(t *testing.T) {
+	s := startSite(t)
+	c := s.browser(t)
+	token := s.signIn(t, c, s.AdminKey)
+	form := url.Values{"csrf_token": {token}, "type": {"webhook"}, "name": {"team-hook"}, "enabled": {"true"},
+		"cfg.url": {"https://hooks.example.com/T0PSECRET"}, "cfg.timeout": {"5s"}}
+	if r := post(t, c, s.URL+"/notifiers", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("create notifier: %d\n%s", r.Status, r.Body)
+	}
+	ctx := core.WithActor(context.Background(), core.SystemActor)
+	ns, _, err := s.Service.ListNotifiers(ctx, core.NotifierFilter{Type: "webhook"})
+	i := slices.IndexFunc(ns, func(n core.Notifier) bool { return n.Name == "team-hook" })
+	if err != nil || i < 0 {
+		t.Fatalf("notifiers: %v %v", ns, err)
+	}
+	n := ns[i]
+	p := get(t, c, s.URL+"/notifiers/"+n.ID.String()+"/edit")
+	if p.Status != 200 || strings.Contains(p.Body, "T0PSECRET") || !strings.Contains(p.Body, "A value is stored: leave this empty to keep it.") ||
+		!strings.Contains(p.Body, `value="team-hook"`) {
+		t.Fatalf("edit form: %d\n%s", p.Status, p.Body)
+	}
+	// Saved with the secret left empty and the notifier disabled: the URL stays.
+	r := post(t, c, s.URL+"/notifiers/"+n.ID.String(), url.Values{"csrf_token": {token}, "name": {"team-hook"}, "cfg.url": {""}})
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "saved") {
+		t.Fatalf("save: %d\n%s", r.Status, r.Body)
+	}
+	got, err := s.Service.GetNotifier(ctx, n.ID)
+	if err != nil || got.Enabled || !slices.Contains(got.Secret.Fields, "url") {
+		t.Fatalf("after saving: enabled %v, sealed %v, %v", got.Enabled, got.Secret.Fields, err)
+	}
+	// Editing the issuer keeps its generated CA key.
+	p = get(t, c, s.URL+"/issuers/"+s.Issuer.ID.String()+"/edit")
+	if !strings.Contains(p.Body, `value="90d"`) || strings.Contains(p.Body, "PRIVATE KEY") {
+		t.Fatalf("issuer edit form:\n%s", p.Body)
 	}
 }
