@@ -447,3 +447,29 @@ func (c *Console) storedConnector(r *http.Request, kind plugin.Kind) (storedConn
 			enabled: x.Enabled}, err
 	}
 }
+
+// deleteConnector deletes an issuer, target or notifier; the service
+// refuses one still in use (an issuer with certificates, say) and says so.
+func (c *Console) deleteConnector(w http.ResponseWriter, r *http.Request) {
+	section, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	kind := connectorKinds[section]
+	st, err := c.storedConnector(r, kind)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	id := uuid.MustParse(st.id)
+	switch kind {
+	case plugin.KindIssuer:
+		err = c.svc.DeleteIssuer(r.Context(), id)
+	case plugin.KindTarget:
+		err = c.svc.DeleteTarget(r.Context(), id)
+	default:
+		err = c.svc.DeleteNotifier(r.Context(), id)
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	back(w, r, "/"+section, strings.ToUpper(string(kind[:1]))+string(kind[1:])+" "+st.name+" deleted.")
+}

@@ -123,6 +123,7 @@ func (c *Console) routes() {
 		c.mux.Handle("POST /"+section, c.session(c.createConnector))
 		c.mux.Handle("GET /"+section+"/{id}/edit", c.session(c.newConnector))
 		c.mux.Handle("POST /"+section+"/{id}", c.session(c.createConnector))
+		c.mux.Handle("POST /"+section+"/{id}/delete", c.session(c.deleteConnector))
 	}
 	c.mux.Handle("GET /plugins", c.session(c.plugins))
 	c.mux.Handle("GET /targets", c.session(c.targets))

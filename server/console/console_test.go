@@ -659,6 +659,16 @@ func TestEditConnectorKeepsSecrets(t *testing.T) {
 	if err != nil || got.Enabled || !slices.Contains(got.Secret.Fields, "url") {
 		t.Fatalf("after saving: enabled %v, sealed %v, %v", got.Enabled, got.Secret.Fields, err)
 	}
+	// Deleting: the notifier goes; the issuer, which has certificates, stays, and the page says why.
+	if r := post(t, c, s.URL+"/notifiers/"+n.ID.String()+"/delete", url.Values{"csrf_token": {token}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("delete notifier: %d\n%s", r.Status, r.Body)
+	}
+	if _, err := s.Service.GetNotifier(ctx, n.ID); core.ErrorCode(err) != core.ENOTFOUND {
+		t.Fatalf("notifier after delete: %v", err)
+	}
+	if r := post(t, c, s.URL+"/issuers/"+s.Issuer.ID.String()+"/delete", url.Values{"csrf_token": {token}}); r.Status != http.StatusConflict {
+		t.Errorf("delete an issuer in use: %d\n%s", r.Status, r.Body)
+	}
 	// Editing the issuer keeps its generated CA key.
 	p = get(t, c, s.URL+"/issuers/"+s.Issuer.ID.String()+"/edit")
 	if !strings.Contains(p.Body, `value="90d"`) || strings.Contains(p.Body, "PRIVATE KEY") {
