@@ -134,6 +134,7 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /access/enrollment-tokens", c.session(c.createToken))
 	c.mux.Handle("POST /access/enrollment-tokens/{id}/revoke", c.session(c.revokeToken))
 	c.mux.Handle("GET /jobs", c.session(c.jobs))
+	c.mux.Handle("POST /jobs/{id}/{action}", c.session(c.jobAction))
 	c.mux.Handle("GET /audit", c.session(c.audit))
 	c.mux.Handle("/", c.session(c.notFound))
 }

@@ -675,3 +675,27 @@ func TestEditConnectorKeepsSecrets(t *testing.T) {
 		t.Fatalf("issuer edit form:\n%s", p.Body)
 	}
 }
+
+func TestJobActions(t *testing.T) {
+	s := startSite(t)
+	c := s.browser(t)
+	token := s.signIn(t, c, s.AdminKey)
+	var jobID string
+	if err := s.Pool.QueryRow(context.Background(), `INSERT INTO jobs (id, kind, state, certificate_id, run_at, created_at,
+		updated_at, finished_at, last_error) VALUES (gen_random_uuid(), 'renew', 'failed', $1, now(), now(), now(), now(),
+		'the CA said no') RETURNING id`, s.Cert.ID).Scan(&jobID); err != nil {
+		t.Fatal(err)
+	}
+	p := get(t, c, s.URL+"/jobs?state=failed")
+	if !strings.Contains(p.Body, `action="/jobs/`+jobID+`/retry"`) {
+		t.Fatalf("failed job without Retry:\n%s", p.Body)
+	}
+	r := post(t, c, s.URL+"/jobs/"+jobID+"/retry", url.Values{"csrf_token": {token}})
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "is+now+queued") {
+		t.Fatalf("retry: %d %q\n%s", r.Status, r.Header.Get("Location"), r.Body)
+	}
+	r = post(t, c, s.URL+"/jobs/"+jobID+"/cancel", url.Values{"csrf_token": {token}})
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "is+now+cancelled") {
+		t.Fatalf("cancel: %d %q\n%s", r.Status, r.Header.Get("Location"), r.Body)
+	}
+}

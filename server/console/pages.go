@@ -726,3 +726,28 @@ func fieldMessage(err error) string {
 	}
 	return core.ErrorMessage(err)
 }
+
+// jobAction cancels or retries a job, then shows the jobs list again.
+func (c *Console) jobAction(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	var job core.Job
+	verb := r.PathValue("action")
+	switch verb {
+	case "cancel":
+		job, err = c.svc.CancelJob(r.Context(), id)
+	case "retry":
+		job, err = c.svc.RetryJob(r.Context(), id)
+	default:
+		c.notFound(w, r)
+		return
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	back(w, r, "/jobs", "Job "+job.ID.String()[:8]+" ("+job.Kind+") is now "+job.State+".")
+}
