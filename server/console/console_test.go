@@ -590,6 +590,26 @@ func TestCreateCertificateForm(t *testing.T) {
 			t.Errorf("new certificate's page lacks %q", want)
 		}
 	}
+	// Edit it: the form comes filled in; a new SAN is saved (and issues again).
+	path := strings.SplitN(r.Header.Get("Location"), "?", 2)[0]
+	p = get(t, c, s.URL+path+"/edit")
+	if !strings.Contains(p.Body, `value="shop-example-com"`) || !strings.Contains(p.Body, "192.0.2.9</textarea>") {
+		t.Fatalf("edit form:\n%s", p.Body)
+	}
+	form.Set("sans", "shop.example.org\nshop.example.net")
+	if r = post(t, c, s.URL+path, form); r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "saved") {
+		t.Fatalf("save: %d\n%s", r.Status, r.Body)
+	}
+	if p = get(t, c, s.URL+path); !strings.Contains(p.Body, "shop.example.org, shop.example.net") {
+		t.Errorf("after editing:\n%s", p.Body)
+	}
+	// Delete it.
+	if r = post(t, c, s.URL+path+"/delete", url.Values{"csrf_token": {token}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("delete: %d\n%s", r.Status, r.Body)
+	}
+	if p = get(t, c, s.URL+path); p.Status != http.StatusNotFound {
+		t.Errorf("deleted certificate: %d", p.Status)
+	}
 }
 
 func TestTargetAndNotifierForms(t *testing.T) {
