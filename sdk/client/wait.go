@@ -113,15 +113,24 @@ func (c *Client) WaitForCertificate(ctx context.Context, id string, opts WaitOpt
 		if err != nil {
 			return c.waitFailed(ctx, last, until, err)
 		}
-		jobs, err := c.liveJobs(ctx, id)
-		if err != nil {
-			return c.waitFailed(ctx, cert, until, err)
-		}
 		// Read the certificate again after its jobs: a job that ended
 		// between the two reads is then seen in the certificate (a new
-		// version), never missed by both.
-		if cert, err = c.GetCertificate(ctx, id); err != nil {
-			return c.waitFailed(ctx, last, until, err)
+		// version), never missed by both. When the certificate changed
+		// in between, read both again (a few times at most), so that the
+		// state shown is not an ended job beside its outcome ("active;
+		// issue job running").
+		var jobs []api.Job
+		for range 3 {
+			before := cert
+			if jobs, err = c.liveJobs(ctx, id); err != nil {
+				return c.waitFailed(ctx, before, until, err)
+			}
+			if cert, err = c.GetCertificate(ctx, id); err != nil {
+				return c.waitFailed(ctx, last, until, err)
+			}
+			if cert.Status == before.Status && cert.UpdatedAt.Equal(before.UpdatedAt) {
+				break
+			}
 		}
 		last = cert
 		done, reason := waitState(cert, jobs, until, opts.AfterVersionID)
