@@ -393,13 +393,19 @@ type notifiersData struct {
 	Notifiers []core.Notifier
 	Rules     []core.NotificationRule
 	Names     map[string]string // notifier names by id
+	Events    []string          // the events a rule may name
+	Error     string            // why the new rule was refused
 }
 
 func (notifiersData) title() (string, string) { return "Notifiers and rules", "notifiers" }
 
 func (c *Console) notifiers(w http.ResponseWriter, r *http.Request) {
+	c.showNotifiers(w, r, http.StatusOK, "")
+}
+
+func (c *Console) showNotifiers(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ctx := r.Context()
-	d := notifiersData{Names: map[string]string{}}
+	d := notifiersData{Names: map[string]string{}, Events: service.Events, Error: msg}
 	var err error
 	if d.Notifiers, _, err = c.svc.ListNotifiers(ctx, core.NotifierFilter{Page: core.Page{Limit: core.MaxPageLimit}}); err != nil {
 		c.fail(w, r, err)
@@ -412,7 +418,50 @@ func (c *Console) notifiers(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "notifiers", d)
+	c.render(w, r, status, "notifiers", d)
+}
+
+// createRule adds a notification rule from the form on the notifiers page.
+func (c *Console) createRule(w http.ResponseWriter, r *http.Request) {
+	in := service.NotificationRuleInput{Name: strings.TrimSpace(r.PostFormValue("name")), Events: r.PostForm["events"]}
+	enabled := r.PostFormValue("enabled") != ""
+	in.Enabled = &enabled
+	notifier, err := uuid.Parse(r.PostFormValue("notifier_id"))
+	if err != nil {
+		c.showNotifiers(w, r, http.StatusUnprocessableEntity, "Choose a notifier.")
+		return
+	}
+	in.NotifierID = notifier
+	for _, f := range strings.FieldsFunc(r.PostFormValue("expiry_days"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			c.showNotifiers(w, r, http.StatusUnprocessableEntity, "expiry_days: "+strconv.Quote(f)+" is not a number of days.")
+			return
+		}
+		in.ExpiryDays = append(in.ExpiryDays, n)
+	}
+	if _, err := c.svc.CreateRule(r.Context(), in); err != nil {
+		if code := core.ErrorCode(err); code != core.EINVALID && code != core.ECONFLICT && code != core.ENOTFOUND {
+			c.fail(w, r, err)
+			return
+		}
+		c.showNotifiers(w, r, http.StatusUnprocessableEntity, fieldMessage(err))
+		return
+	}
+	back(w, r, "/notifiers", "Rule "+in.Name+" created.")
+}
+
+func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := c.svc.DeleteRule(r.Context(), id); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	back(w, r, "/notifiers", "Rule deleted.")
 }
 
 // storedConnector is an existing issuer, target or notifier, as its edit

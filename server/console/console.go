@@ -131,6 +131,8 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /plugins", c.session(c.plugins))
 	c.mux.Handle("GET /targets", c.session(c.targets))
 	c.mux.Handle("GET /notifiers", c.session(c.notifiers))
+	c.mux.Handle("POST /notification-rules", c.session(c.createRule))
+	c.mux.Handle("POST /notification-rules/{id}/delete", c.session(c.deleteRule))
 	c.mux.Handle("GET /access", c.session(c.access))
 	c.mux.Handle("POST /access/api-keys", c.session(c.createAPIKey))
 	c.mux.Handle("POST /access/api-keys/{id}/revoke", c.session(c.revokeAPIKey))

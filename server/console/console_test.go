@@ -719,3 +719,33 @@ func TestJobActions(t *testing.T) {
 		t.Fatalf("cancel: %d %q\n%s", r.Status, r.Header.Get("Location"), r.Body)
 	}
 }
+
+func TestNotificationRuleForm(t *testing.T) {
+	s := startSite(t)
+	c := s.browser(t)
+	token := s.signIn(t, c, s.AdminKey)
+	form := url.Values{"csrf_token": {token}, "name": {"failures-to-ops"}, "notifier_id": {"0190a7c4-0000-7000-8000-0000000000aa"},
+		"expiry_days": {"20, 5"}, "enabled": {"true"}}
+	r := post(t, c, s.URL+"/notification-rules", form)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "name at least one event") {
+		t.Fatalf("rule without events: %d\n%s", r.Status, r.Body)
+	}
+	form["events"] = []string{"certificate.expiring"}
+	if r = post(t, c, s.URL+"/notification-rules", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("create rule: %d\n%s", r.Status, r.Body)
+	}
+	p := get(t, c, s.URL+"/notifiers")
+	if !strings.Contains(p.Body, "failures-to-ops") || !strings.Contains(p.Body, "<td>20, 5</td>") {
+		t.Fatalf("notifiers page:\n%s", p.Body)
+	}
+	m := regexp.MustCompile(`action="(/notification-rules/[0-9a-f-]+/delete)"`).FindAllStringSubmatch(p.Body, -1)
+	if len(m) != 2 {
+		t.Fatalf("%d delete buttons", len(m))
+	}
+	if r = post(t, c, s.URL+m[0][1], url.Values{"csrf_token": {token}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("delete rule: %d\n%s", r.Status, r.Body)
+	}
+	if n := s.Count(t, "notification_rules"); n != 1 {
+		t.Errorf("%d rules after deleting one of two", n)
+	}
+}
