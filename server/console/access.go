@@ -86,7 +86,7 @@ func (c *Console) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/access", "API key "+k.Name+" is revoked; its console sessions have ended.")
+	c.back(w, r, "/access", "API key "+k.Name+" is revoked; its console sessions have ended.")
 }
 
 func (c *Console) createToken(w http.ResponseWriter, r *http.Request) {
@@ -118,5 +118,5 @@ func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/access", "Enrollment token revoked.")
+	c.back(w, r, "/access", "Enrollment token revoked.")
 }

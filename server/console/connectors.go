@@ -334,7 +334,7 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request) {
 			if id != nil {
 				done = " saved."
 			}
-			back(w, r, "/"+section, strings.ToUpper(string(kind[:1]))+string(kind[1:])+" "+name+done)
+			c.back(w, r, "/"+section, strings.ToUpper(string(kind[:1]))+string(kind[1:])+" "+name+done)
 			return
 		}
 	}
@@ -448,7 +448,7 @@ func (c *Console) createRule(w http.ResponseWriter, r *http.Request) {
 		c.showNotifiers(w, r, http.StatusUnprocessableEntity, fieldMessage(err))
 		return
 	}
-	back(w, r, "/notifiers", "Rule "+in.Name+" created.")
+	c.back(w, r, "/notifiers", "Rule "+in.Name+" created.")
 }
 
 func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request) {
@@ -461,7 +461,7 @@ func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/notifiers", "Rule deleted.")
+	c.back(w, r, "/notifiers", "Rule deleted.")
 }
 
 // storedConnector is an existing issuer, target or notifier, as its edit
@@ -520,5 +520,5 @@ func (c *Console) deleteConnector(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/"+section, strings.ToUpper(string(kind[:1]))+string(kind[1:])+" "+st.name+" deleted.")
+	c.back(w, r, "/"+section, strings.ToUpper(string(kind[:1]))+string(kind[1:])+" "+st.name+" deleted.")
 }

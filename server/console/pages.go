@@ -397,9 +397,12 @@ func safeFilename(s string) string {
 	}, s)
 }
 
-// back redirects to path with a message for the next page to show.
-func back(w http.ResponseWriter, r *http.Request, path, flash string) {
-	http.Redirect(w, r, path+"?flash="+url.QueryEscape(flash), http.StatusSeeOther)
+// back redirects to path with a message for the next page to show. The
+// message travels in a short-lived cookie, not in the address: a link
+// cannot make the console display words of someone else's choosing.
+func (c *Console) back(w http.ResponseWriter, r *http.Request, path, flash string) {
+	http.SetCookie(w, c.cookie(r, flashCookie, url.QueryEscape(flash), 60))
+	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
 func (c *Console) renew(w http.ResponseWriter, r *http.Request) {
@@ -413,7 +416,7 @@ func (c *Console) renew(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/certificates/"+id.String(), "Renewal started (job "+job.ID.String()[:8]+"). This page shows when it finishes.")
+	c.back(w, r, "/certificates/"+id.String(), "Renewal started (job "+job.ID.String()[:8]+"). This page shows when it finishes.")
 }
 
 func (c *Console) revoke(w http.ResponseWriter, r *http.Request) {
@@ -431,7 +434,7 @@ func (c *Console) revoke(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/certificates/"+id.String(), "Revocation started. This page shows when it finishes.")
+	c.back(w, r, "/certificates/"+id.String(), "Revocation started. This page shows when it finishes.")
 }
 
 // --- Agents
@@ -520,7 +523,7 @@ func (c *Console) retire(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/agents/"+id.String(), "Agent "+a.Name+" is retired: its credentials no longer work.")
+	c.back(w, r, "/agents/"+id.String(), "Agent "+a.Name+" is retired: its credentials no longer work.")
 }
 
 // --- Jobs
@@ -748,7 +751,7 @@ func (c *Console) createCertificate(w http.ResponseWriter, r *http.Request) {
 		in.RenewalPolicyID, in.Labels, in.Profile = old.RenewalPolicyID, old.Labels, old.Profile
 		cert, err = c.svc.UpdateCertificate(r.Context(), id, in)
 		if err == nil {
-			back(w, r, "/certificates/"+cert.ID.String(), "Certificate "+cert.Name+" saved.")
+			c.back(w, r, "/certificates/"+cert.ID.String(), "Certificate "+cert.Name+" saved.")
 			return
 		}
 	} else {
@@ -762,7 +765,7 @@ func (c *Console) createCertificate(w http.ResponseWriter, r *http.Request) {
 		c.certificateForm(w, r, http.StatusUnprocessableEntity, fieldMessage(err))
 		return
 	}
-	back(w, r, "/certificates/"+cert.ID.String(), "Certificate "+cert.Name+" declared; its issuance has started.")
+	c.back(w, r, "/certificates/"+cert.ID.String(), "Certificate "+cert.Name+" declared; its issuance has started.")
 }
 
 // fieldMessage says which field an error is about, when it says.
@@ -796,7 +799,7 @@ func (c *Console) jobAction(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/jobs", "Job "+job.ID.String()[:8]+" ("+job.Kind+") is now "+job.State+".")
+	c.back(w, r, "/jobs", "Job "+job.ID.String()[:8]+" ("+job.Kind+") is now "+job.State+".")
 }
 
 func (c *Console) deleteCertificate(w http.ResponseWriter, r *http.Request) {
@@ -814,5 +817,5 @@ func (c *Console) deleteCertificate(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, "/certificates", "Certificate "+cert.Name+" deleted, with its versions. Deployed files stay where they are.")
+	c.back(w, r, "/certificates", "Certificate "+cert.Name+" deleted, with its versions. Deployed files stay where they are.")
 }

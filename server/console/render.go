@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -73,7 +74,11 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	s := sessionFrom(r.Context())
 	v := view{Actor: s.Actor, Signed: s.Actor.ID != "", CSRF: s.CSRFToken, Operate: s.Actor.Can(core.RoleOperator),
-		Admin: s.Actor.Can(core.RoleAdmin), Flash: r.URL.Query().Get("flash"), Poll: int(c.poll.Milliseconds()), Data: data}
+		Admin: s.Actor.Can(core.RoleAdmin), Poll: int(c.poll.Milliseconds()), Data: data}
+	if ck, err := r.Cookie(flashCookie); err == nil && !fragments[name] {
+		v.Flash, _ = url.QueryUnescape(ck.Value)
+		http.SetCookie(w, c.cookie(r, flashCookie, "", -1))
+	}
 	if t, ok := data.(interface{ title() (string, string) }); ok {
 		v.Title, v.Nav = t.title()
 	}

@@ -27,6 +27,7 @@ import (
 const (
 	sessionCookie = "certctl_session"
 	signInCookie  = "certctl_signin" // the sign-in form's CSRF token
+	flashCookie   = "certctl_flash"  // the message the next page shows once
 	csrfField     = "csrf_token"
 )
 
