@@ -280,6 +280,14 @@ func TestBrowserJourney(t *testing.T) {
 	if got := text(t, ctx, "#cert-serial"); got == oldSerial || got == "" {
 		t.Errorf("serial after renewal %q, before %q", got, oldSerial)
 	}
+	// The rest of the page follows: the version history lists both versions.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("#h-versions + .scroll tbody tr").length === 2`,
+		chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Errorf("version history after the renewal: %v", err)
+	}
+	if marker := eval[string](t, ctx, "still the same document", `window.__sameDocument || "reloaded"`); marker != "yes" {
+		t.Errorf("the page reloaded to show the renewal's end")
+	}
 
 	// Open an agent and see its system facts.
 	do(t, ctx, "agents", chromedp.Click(chromedp.CSS(`a[href="/agents"]`)),

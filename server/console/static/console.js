@@ -3,9 +3,26 @@
 // itself until the work ends.
 (function () {
   "use strict";
+  // refreshMain replaces the page's content with a fresh copy, once the
+  // work it watched has ended, so that the lists beside the live box
+  // (versions, deployments, jobs) show the outcome too.
+  function refreshMain() {
+    fetch(location.href, { credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) { throw new Error("status " + r.status); }
+        return r.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+        var main = document.getElementById("main");
+        if (fresh && main) { main.innerHTML = fresh.innerHTML; }
+      })
+      .catch(function () {});
+  }
   function poll(box) {
     var url = box.getAttribute("data-live");
     var every = parseInt(box.getAttribute("data-poll"), 10) || 2000;
+    var fetched = false;
     function settled() {
       var state = box.querySelector("[data-settled]");
       return state && state.getAttribute("data-settled") === "true";
@@ -13,8 +30,10 @@
     function tick() {
       if (settled()) {
         box.removeAttribute("aria-busy");
+        if (fetched) { refreshMain(); }
         return;
       }
+      fetched = true;
       box.setAttribute("aria-busy", "true");
       fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (r) {
