@@ -11,9 +11,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/certctl/certctl/sdk/retryafter"
 )
 
 type retryPolicy struct {
@@ -78,31 +78,10 @@ func (p retryPolicy) decide(method string, status int, retryAfter string, attemp
 	default:
 		return 0, false
 	}
-	if d, ok := parseRetryAfter(retryAfter, now); ok {
+	if d, ok := retryafter.Parse(retryAfter, now); ok {
 		return min(d, p.maxDelay), true
 	}
 	return p.backoff(attempt), true
-}
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 {
-			return 0, false
-		}
-		if n > int64(24*time.Hour/time.Second) {
-			n = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(n) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now)), true
-	}
-	return 0, false
 }
 
 // retryableNetError says whether a transport error is worth another

@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -25,6 +24,8 @@ import (
 	"github.com/certctl/certctl/plugins/internal/notifyconf"
 	"github.com/certctl/certctl/plugins/internal/retry"
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/retryafter"
 )
 
 // MaxResponseBytes is how much of a response body is read; the rest is
@@ -150,7 +151,7 @@ func classify(hresp *http.Response, body []byte) (*Response, error) {
 		return &Response{StatusCode: code, Header: hresp.Header, Body: body}, nil
 	case code == http.StatusTooManyRequests || code >= 500:
 		err := fmt.Errorf("HTTP %d%s", code, Snippet(body))
-		if after, ok := RetryAfter(hresp.Header.Get("Retry-After"), time.Now()); ok {
+		if after, ok := retryafter.Parse(hresp.Header.Get("Retry-After"), time.Now()); ok {
 			return nil, retry.AgainAfter(err, after)
 		}
 		return nil, retry.Again(err)
@@ -176,28 +177,6 @@ func transportError(err error, actx context.Context, timeout time.Duration) erro
 		return fmt.Errorf("no answer within %s", timeout)
 	}
 	return fmt.Errorf("request failed: %v", err)
-}
-
-// RetryAfter parses a Retry-After header: a number of seconds or an HTTP
-// date (relative to now).
-func RetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 {
-			return 0, false
-		}
-		if n > int64(24*time.Hour/time.Second) {
-			n = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(n) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // Snippet returns ": " and the start of an answer's body, printable

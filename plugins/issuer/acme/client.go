@@ -25,6 +25,8 @@ import (
 
 	"github.com/certctl/certctl/sdk/plugin"
 	"golang.org/x/crypto/acme"
+
+	"github.com/certctl/certctl/sdk/retryafter"
 )
 
 // requestTimeout bounds one HTTP request to the CA.
@@ -161,20 +163,10 @@ func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
 	return 0
 }
 
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+// parseRetryAfter is the wait a Retry-After value asks for, 0 for none.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var secs int64
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && fmt.Sprint(secs) == v {
-		return time.Duration(max(secs, 0)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
+	d, _ := retryafter.Parse(v, now)
+	return d
 }
 
 // problemJSON is a problem document (RFC 7807, RFC 8555 §6.7).

@@ -21,8 +21,9 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"github.com/certctl/certctl/plugins/internal/notifyhttp"
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/retryafter"
 )
 
 // client is a Vault API client for one call, with its token set.
@@ -126,7 +127,7 @@ func write(ctx context.Context, vc *vault.Client, path string, data map[string]a
 	}
 	if err != nil {
 		if resp != nil {
-			if d, ok := notifyhttp.RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			if d, ok := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()); ok {
 				return nil, &retryAfterError{err: err, after: d}
 			}
 		}
