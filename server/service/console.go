@@ -53,6 +53,11 @@ func (s *Service) SignIn(ctx context.Context, apiKey string) (string, Session, e
 	ctx = core.WithActor(ctx, a)
 	err = s.mutate(ctx, change{action: "console_session.create", resourceType: "api_key", resourceID: a.ID},
 		func(q *store.Queries) (string, map[string]any, error) {
+			// Sessions that ran out are swept here and at sign-out, so
+			// the table holds little more than the live ones.
+			if _, err := q.DeleteExpiredConsoleSessions(ctx, now); err != nil {
+				return "", nil, err
+			}
 			return "", nil, q.CreateConsoleSession(ctx, hashSecret(token), st)
 		})
 	if err != nil {
