@@ -768,3 +768,20 @@ func TestNotificationRuleForm(t *testing.T) {
 		t.Errorf("%d rules after deleting one of two", n)
 	}
 }
+
+func TestExpiredSessionEnds(t *testing.T) {
+	s := startSite(t)
+	c := s.browser(t)
+	s.signIn(t, c, s.AdminKey)
+	if _, err := s.Pool.Exec(context.Background(), `UPDATE console_sessions SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	if r := get(t, c, s.URL+"/agents"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/signin") {
+		t.Fatalf("page with an expired session: %d %q", r.Status, r.Header.Get("Location"))
+	}
+	// The next sign-in sweeps the expired session away.
+	s.signIn(t, s.browser(t), s.AdminKey)
+	if n := s.Count(t, "console_sessions"); n != 1 {
+		t.Errorf("%d sessions, want the new one only", n)
+	}
+}
