@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // Issuer is a configured certificate authority connector: an instance of an
@@ -89,7 +91,7 @@ type AgentPlugin struct {
 
 // Key types and modes of managed certificates.
 var (
-	KeyTypes = []string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}
+	KeyTypes = keys.Types
 	KeyModes = []string{KeyModeAgent, KeyModeServer}
 )
 

@@ -17,10 +17,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // keyTypes are the key types certctl names (the API's key_type values).
-var keyTypes = []string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}
+var keyTypes = keys.Types
 
 // generateKey makes a new key of a type in keyTypes. RSA generation cannot
 // be interrupted, so ctx is checked before it starts.

@@ -25,6 +25,8 @@ import (
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/sdk/client"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 // Values of wait_for.
@@ -34,7 +36,7 @@ const (
 )
 
 // keyTypes are the key types the server accepts (sdk/keys.Types).
-var keyTypes = []string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}
+var keyTypes = keys.Types
 
 // profilePattern is what the server accepts as a profile name (ACME
 // profile names are short tokens), checked at plan time so that a typo

@@ -47,7 +47,7 @@ type IssuerCases struct {
 }
 
 // KeyTypes are the key types certctl names (a managed certificate's key_type).
-var KeyTypes = []string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}
+var KeyTypes = keys.Types
 
 func (s *Session) issuerCases() IssuerCases {
 	c := IssuerCases{}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/sdk/client"
+
+	"github.com/certctl/certctl/sdk/keys"
 )
 
 func (a *app) certsCommand() *cobra.Command {
@@ -306,7 +308,7 @@ func (a *app) certsCreate() *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("target", a.flagNames(targetNames))
 	_ = cmd.RegisterFlagCompletionFunc("policy", a.flagNames(policyNames))
 	_ = cmd.RegisterFlagCompletionFunc("key-type", cobra.FixedCompletions(
-		[]string{"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"}, cobra.ShellCompDirectiveNoFileComp))
+		keys.Types, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("key-mode", cobra.FixedCompletions([]string{"agent", "server"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
