@@ -1,47 +1,21 @@
-// Package plugintesting helps plugins' tests: it builds a plugin's binary
-// and starts it through plugin.Open, the way a certctl host does (so that
-// the tests prove main and the Serve wiring, not only the Go type), and
-// runs scripted loopback HTTP servers that record what they receive.
+// Package plugintesting helps plugins' tests: it starts a plugin's binary
+// (built with plugintest.Build) through plugin.Open, the way a certctl
+// host does (so that the tests prove main and the Serve wiring, not only
+// the Go type), and runs scripted loopback HTTP servers that record what
+// they receive.
 package plugintesting
 
 import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/plugintest"
 )
-
-// buildTimeout bounds one `go build` (a cold build of the SDK's gRPC
-// dependencies takes tens of seconds on two cores).
-const buildTimeout = 5 * time.Minute
-
-// Build compiles the main package in dir (relative to the test's working
-// directory, usually ".") into a temporary directory and returns the
-// binary's path.
-func Build(t testing.TB, dir string) string {
-	t.Helper()
-	// `go test` puts the go command that runs it first on PATH.
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("building %s: no go command on PATH: %v", dir, err)
-	}
-	bin := filepath.Join(t.TempDir(), "certctl-plugin-under-test")
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build %s: %v\n%s", dir, err, out)
-	}
-	return bin
-}
 
 // Open starts the plugin binary bin as a host would and stops it when the
 // test ends.
@@ -63,11 +37,12 @@ func Open(t testing.TB, bin string, kind plugin.Kind) *plugin.Process {
 	return p
 }
 
-// OpenNotifier builds the notifier plugin in dir, starts it, checks that
+// OpenNotifier builds the notifier plugin in dir ("." or a path starting
+// with "./" or "../"), starts it, checks that
 // it reports the expected name and kind, and returns it.
 func OpenNotifier(t testing.TB, dir, name string) plugin.Notifier {
 	t.Helper()
-	n := Open(t, Build(t, dir), plugin.KindNotifier).Notifier()
+	n := Open(t, plugintest.Build(t, dir), plugin.KindNotifier).Notifier()
 	if n == nil {
 		t.Fatal("plugin process is not a notifier")
 	}

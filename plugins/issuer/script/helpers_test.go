@@ -18,6 +18,7 @@ import (
 	"github.com/certctl/certctl/plugins/internal/plugintesting"
 	"github.com/certctl/certctl/sdk/keys"
 	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/plugintest"
 )
 
 // opensslCA is a CA made by testdata/openssl-ca.sh in a temporary
@@ -102,7 +103,7 @@ func writeScript(t *testing.T, dir, name, body string) string {
 // openPlugin builds the plugin and starts it as a host does.
 func openPlugin(t *testing.T) plugin.Issuer {
 	t.Helper()
-	return plugintesting.Open(t, plugintesting.Build(t, "."), plugin.KindIssuer).Issuer()
+	return plugintesting.Open(t, plugintest.Build(t, "."), plugin.KindIssuer).Issuer()
 }
 
 // request is an issuance request for a fresh key of keyType.

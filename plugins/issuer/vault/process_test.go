@@ -19,6 +19,7 @@ import (
 	"github.com/certctl/certctl/plugins/internal/plugintesting"
 	"github.com/certctl/certctl/sdk/keys"
 	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/plugintest"
 )
 
 const rootToken = "root-token"
@@ -31,7 +32,7 @@ func rootsOf(f *fakeVault) *x509.CertPool {
 
 func openPlugin(t *testing.T) plugin.Issuer {
 	t.Helper()
-	return plugintesting.Open(t, plugintesting.Build(t, "."), plugin.KindIssuer).Issuer()
+	return plugintesting.Open(t, plugintest.Build(t, "."), plugin.KindIssuer).Issuer()
 }
 
 func callCtx(t *testing.T) context.Context {
