@@ -39,7 +39,7 @@ func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 	if err != nil {
 		return plugin.DeployResult{}, plugin.Errorf(plugin.CodeInvalidInput, "%v", err)
 	}
-	unlock, err := t.locks.lock(ctx, c.base+" "+c.profile)
+	unlock, err := t.locks.Lock(ctx, c.base+" "+c.profile)
 	if err != nil {
 		return plugin.DeployResult{}, err
 	}

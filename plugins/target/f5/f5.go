@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/plugins/target/internal/keylock"
 )
 
 // version is the plugin's own version.
@@ -14,7 +15,7 @@ const version = "0.1.0"
 // Target is the F5 BIG-IP target plugin: it implements plugin.Target.
 type Target struct {
 	log   *slog.Logger
-	locks keyedLocks
+	locks keylock.Locks // one per profile: deployments to it must not interleave their transactions
 }
 
 var _ plugin.Target = (*Target)(nil)
@@ -48,31 +49,4 @@ func (t *Target) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
 	}
 	_, err := readConfig(cfg)
 	return err
-}
-
-// keyedLocks serialises the deployments to one profile, so that two
-// concurrent calls cannot interleave their transactions.
-type keyedLocks struct {
-	mu    sync.Mutex
-	locks map[string]chan struct{}
-}
-
-// lock takes key's lock until ctx ends.
-func (l *keyedLocks) lock(ctx context.Context, key string) (unlock func(), err error) {
-	l.mu.Lock()
-	if l.locks == nil {
-		l.locks = map[string]chan struct{}{}
-	}
-	ch, ok := l.locks[key]
-	if !ok {
-		ch = make(chan struct{}, 1)
-		l.locks[key] = ch
-	}
-	l.mu.Unlock()
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

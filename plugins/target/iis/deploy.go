@@ -58,7 +58,7 @@ func (t *target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 	if err != nil {
 		return plugin.DeployResult{}, err
 	}
-	unlock, err := t.locks.lock(ctx, c.lockKey())
+	unlock, err := t.locks.Lock(ctx, c.lockKey())
 	if err != nil {
 		return plugin.DeployResult{}, err
 	}

@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/plugins/target/internal/keylock"
 )
 
 // version is the plugin's version: below 1.0 until it has been tried on
@@ -15,7 +16,7 @@ const version = "0.1.0"
 // target is the IIS target plugin.
 type target struct {
 	log   *slog.Logger
-	locks bindingLocks
+	locks keylock.Locks // one per binding, within this process
 }
 
 var _ plugin.Target = (*target)(nil)
@@ -50,31 +51,4 @@ func (t *target) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
 	}
 	_, err := readConfig(cfg)
 	return err
-}
-
-// bindingLocks serialises deployments to one binding within this process.
-type bindingLocks struct {
-	mu    sync.Mutex
-	locks map[string]chan struct{}
-}
-
-// lock waits for the binding's lock, or for ctx; the returned function
-// releases it.
-func (l *bindingLocks) lock(ctx context.Context, key string) (func(), error) {
-	l.mu.Lock()
-	if l.locks == nil {
-		l.locks = map[string]chan struct{}{}
-	}
-	ch, ok := l.locks[key]
-	if !ok {
-		ch = make(chan struct{}, 1)
-		l.locks[key] = ch
-	}
-	l.mu.Unlock()
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/certctl/certctl/plugins/target/internal/atomicfile"
@@ -60,7 +58,7 @@ func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 		}
 	}
 
-	unlock, err := t.locks.lock(ctx, files)
+	unlock, err := t.locks.Lock(ctx, lockKeys(files)...)
 	if err != nil {
 		return plugin.DeployResult{}, err
 	}
@@ -234,45 +232,12 @@ func paths(files []File) string {
 	return strings.Join(p, ",")
 }
 
-// pathLocks serialises deployments that write the same files, so that two
-// concurrent calls cannot interleave their writes and rollbacks.
-type pathLocks struct {
-	mu    sync.Mutex
-	locks map[string]chan struct{}
-}
-
-// lock takes the lock of every file's path, in order, until ctx ends.
-func (l *pathLocks) lock(ctx context.Context, files []File) (unlock func(), err error) {
-	var keys []string
-	for _, f := range files {
-		keys = append(keys, filepath.Clean(f.Path))
+// lockKeys are the cleaned paths of files: deployments that write the
+// same files must not interleave their writes and rollbacks.
+func lockKeys(files []File) []string {
+	keys := make([]string, len(files))
+	for i, f := range files {
+		keys[i] = filepath.Clean(f.Path)
 	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	var held []chan struct{}
-	unlock = func() {
-		for _, ch := range held {
-			<-ch
-		}
-	}
-	for _, k := range keys {
-		l.mu.Lock()
-		if l.locks == nil {
-			l.locks = map[string]chan struct{}{}
-		}
-		ch, ok := l.locks[k]
-		if !ok {
-			ch = make(chan struct{}, 1)
-			l.locks[k] = ch
-		}
-		l.mu.Unlock()
-		select {
-		case ch <- struct{}{}:
-			held = append(held, ch)
-		case <-ctx.Done():
-			unlock()
-			return nil, ctx.Err()
-		}
-	}
-	return unlock, nil
+	return keys
 }

@@ -22,6 +22,8 @@ import (
 
 	"github.com/certctl/certctl/plugins/target/internal/pemfile"
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/plugins/target/internal/keylock"
 )
 
 // Version is the version of the plugins built on this engine.
@@ -60,7 +62,7 @@ type Target struct {
 	spec   Spec
 	schema plugin.Schema
 	log    *slog.Logger
-	locks  pathLocks
+	locks  keylock.Locks
 }
 
 var _ plugin.Target = (*Target)(nil)
