@@ -144,7 +144,7 @@ func TestSendPayload(t *testing.T) {
 			cfg["routing_key"] = routingKey
 			cfg["api_url"] = srv.URL + tt.apiPath
 			p := newNotifier(nil)
-			p.now = func() time.Time { return fixedNow }
+			p.Now = func() time.Time { return fixedNow }
 			send := p.SendEvent
 			if tt.alert {
 				send = p.SendAlert

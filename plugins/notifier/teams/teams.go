@@ -1,9 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/certctl/certctl/plugins/internal/notifyhttp"
 	"github.com/certctl/certctl/plugins/internal/notifymsg"
@@ -12,51 +12,27 @@ import (
 
 const name = "teams"
 
-// notifier is the Microsoft Teams plugin.
-type notifier struct {
-	sender *notifyhttp.Sender
-}
+// notifier is the Microsoft Teams plugin: the HTTP notifiers' skeleton
+// with an Adaptive Card.
+type notifier = notifyhttp.Notifier[config]
 
 func newNotifier(log *slog.Logger) *notifier {
-	return &notifier{sender: notifyhttp.NewSender(log)}
+	return notifyhttp.NewNotifier(log, notifyhttp.Service[config]{
+		Info: plugin.Info{Name: name, Version: "1.0.0", Schema: schema,
+			Description: "Posts notifications to a Microsoft Teams channel as Adaptive Cards through a webhook."},
+		ReadConfig: readConfig,
+		Message:    post,
+	})
 }
 
-func (*notifier) Info(context.Context) (plugin.Info, error) {
-	return plugin.Info{
-		Name:        name,
-		Kind:        plugin.KindNotifier,
-		Version:     "1.0.0",
-		Description: "Posts notifications to a Microsoft Teams channel as Adaptive Cards through a webhook.",
-		Schema:      schema,
-	}, nil
-}
-
-func (*notifier) ValidateConfig(_ context.Context, cfg plugin.Config) error {
-	_, err := readConfig(cfg)
-	return err
-}
-
-func (s *notifier) SendAlert(ctx context.Context, cfg plugin.Config, n plugin.Notification) (plugin.SendResult, error) {
-	return s.send(ctx, cfg, n, notifymsg.KindAlert)
-}
-
-func (s *notifier) SendEvent(ctx context.Context, cfg plugin.Config, n plugin.Notification) (plugin.SendResult, error) {
-	return s.send(ctx, cfg, n, notifymsg.KindEvent)
-}
-
-// send posts the card. Workflows webhooks answer 202, legacy ones 200;
+// post posts the card. Workflows webhooks answer 202, legacy ones 200;
 // 429 (Teams throttles busy channels) and 5xx are retried.
-func (s *notifier) send(ctx context.Context, raw plugin.Config, n plugin.Notification, kind notifymsg.Kind) (plugin.SendResult, error) {
-	cfg, err := readConfig(raw)
-	if err != nil {
-		return plugin.SendResult{}, err
-	}
+func post(cfg config, n plugin.Notification, kind notifymsg.Kind, _ func() time.Time) (notifyhttp.Message, error) {
 	body, err := json.Marshal(newMessage(n, kind))
 	if err != nil {
-		return plugin.SendResult{}, plugin.Errorf(plugin.CodeInvalidInput, "encode card: %v", err)
+		return notifyhttp.Message{}, plugin.Errorf(plugin.CodeInvalidInput, "encode card: %v", err)
 	}
-	_, err = s.sender.Post(ctx, cfg.delivery, notifyhttp.Request{
+	return notifyhttp.Message{Delivery: cfg.delivery, Request: notifyhttp.Request{
 		Service: name, URL: cfg.webhookURL, Header: notifyhttp.JSONHeader(name), Body: body,
-	})
-	return plugin.SendResult{}, err
+	}}, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -14,47 +13,25 @@ import (
 
 const name = "webhook"
 
-// notifier is the webhook plugin.
-type notifier struct {
-	sender *notifyhttp.Sender
-	now    func() time.Time
-}
+// notifier is the webhook plugin: the HTTP notifiers' skeleton with
+// certctl's own JSON payload, optionally signed.
+type notifier = notifyhttp.Notifier[config]
 
 func newNotifier(log *slog.Logger) *notifier {
-	return &notifier{sender: notifyhttp.NewSender(log), now: time.Now}
+	return notifyhttp.NewNotifier(log, notifyhttp.Service[config]{
+		Info: plugin.Info{Name: name, Version: "1.0.0", Schema: schema,
+			Description: "POSTs notifications as JSON to any URL, optionally signed with HMAC-SHA256."},
+		ReadConfig: readConfig,
+		Message:    post,
+	})
 }
 
-func (*notifier) Info(context.Context) (plugin.Info, error) {
-	return plugin.Info{
-		Name:        name,
-		Kind:        plugin.KindNotifier,
-		Version:     "1.0.0",
-		Description: "POSTs notifications as JSON to any URL, optionally signed with HMAC-SHA256.",
-		Schema:      schema,
-	}, nil
-}
-
-func (*notifier) ValidateConfig(_ context.Context, cfg plugin.Config) error {
-	_, err := readConfig(cfg)
-	return err
-}
-
-func (w *notifier) SendAlert(ctx context.Context, cfg plugin.Config, n plugin.Notification) (plugin.SendResult, error) {
-	return w.send(ctx, cfg, n, notifymsg.KindAlert)
-}
-
-func (w *notifier) SendEvent(ctx context.Context, cfg plugin.Config, n plugin.Notification) (plugin.SendResult, error) {
-	return w.send(ctx, cfg, n, notifymsg.KindEvent)
-}
-
-func (w *notifier) send(ctx context.Context, raw plugin.Config, n plugin.Notification, kind notifymsg.Kind) (plugin.SendResult, error) {
-	cfg, err := readConfig(raw)
+// post is the payload with the configured headers; with a secret,
+// every attempt is signed anew (its timestamp is the attempt's).
+func post(cfg config, n plugin.Notification, kind notifymsg.Kind, now func() time.Time) (notifyhttp.Message, error) {
+	body, err := json.Marshal(newPayload(n, kind, now()))
 	if err != nil {
-		return plugin.SendResult{}, err
-	}
-	body, err := json.Marshal(newPayload(n, kind, w.now()))
-	if err != nil {
-		return plugin.SendResult{}, plugin.Errorf(plugin.CodeInvalidInput, "encode notification: %v", err)
+		return notifyhttp.Message{}, plugin.Errorf(plugin.CodeInvalidInput, "encode notification: %v", err)
 	}
 	header := notifyhttp.JSONHeader(name)
 	for k, v := range cfg.headers {
@@ -65,13 +42,10 @@ func (w *notifier) send(ctx context.Context, raw plugin.Config, n plugin.Notific
 	req := notifyhttp.Request{Service: name, URL: cfg.url, Header: header, Body: body}
 	if cfg.secret != "" {
 		req.Prepare = func(h http.Header) {
-			ts, sig := sign(cfg.secret, w.now(), body)
+			ts, sig := sign(cfg.secret, now(), body)
 			h.Set(headerTimestamp, ts)
 			h.Set(headerSignature, sig)
 		}
 	}
-	if _, err := w.sender.Post(ctx, cfg.delivery, req); err != nil {
-		return plugin.SendResult{}, err
-	}
-	return plugin.SendResult{}, nil
+	return notifyhttp.Message{Delivery: cfg.delivery, Request: req}, nil
 }

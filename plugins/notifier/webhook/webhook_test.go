@@ -39,7 +39,7 @@ var (
 
 func testNotifier() *notifier {
 	n := newNotifier(nil)
-	n.now = func() time.Time { return fixedNow }
+	n.Now = func() time.Time { return fixedNow }
 	return n
 }
 
