@@ -230,6 +230,24 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) {
 	}
 }
 
+// waitJS waits until a JavaScript condition holds, across navigations
+// (an evaluation that a navigation interrupts is tried again), until the
+// browser's context ends.
+func waitJS(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err == nil && ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %v (last: %v)", what, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func TestBrowserJourney(t *testing.T) {
 	s := startSite(t)
 	ctx := newBrowser(t)
@@ -255,8 +273,10 @@ func TestBrowserJourney(t *testing.T) {
 	do(t, ctx, "certificates", chromedp.Click(chromedp.CSS(`a[href="/certificates"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#f-q")))
 	checkPage(t, ctx, dir, "certificates")
-	do(t, ctx, "search", chromedp.SendKeys(chromedp.CSS("#f-q"), "api"), chromedp.Submit(chromedp.CSS("#f-q")),
-		chromedp.WaitVisible(chromedp.Search(`//a[text()="api-example-com"]`)))
+	do(t, ctx, "search", chromedp.SendKeys(chromedp.CSS("#f-q"), "api"), chromedp.Submit(chromedp.CSS("#f-q")))
+	// Wait for the results page itself: the list before it shows the same link.
+	waitJS(t, ctx, "search results", `location.search.includes("q=api") && document.readyState === "complete"`)
+	do(t, ctx, "search results", chromedp.WaitVisible(chromedp.Search(`//a[text()="api-example-com"]`)))
 	if rows := eval[int](t, ctx, "count results", `document.querySelectorAll("table.list tbody tr").length`); rows != 1 {
 		t.Errorf("search for api: %d rows", rows)
 	}
@@ -306,6 +326,28 @@ func TestBrowserJourney(t *testing.T) {
 	for _, p := range []string{"jobs", "audit"} {
 		do(t, ctx, p, chromedp.Click(chromedp.CSS(`a[href="/`+p+`"]`)), chromedp.WaitVisible(chromedp.CSS("form.filters")))
 		checkPage(t, ctx, dir, p)
+	}
+
+	// A job in progress on the jobs page is seen ending without a reload.
+	var jobID string
+	if err := s.Pool.QueryRow(context.Background(), `INSERT INTO jobs (id, kind, state, certificate_id, run_at, created_at,
+		updated_at) VALUES (gen_random_uuid(), 'renew', 'waiting', $1, now(), now(), now()) RETURNING id`, s.Cert.ID).Scan(&jobID); err != nil {
+		t.Fatal(err)
+	}
+	row := fmt.Sprintf(`(() => { const r = [...document.querySelectorAll("table.list tbody tr")].find(r => r.textContent.includes(%q)); return r ? r.querySelector(".badge").textContent : ""; })()`, jobID[:8])
+	do(t, ctx, "jobs with one waiting", chromedp.Navigate(s.URL+"/jobs"), chromedp.WaitVisible(chromedp.CSS("form.filters")))
+	if got := eval[string](t, ctx, "the waiting job", row); got != core.JobWaiting {
+		t.Fatalf("the new job shows %q", got)
+	}
+	eval[string](t, ctx, "mark the jobs page", `window.__sameDocument = "jobs"`)
+	if _, err := s.Pool.Exec(context.Background(), `UPDATE jobs SET state = 'succeeded', finished_at = now() WHERE id = $1`, jobID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](row+` === "succeeded"`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Fatalf("the job's end did not show: %v", err)
+	}
+	if marker := eval[string](t, ctx, "jobs page not reloaded", `window.__sameDocument || "reloaded"`); marker != "jobs" {
+		t.Errorf("the jobs page reloaded")
 	}
 
 	// Create an issuer through the form generated from its plugin's schema.

@@ -733,9 +733,16 @@ func TestJobActions(t *testing.T) {
 	if f := s.flashAfter(t, c, r); !strings.HasSuffix(f, "(renew) is now queued.") {
 		t.Fatalf("retry: flash %q", f)
 	}
+	// A live job makes the page refresh itself; none left, it stops.
+	if p := get(t, c, s.URL+"/jobs"); !strings.Contains(p.Body, `<main id="main" tabindex="-1" data-refresh="300">`) {
+		t.Errorf("jobs page with a queued job does not refresh itself")
+	}
 	r = post(t, c, s.URL+"/jobs/"+jobID+"/cancel", url.Values{"csrf_token": {token}})
 	if f := s.flashAfter(t, c, r); !strings.HasSuffix(f, "(renew) is now cancelled.") {
 		t.Fatalf("cancel: flash %q", f)
+	}
+	if p := get(t, c, s.URL+"/jobs"); strings.Contains(p.Body, "data-refresh") {
+		t.Errorf("jobs page without live jobs refreshes itself")
 	}
 }
 

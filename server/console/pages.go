@@ -489,6 +489,8 @@ type agentData struct {
 
 func (d agentData) title() (string, string) { return "Agent " + d.Agent.Name, "agents" }
 
+func (d agentData) live() bool { return anyLive(d.Jobs) }
+
 func (c *Console) agent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := pathID(r)
@@ -541,6 +543,13 @@ type jobsData struct {
 }
 
 func (jobsData) title() (string, string) { return "Jobs", "jobs" }
+
+// live reports whether the list shows a job still in progress.
+func (d jobsData) live() bool { return anyLive(d.Items) }
+
+func anyLive(jobs []core.Job) bool {
+	return slices.ContainsFunc(jobs, func(j core.Job) bool { return live(j.State) })
+}
 
 func (c *Console) jobs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()

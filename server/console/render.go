@@ -61,7 +61,8 @@ type view struct {
 	Operate bool // the user may change things (operator or admin)
 	Admin   bool
 	Flash   string
-	Poll    int // milliseconds between live updates
+	Poll    int  // milliseconds between live updates
+	Refresh bool // the page shows work in progress: its script refreshes it
 	Data    any
 }
 
@@ -78,6 +79,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if ck, err := r.Cookie(flashCookie); err == nil && !fragments[name] {
 		v.Flash, _ = url.QueryUnescape(ck.Value)
 		http.SetCookie(w, c.cookie(r, flashCookie, "", -1))
+	}
+	if l, ok := data.(interface{ live() bool }); ok {
+		v.Refresh = l.live()
 	}
 	if t, ok := data.(interface{ title() (string, string) }); ok {
 		v.Title, v.Nav = t.title()

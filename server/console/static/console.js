@@ -15,9 +15,30 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
         var main = document.getElementById("main");
-        if (fresh && main) { main.innerHTML = fresh.innerHTML; }
+        if (!fresh || !main) { return; }
+        main.innerHTML = fresh.innerHTML;
+        if (fresh.hasAttribute("data-refresh")) {
+          main.setAttribute("data-refresh", fresh.getAttribute("data-refresh"));
+          refreshLater(main);
+        } else {
+          main.removeAttribute("data-refresh");
+        }
       })
       .catch(function () {});
+  }
+  // refreshLater refreshes a page that lists work in progress (jobs, an
+  // agent's work) until none is left, but never while the user is typing
+  // in one of its fields.
+  function refreshLater(main) {
+    var every = parseInt(main.getAttribute("data-refresh"), 10) || 2000;
+    setTimeout(function () {
+      var a = document.activeElement;
+      if (a && main.contains(a) && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName)) {
+        refreshLater(main);
+        return;
+      }
+      refreshMain();
+    }, every);
   }
   function poll(box) {
     var url = box.getAttribute("data-live");
@@ -51,5 +72,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var boxes = document.querySelectorAll("[data-live]");
     for (var i = 0; i < boxes.length; i++) { poll(boxes[i]); }
+    var main = document.getElementById("main");
+    if (main && main.hasAttribute("data-refresh")) { refreshLater(main); }
   });
 })();
