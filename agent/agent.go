@@ -20,6 +20,8 @@ import (
 	"github.com/certctl/certctl/sdk/client"
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/sdk/plugin/host"
+
+	"github.com/certctl/certctl/sdk/backoff"
 )
 
 // Agent is a running certctl-agent.
@@ -206,7 +208,7 @@ func (a *Agent) heartbeatLoop(ctx context.Context) {
 
 // workLoop long-polls for work and does it. Failures back off with jitter.
 func (a *Agent) workLoop(ctx context.Context) error {
-	backoff := time.Second
+	failures := 0
 	for ctx.Err() == nil {
 		a.flushReports(ctx)
 		a.http01.Maintain(ctx)
@@ -218,12 +220,13 @@ func (a *Agent) workLoop(ctx context.Context) error {
 			if client.IsForbidden(err) {
 				return fmt.Errorf("the server refuses this agent: %w", err)
 			}
-			a.logger.Warn("fetching work failed; backing off", "err", err, "wait", backoff)
-			sleep(ctx, backoff/2+time.Duration(rand.Int64N(int64(backoff/2)+1)))
-			backoff = min(backoff*2, time.Minute)
+			failures++
+			wait := backoff.Jitter(backoff.Exponential(failures, time.Second, time.Minute), rand.Float64())
+			a.logger.Warn("fetching work failed; backing off", "err", err, "wait", wait)
+			sleep(ctx, wait)
 			continue
 		}
-		backoff = time.Second
+		failures = 0
 		for _, item := range work.Items {
 			a.do(ctx, item)
 		}

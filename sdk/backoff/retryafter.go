@@ -1,7 +1,4 @@
-// Package retryafter reads HTTP Retry-After headers (RFC 9110 §10.2.3),
-// for every certctl client that backs off when a server asks: the SDK's
-// API client, the HTTP notifiers, and the ACME and Vault issuers.
-package retryafter
+package backoff
 
 import (
 	"net/http"
@@ -10,14 +7,14 @@ import (
 	"time"
 )
 
-// Max bounds what a header can ask for: a day. A longer wait is more
+// MaxRetryAfter bounds what a Retry-After header can ask for: a day. A longer wait is more
 // likely a mistake (or a hostile server) than a plan.
-const Max = 24 * time.Hour
+const MaxRetryAfter = 24 * time.Hour
 
-// Parse reads a Retry-After value, either delay-seconds or an HTTP date
+// ParseRetryAfter reads an HTTP Retry-After value (RFC 9110 §10.2.3), either delay-seconds or an HTTP date
 // (relative to now; a date in the past is no wait). It reports false for
-// an empty, negative or unreadable value. Waits beyond Max are cut to it.
-func Parse(v string, now time.Time) (time.Duration, bool) {
+// an empty, negative or unreadable value. Waits beyond MaxRetryAfter are cut to it.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
@@ -26,10 +23,10 @@ func Parse(v string, now time.Time) (time.Duration, bool) {
 		if n < 0 {
 			return 0, false
 		}
-		return time.Duration(min(n, int64(Max/time.Second))) * time.Second, true
+		return time.Duration(min(n, int64(MaxRetryAfter/time.Second))) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), Max), true
+		return min(max(t.Sub(now), 0), MaxRetryAfter), true
 	}
 	return 0, false
 }

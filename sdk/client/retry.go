@@ -13,7 +13,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/certctl/certctl/sdk/retryafter"
+	"github.com/certctl/certctl/sdk/backoff"
 )
 
 type retryPolicy struct {
@@ -39,16 +39,7 @@ func (p retryPolicy) validate() error {
 // its upper half so that many clients failing together do not come back
 // together.
 func (p retryPolicy) backoff(attempt int) time.Duration {
-	d := p.baseDelay
-	for i := 1; i < attempt && d < p.maxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, p.maxDelay)
-	if d <= 0 {
-		return 0
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
+	return backoff.Jitter(backoff.Exponential(attempt, p.baseDelay, p.maxDelay), rand.Float64())
 }
 
 // idempotent methods may be sent twice with the effect of once.
@@ -78,7 +69,7 @@ func (p retryPolicy) decide(method string, status int, retryAfter string, attemp
 	default:
 		return 0, false
 	}
-	if d, ok := retryafter.Parse(retryAfter, now); ok {
+	if d, ok := backoff.ParseRetryAfter(retryAfter, now); ok {
 		return min(d, p.maxDelay), true
 	}
 	return p.backoff(attempt), true

@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/certctl/certctl/server/core"
+
+	"github.com/certctl/certctl/sdk/backoff"
 )
 
 // shortLifetime is the lifetime under which certificates renew at half
@@ -112,9 +114,5 @@ func roundDuration(d time.Duration) string {
 // exponential from base, capped, with the upper half jittered so that
 // failures that happened together do not retry together.
 func retryDelay(attempt int, base, ceiling time.Duration, rnd float64) time.Duration {
-	d := base << min(max(attempt-1, 0), 20)
-	if d > ceiling || d <= 0 {
-		d = ceiling
-	}
-	return d/2 + time.Duration(rnd*float64(d/2))
+	return backoff.Jitter(backoff.Exponential(attempt, base, ceiling), rnd)
 }

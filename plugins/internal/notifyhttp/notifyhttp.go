@@ -25,7 +25,7 @@ import (
 	"github.com/certctl/certctl/plugins/internal/retry"
 	"github.com/certctl/certctl/sdk/plugin"
 
-	"github.com/certctl/certctl/sdk/retryafter"
+	"github.com/certctl/certctl/sdk/backoff"
 )
 
 // MaxResponseBytes is how much of a response body is read; the rest is
@@ -151,7 +151,7 @@ func classify(hresp *http.Response, body []byte) (*Response, error) {
 		return &Response{StatusCode: code, Header: hresp.Header, Body: body}, nil
 	case code == http.StatusTooManyRequests || code >= 500:
 		err := fmt.Errorf("HTTP %d%s", code, Snippet(body))
-		if after, ok := retryafter.Parse(hresp.Header.Get("Retry-After"), time.Now()); ok {
+		if after, ok := backoff.ParseRetryAfter(hresp.Header.Get("Retry-After"), time.Now()); ok {
 			return nil, retry.AgainAfter(err, after)
 		}
 		return nil, retry.Again(err)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/backoff"
 )
 
 // Defaults of a Policy's caps.
@@ -126,13 +128,7 @@ func (p Policy) Delay(attempt int, r float64) time.Duration {
 	if limit <= 0 {
 		limit = DefaultMaxBackoff
 	}
-	d := p.Backoff
-	for i := 1; i < attempt && d < limit; i++ {
-		d *= 2
-	}
-	d = min(d, limit)
-	half := d / 2
-	return half + time.Duration(r*float64(d-half))
+	return backoff.Jitter(backoff.Exponential(attempt, p.Backoff, limit), r)
 }
 
 func (p Policy) maxRetryAfter() time.Duration {

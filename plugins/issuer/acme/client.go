@@ -26,7 +26,7 @@ import (
 	"github.com/certctl/certctl/sdk/plugin"
 	"golang.org/x/crypto/acme"
 
-	"github.com/certctl/certctl/sdk/retryafter"
+	"github.com/certctl/certctl/sdk/backoff"
 )
 
 // requestTimeout bounds one HTTP request to the CA.
@@ -165,7 +165,7 @@ func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
 
 // parseRetryAfter is the wait a Retry-After value asks for, 0 for none.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	d, _ := retryafter.Parse(v, now)
+	d, _ := backoff.ParseRetryAfter(v, now)
 	return d
 }
 

@@ -23,7 +23,7 @@ import (
 
 	"github.com/certctl/certctl/sdk/plugin"
 
-	"github.com/certctl/certctl/sdk/retryafter"
+	"github.com/certctl/certctl/sdk/backoff"
 )
 
 // client is a Vault API client for one call, with its token set.
@@ -127,7 +127,7 @@ func write(ctx context.Context, vc *vault.Client, path string, data map[string]a
 	}
 	if err != nil {
 		if resp != nil {
-			if d, ok := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now()); ok {
+			if d, ok := backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 				return nil, &retryAfterError{err: err, after: d}
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/sdk/plugin"
+
+	"github.com/certctl/certctl/sdk/backoff"
 )
 
 // managed supervises the process of one plugin.
@@ -157,11 +159,11 @@ func (m *managed) noteFailureLocked(reason string) {
 	m.lastErr = reason
 	m.status = StatusCrashed
 	now := m.h.o.Clock()
-	backoff := time.Duration(0) // the first restart is immediate
+	wait := time.Duration(0) // the first restart is immediate
 	if m.failures > 1 {
-		backoff = min(50*time.Millisecond<<min(m.failures-2, 20), m.h.o.MaxBackoff)
+		wait = backoff.Exponential(m.failures-1, 50*time.Millisecond, m.h.o.MaxBackoff)
 	}
-	m.notBefore = now.Add(backoff)
+	m.notBefore = now.Add(wait)
 	if m.failures >= m.h.o.BreakerThreshold {
 		m.breakerUntil = now.Add(m.h.o.BreakerCooldown)
 		m.status = StatusCircuitOpen
