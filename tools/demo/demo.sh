@@ -168,7 +168,7 @@ echo "   $(health "$CERT_ID")"
 check_served "$S2"
 echo "== renewal plan: $(api "$URL/api/v1/certificates/$CERT_ID/renewal" | jq -r .reason)"
 echo
-echo "Server (API; the web console is not built yet): $URL"
+echo "Server (API and web console; sign in with the key below): $URL"
 echo "  export CERTCTL_URL=$URL CERTCTL_API_KEY=$KEY"
 echo "  curl -H \"Authorization: Bearer \$CERTCTL_API_KEY\" \$CERTCTL_URL/api/v1/audit-events | jq ."
 echo "Logs: $DIR/server.log $DIR/agent.log"
