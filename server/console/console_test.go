@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/certctl/certctl/server/apitest"
@@ -403,7 +405,7 @@ func TestSecurityHeadersAndRouting(t *testing.T) {
 	if r := get(t, c, s.URL+"/no/such/page"); r.Status != 404 || !strings.Contains(r.Body, "There is no page at /no/such/page") {
 		t.Errorf("unknown page: %d", r.Status)
 	}
-	if r := get(t, c, s.URL+"/certificates/"+fmt.Sprint("0190a7c4-0000-7000-8000-000000000000")); r.Status != 404 {
+	if r := get(t, c, s.URL+"/certificates/0190a7c4-0000-7000-8000-000000000000"); r.Status != 404 {
 		t.Errorf("unknown certificate: %d", r.Status)
 	}
 }
@@ -597,30 +599,98 @@ func TestCreateCertificateForm(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "name:") || !strings.Contains(r.Body, "192.0.2.9</textarea>") {
 		t.Fatalf("bad name: %d\n%s", r.Status, r.Body)
 	}
+	// A label the API refuses is refused here too, naming the field, and
+	// the form keeps what was typed.
 	form.Set("name", "shop-example-com")
+	for _, bad := range []string{"team=payments\nno pair here", "team=payments\nBad Key!=x"} {
+		form.Set("labels", bad)
+		r = post(t, c, s.URL+"/certificates", form)
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "labels: ") || !strings.Contains(r.Body, "team=payments\n") {
+			t.Fatalf("bad labels %q: %d\n%s", bad, r.Status, r.Body)
+		}
+	}
+	// Created with a renewal policy, labels and a profile: all three are stored.
+	ctx := core.WithActor(context.Background(), core.SystemActor)
+	fast, err := s.Service.CreatePolicy(ctx, service.RenewalPolicyInput{Name: "fast", Mode: core.PolicyDaysBefore, DaysBeforeExpiry: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p = get(t, c, s.URL+"/certificates/new"); !strings.Contains(p.Body, `<option value="`+fast.ID.String()+`">fast</option>`) ||
+		!strings.Contains(p.Body, `<label for="c-labels">`) || !strings.Contains(p.Body, `<label for="c-profile">`) || !strings.Contains(p.Body, `<label for="c-policy">`) {
+		t.Fatalf("form lacks the policy, labels or profile:\n%s", p.Body)
+	}
+	form.Set("labels", "team=payments\n\n env = prod ")
+	form.Set("profile", "server")
+	form.Set("renewal_policy_id", fast.ID.String())
 	r = post(t, c, s.URL+"/certificates", form)
 	if r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "/certificates/") {
 		t.Fatalf("create: %d\n%s", r.Status, r.Body)
 	}
+	path := r.Header.Get("Location")
+	stored := func() core.Certificate {
+		t.Helper()
+		cert, err := s.Service.GetCertificate(ctx, uuid.MustParse(strings.TrimPrefix(path, "/certificates/")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cert
+	}
+	if cert := stored(); cert.RenewalPolicyID == nil || *cert.RenewalPolicyID != fast.ID || cert.Profile != "server" ||
+		!maps.Equal(cert.Labels, map[string]string{"team": "payments", "env": "prod"}) {
+		t.Fatalf("stored: policy %v, profile %q, labels %v", cert.RenewalPolicyID, cert.Profile, cert.Labels)
+	}
 	s.RunJobs(t)
-	p = get(t, c, s.URL+r.Header.Get("Location"))
-	for _, want := range []string{"shop.example.org, 192.0.2.9", "ecdsa-p384", `<span class="badge s-active">active</span>`} {
+	p = get(t, c, s.URL+path)
+	for _, want := range []string{"shop.example.org, 192.0.2.9", "ecdsa-p384", `<span class="badge s-active">active</span>`,
+		"<dt>Profile</dt><dd>server</dd>", `<span class="tag">env=prod</span> <span class="tag">team=payments</span>`, "<dt>Policy</dt><dd>fast</dd>"} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("new certificate's page lacks %q", want)
 		}
 	}
 	// Edit it: the form comes filled in; a new SAN is saved (and issues again).
-	path := r.Header.Get("Location")
 	p = get(t, c, s.URL+path+"/edit")
-	if !strings.Contains(p.Body, `value="shop-example-com"`) || !strings.Contains(p.Body, "192.0.2.9</textarea>") {
+	if !strings.Contains(p.Body, `value="shop-example-com"`) || !strings.Contains(p.Body, "192.0.2.9</textarea>") ||
+		!strings.Contains(p.Body, `value="`+fast.ID.String()+`" selected>fast`) || !strings.Contains(p.Body, ">env=prod\nteam=payments</textarea>") ||
+		!strings.Contains(p.Body, `name="profile" value="server"`) {
 		t.Fatalf("edit form:\n%s", p.Body)
 	}
 	form.Set("sans", "shop.example.org\nshop.example.net")
+	form.Set("labels", "team=checkout")
 	if f := s.flashAfter(t, c, post(t, c, s.URL+path, form)); f != "Certificate shop-example-com saved." {
 		t.Fatalf("save: flash %q", f)
 	}
 	if p = get(t, c, s.URL+path); !strings.Contains(p.Body, "shop.example.org, shop.example.net") {
 		t.Errorf("after editing:\n%s", p.Body)
+	}
+	if cert := stored(); !maps.Equal(cert.Labels, map[string]string{"team": "checkout"}) || cert.Profile != "server" ||
+		cert.RenewalPolicyID == nil || *cert.RenewalPolicyID != fast.ID {
+		t.Fatalf("after changing the labels: policy %v, profile %q, labels %v", cert.RenewalPolicyID, cert.Profile, cert.Labels)
+	}
+	// A request without the three fields keeps them; empty ones clear them
+	// (the policy back to the default).
+	kept := url.Values{}
+	for k, v := range form {
+		if k != "labels" && k != "profile" && k != "renewal_policy_id" {
+			kept[k] = v
+		}
+	}
+	if f := s.flashAfter(t, c, post(t, c, s.URL+path, kept)); f != "Certificate shop-example-com saved." {
+		t.Fatalf("save without the fields: flash %q", f)
+	}
+	if cert := stored(); !maps.Equal(cert.Labels, map[string]string{"team": "checkout"}) || cert.Profile != "server" || cert.RenewalPolicyID == nil {
+		t.Fatalf("not kept: policy %v, profile %q, labels %v", cert.RenewalPolicyID, cert.Profile, cert.Labels)
+	}
+	form.Set("labels", "")
+	form.Set("profile", "")
+	form.Set("renewal_policy_id", "")
+	if f := s.flashAfter(t, c, post(t, c, s.URL+path, form)); f != "Certificate shop-example-com saved." {
+		t.Fatalf("clear: flash %q", f)
+	}
+	if cert := stored(); len(cert.Labels) != 0 || cert.Profile != "" || cert.RenewalPolicyID != nil {
+		t.Fatalf("not cleared: policy %v, profile %q, labels %v", cert.RenewalPolicyID, cert.Profile, cert.Labels)
+	}
+	if p = get(t, c, s.URL+path); !strings.Contains(p.Body, "<dt>Labels</dt><dd>none</dd>") || !strings.Contains(p.Body, "<dt>Profile</dt><dd>the issuer's default</dd>") {
+		t.Errorf("after clearing:\n%s", p.Body)
 	}
 	// Delete it.
 	if r = post(t, c, s.URL+path+"/delete", url.Values{"csrf_token": {token}}); r.Status != http.StatusSeeOther {

@@ -6,6 +6,7 @@ package console
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -661,6 +662,10 @@ type certificateFormData struct {
 	Chosen   map[string]bool // chosen target ids
 	KeyType  string
 	KeyMode  string
+	Policies []core.RenewalPolicy
+	Policy   string // the chosen renewal policy's id, "" for the default policy
+	Labels   string // key=value, one a line
+	Profile  string
 	Error    string
 }
 
@@ -680,7 +685,8 @@ func (c *Console) certificateForm(w http.ResponseWriter, r *http.Request, status
 	d := certificateFormData{KeyTypes: core.KeyTypes, KeyModes: append([]string{""}, core.KeyModes...),
 		Name: strings.TrimSpace(r.FormValue("name")), CN: strings.TrimSpace(r.FormValue("common_name")),
 		SANs: r.FormValue("sans"), Issuer: r.FormValue("issuer_id"), KeyType: r.FormValue("key_type"),
-		KeyMode: r.FormValue("key_mode"), Chosen: map[string]bool{}, Error: msg}
+		KeyMode: r.FormValue("key_mode"), Policy: r.FormValue("renewal_policy_id"), Labels: r.FormValue("labels"),
+		Profile: strings.TrimSpace(r.FormValue("profile")), Chosen: map[string]bool{}, Error: msg}
 	if d.KeyType == "" {
 		d.KeyType = core.KeyTypes[0]
 	}
@@ -703,7 +709,10 @@ func (c *Console) certificateForm(w http.ResponseWriter, r *http.Request, status
 		d.ID = cert.ID.String()
 		if r.Method != http.MethodPost {
 			d.Name, d.CN, d.SANs, d.Issuer = cert.Name, cert.CommonName, strings.Join(cert.SANs, "\n"), cert.IssuerID.String()
-			d.KeyType, d.KeyMode = cert.KeyType, cert.KeyMode
+			d.KeyType, d.KeyMode, d.Labels, d.Profile = cert.KeyType, cert.KeyMode, formatLabels(cert.Labels), cert.Profile
+			if cert.RenewalPolicyID != nil {
+				d.Policy = cert.RenewalPolicyID.String()
+			}
 			for _, t := range cert.TargetIDs {
 				d.Chosen[t.String()] = true
 			}
@@ -718,13 +727,31 @@ func (c *Console) certificateForm(w http.ResponseWriter, r *http.Request, status
 		c.fail(w, r, err)
 		return
 	}
+	if d.Policies, _, err = c.svc.ListPolicies(ctx, core.Page{Limit: core.MaxPageLimit}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, status, "certificate_new", d)
 }
 
 func (c *Console) createCertificate(w http.ResponseWriter, r *http.Request) {
 	in := service.CertificateInput{Name: strings.TrimSpace(r.PostFormValue("name")),
 		CommonName: strings.TrimSpace(r.PostFormValue("common_name")), KeyType: r.PostFormValue("key_type"),
-		KeyMode: r.PostFormValue("key_mode")}
+		KeyMode: r.PostFormValue("key_mode"), Profile: strings.TrimSpace(r.PostFormValue("profile"))}
+	labels, err := parseLabels(r.PostFormValue("labels"))
+	if err != nil {
+		c.certificateForm(w, r, http.StatusUnprocessableEntity, fieldMessage(err))
+		return
+	}
+	in.Labels = labels
+	if v := r.PostFormValue("renewal_policy_id"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			c.certificateForm(w, r, http.StatusUnprocessableEntity, "renewal_policy_id: choose a renewal policy.")
+			return
+		}
+		in.RenewalPolicyID = &id
+	}
 	for _, line := range strings.Split(r.PostFormValue("sans"), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			in.SANs = append(in.SANs, line)
@@ -751,13 +778,23 @@ func (c *Console) createCertificate(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, perr)
 			return
 		}
-		// What the form does not show (policy, labels, profile) stays as it is.
+		// The form sends every field, and an empty one clears its value; a
+		// field missing from the request (a form from before the field was
+		// added, or a script posting only what it changes) keeps its value.
 		old, gerr := c.svc.GetCertificate(r.Context(), id)
 		if gerr != nil {
 			c.fail(w, r, gerr)
 			return
 		}
-		in.RenewalPolicyID, in.Labels, in.Profile = old.RenewalPolicyID, old.Labels, old.Profile
+		if _, sent := r.PostForm["renewal_policy_id"]; !sent {
+			in.RenewalPolicyID = old.RenewalPolicyID
+		}
+		if _, sent := r.PostForm["labels"]; !sent {
+			in.Labels = old.Labels
+		}
+		if _, sent := r.PostForm["profile"]; !sent {
+			in.Profile = old.Profile
+		}
 		cert, err = c.svc.UpdateCertificate(r.Context(), id, in)
 		if err == nil {
 			c.back(w, r, "/certificates/"+cert.ID.String(), "Certificate "+cert.Name+" saved.")
@@ -775,6 +812,36 @@ func (c *Console) createCertificate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.back(w, r, "/certificates/"+cert.ID.String(), "Certificate "+cert.Name+" declared; its issuance has started.")
+}
+
+// parseLabels reads the labels box: one key=value a line, blank lines
+// skipped; the keys and values are then checked by the service, with the
+// API's rules.
+func parseLabels(text string) (map[string]string, error) {
+	labels := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if k = strings.TrimSpace(k); !ok || k == "" {
+			return nil, core.Invalid("labels", "line %d %q: want key=value", i+1, line)
+		}
+		if _, dup := labels[k]; dup {
+			return nil, core.Invalid("labels", "line %d: label %q is given twice", i+1, k)
+		}
+		labels[k] = strings.TrimSpace(v)
+	}
+	return labels, nil
+}
+
+// formatLabels writes labels as the labels box shows them, sorted by key.
+func formatLabels(labels map[string]string) string {
+	lines := make([]string, 0, len(labels))
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		lines = append(lines, k+"="+labels[k])
+	}
+	return strings.Join(lines, "\n")
 }
 
 // fieldMessage says which field an error is about, when it says.
