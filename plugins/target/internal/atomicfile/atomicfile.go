@@ -44,7 +44,10 @@ type Spec struct {
 func Resolve(path string) (string, error) {
 	real, err := filepath.EvalSymlinks(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, lerr := os.Lstat(path); lerr == nil {
+		// Only a link that is there, pointing nowhere, is an error: a
+		// regular file that appeared since (another deployment's first
+		// write) is no link at all.
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return "", fmt.Errorf("%s is a symbolic link to a file that does not exist", path)
 		}
 		return path, nil
