@@ -222,7 +222,7 @@ func TestHTTP01ThroughNginxWebroot(t *testing.T) {
 // On a host where nothing serves port 80, the agent's own temporary
 // listener answers the CA, and closes when the order is done.
 func TestHTTP01ThroughAgentListener(t *testing.T) {
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	listen := fmt.Sprintf("127.0.0.1:%d", acmetest.FreePort(t))
 	s := startHTTP01Setup(t, serverPluginsWithTestIssuer(t), func(c *agent.Config, _ nginxSite) {
 		c.HTTP01Listen = listen
 	})
@@ -326,7 +326,7 @@ func TestHTTP01AgentKilledMidOrder(t *testing.T) {
 func testRestartMidOrder(t *testing.T, sig syscall.Signal, listener, withPebble bool) {
 	listen := ""
 	if listener {
-		listen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		listen = fmt.Sprintf("127.0.0.1:%d", acmetest.FreePort(t))
 	}
 	plugins := ""
 	if withPebble {

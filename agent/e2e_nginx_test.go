@@ -25,6 +25,7 @@ import (
 
 	"github.com/certctl/certctl/agent"
 	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/acmetest"
 	"github.com/certctl/certctl/server/apitest"
 )
 
@@ -44,16 +45,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // selfSigned writes a throwaway certificate and key for nginx's first start.
@@ -100,11 +91,11 @@ func runNginx(t *testing.T, http01 bool) nginxSite {
 	}
 	dir := t.TempDir()
 	n := nginxSite{cert: filepath.Join(dir, "site.crt"), key: filepath.Join(dir, "site.key"),
-		tlsAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), conf: filepath.Join(dir, "nginx.conf")}
+		tlsAddr: fmt.Sprintf("127.0.0.1:%d", acmetest.FreePort(t)), conf: filepath.Join(dir, "nginx.conf")}
 	selfSigned(t, n.cert, n.key)
 	httpServer := ""
 	if http01 {
-		n.httpAddr, n.webroot, n.accessLog = fmt.Sprintf("127.0.0.1:%d", freePort(t)), filepath.Join(dir, "www"), filepath.Join(dir, "access.log")
+		n.httpAddr, n.webroot, n.accessLog = fmt.Sprintf("127.0.0.1:%d", acmetest.FreePort(t)), filepath.Join(dir, "www"), filepath.Join(dir, "access.log")
 		if err := os.Mkdir(n.webroot, 0o755); err != nil {
 			t.Fatal(err)
 		}

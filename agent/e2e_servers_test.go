@@ -12,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/agent"
 	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/acmetest"
 	"github.com/certctl/certctl/server/apitest"
 )
 
@@ -80,7 +81,7 @@ func TestEndToEndWithApache(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key")
 	selfSigned(t, cert, key)
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", acmetest.FreePort(t))
 	conf := filepath.Join(dir, "apache2.conf")
 	mods := "/usr/lib/apache2/modules"
 	if err := os.MkdirAll(filepath.Join(dir, "run"), 0o755); err != nil {
@@ -130,7 +131,7 @@ func TestEndToEndWithHAProxy(t *testing.T) {
 	if err := os.WriteFile(pemPath, append(c, k...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", acmetest.FreePort(t))
 	conf := filepath.Join(dir, "haproxy.cfg")
 	body := fmt.Sprintf(`global
   log stderr format raw local0 err

@@ -35,7 +35,7 @@ const testDeadline = 3 * time.Minute
 
 // pluginBin is the plugin's binary, built once for all the tests (which
 // start many processes of it) rather than per test as
-// plugins/internal/plugintesting.Build does.
+// sdk/plugin/plugintest.Build does.
 var pluginBin string
 
 func TestMain(m *testing.M) {
