@@ -35,6 +35,7 @@ import (
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/sdk/client"
+	"github.com/certctl/certctl/tools/internal/procstat"
 )
 
 type config struct {
@@ -336,7 +337,7 @@ feed:
 			if ticks%2 == 0 {
 				s, err := scrapeMetrics(ctx, metricsHC, c.server)
 				peak.sampleMetrics(s, err)
-				rss, _, _ := memStatus(c.serverPID)
+				rss, _, _ := procstat.MemStatus(c.serverPID)
 				logf("%3.0fs: %d heartbeats (%d failed), %d long polls done (%d failed), %d open; server RSS %s, goroutines %.0f",
 					time.Since(windowStart).Seconds(), beats.ok.Load(), beats.failed.Load(), polls.ok.Load(),
 					polls.failed.Load(), inflightPolls.Load(), mib(rss), peak.lastGoroutines)
@@ -552,7 +553,7 @@ type snapshot struct {
 	pgProcs  int
 	procOK   bool // /proc could be read (it cannot when this process is out of descriptors)
 	metrics  *scrape
-	cpu      cpuSample
+	cpu      procstat.CPUSample
 	err      error
 }
 
@@ -560,12 +561,12 @@ func takeSnapshot(ctx context.Context, hc *http.Client, c config) snapshot {
 	s := snapshot{at: time.Now(), fds: -1}
 	if c.serverPID > 0 {
 		var err error
-		s.rss, s.hwm, err = memStatus(c.serverPID)
+		s.rss, s.hwm, err = procstat.MemStatus(c.serverPID)
 		s.procOK = err == nil
-		s.fds = openFDs(c.serverPID)
-		s.pgPSS, s.pgProcs = postgresPSS(c.serverPID)
+		s.fds = procstat.OpenFDs(c.serverPID)
+		s.pgPSS, s.pgProcs = procstat.PostgresPSS(c.serverPID)
 	}
-	s.cpu = sampleCPU(c.serverPID)
+	s.cpu = procstat.SampleCPU(c.serverPID)
 	s.metrics, s.err = scrapeMetrics(ctx, hc, c.server)
 	return s
 }
@@ -583,10 +584,10 @@ func (p *peaks) sampleProc(pid int) {
 	if pid <= 0 {
 		return
 	}
-	if rss, _, err := memStatus(pid); err == nil {
+	if rss, _, err := procstat.MemStatus(pid); err == nil {
 		p.rss = max(p.rss, rss)
 	}
-	p.fds = max(p.fds, openFDs(pid))
+	p.fds = max(p.fds, procstat.OpenFDs(pid))
 }
 
 func (p *peaks) sampleMetrics(s *scrape, err error) {
@@ -754,17 +755,17 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "  HTTP requests in the window: %.0f (%.0f/s)\n", reqs-reqs0, (reqs-reqs0)/secs)
 	}
 	c0, c1 := r.snapBefore.cpu, r.snapAfter.cpu
-	if c1.total > c0.total {
+	if c1.Total > c0.Total {
 		span := r.snapAfter.at.Sub(r.snapBefore.at).Seconds()
-		cores := func(ticks int64) float64 { return float64(ticks) / clockTick / span }
-		ncpu := float64(c1.total-c0.total) / clockTick / span
-		fmt.Fprintf(w, "\nCPU in the window (cores of %.0f): machine busy %.2f", ncpu, cores(c1.machine-c0.machine))
-		if c1.ok {
+		cores := func(ticks int64) float64 { return float64(ticks) / procstat.ClockTick / span }
+		ncpu := float64(c1.Total-c0.Total) / procstat.ClockTick / span
+		fmt.Fprintf(w, "\nCPU in the window (cores of %.0f): machine busy %.2f", ncpu, cores(c1.Machine-c0.Machine))
+		if c1.OK {
 			fmt.Fprintf(w, " = server %.2f + PostgreSQL %.2f + plugins %.2f + agentload %.2f + other %.2f",
-				cores(c1.server-c0.server), cores(c1.postgres-c0.postgres), cores(c1.plugins-c0.plugins), cores(c1.self-c0.self),
-				cores((c1.machine-c0.machine)-(c1.server-c0.server)-(c1.postgres-c0.postgres)-(c1.plugins-c0.plugins)-(c1.self-c0.self)))
+				cores(c1.Server-c0.Server), cores(c1.Postgres-c0.Postgres), cores(c1.Plugins-c0.Plugins), cores(c1.Self-c0.Self),
+				cores((c1.Machine-c0.Machine)-(c1.Server-c0.Server)-(c1.Postgres-c0.Postgres)-(c1.Plugins-c0.Plugins)-(c1.Self-c0.Self)))
 		} else {
-			fmt.Fprintf(w, " (agentload %.2f)", cores(c1.self-c0.self))
+			fmt.Fprintf(w, " (agentload %.2f)", cores(c1.Self-c0.Self))
 		}
 		fmt.Fprintln(w)
 	}

@@ -34,12 +34,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/certctl/certctl/tools/internal/procstat"
 )
 
 func main() {
 	server := flag.String("server", "", "URL of a running certctl server (required; `make load-issuance` starts one)")
 	key := flag.String("admin-key", os.Getenv("CERTCTL_API_KEY"), "admin API key (default $CERTCTL_API_KEY)")
-	serverPID := flag.Int("server-pid", 0, "pid of the server, to report its CPU time and its children's (0: skip)")
+	serverPID := flag.Int("server-pid", 0, "pid of the server, to report its CPU time and its children's (PostgreSQL, plugins) (0: skip)")
 	n := flag.Int("n", 1000, "certificates to declare")
 	clients := flag.Int("clients", 8, "concurrent API clients declaring them")
 	issuer := flag.String("issuer", "local", "name of the issuer to use")
@@ -58,7 +60,7 @@ func main() {
 	caKeyType, _ := iss.Config["ca_key_type"].(string)
 	fmt.Printf("issuer %q (type %s, CA key %s); %d certificates from %d clients\n", iss.Name, iss.Type, orDash(caKeyType), *n, *clients)
 
-	cpu0 := cpuTime(*serverPID)
+	cpu0 := procstat.SampleCPU(*serverPID)
 	prefix := fmt.Sprintf("load-%d-", time.Now().Unix())
 	start := time.Now()
 	if err := c.declare(prefix, iss.ID, *n, *clients); err != nil {
@@ -80,14 +82,12 @@ func main() {
 		time.Sleep(100 * time.Millisecond)
 	}
 	all := time.Since(start)
-	cpu1 := cpuTime(*serverPID)
+	cpu1 := procstat.SampleCPU(*serverPID)
 
 	fmt.Printf("declared %d certificates in %s (%.0f/s)\n", *n, declared.Round(time.Millisecond), float64(*n)/declared.Seconds())
 	fmt.Printf("all active %s after the first request: %.0f certificates/s end to end\n", all.Round(time.Millisecond),
 		float64(*n)/all.Seconds())
-	if *serverPID > 0 && cpu1 >= 0 && cpu0 >= 0 {
-		fmt.Printf("server process CPU (not PostgreSQL's, not the plugin's): %.1f s, %.2f cores\n", cpu1-cpu0, (cpu1-cpu0)/all.Seconds())
-	}
+	printCPU(cpu0, cpu1, *n, all)
 	rate, err := signingRate(caKeyType, *baseline)
 	if err != nil {
 		fatalf("baseline: %v", err)
@@ -269,27 +269,35 @@ func newKey(typ string) (crypto.PrivateKey, error) {
 	return nil, fmt.Errorf("unknown CA key type %q", typ)
 }
 
-// cpuTime returns the user and system CPU seconds of pid (/proc/<pid>/stat),
-// or -1.
-func cpuTime(pid int) float64 {
-	if pid <= 0 {
-		return -1
+// printCPU reports the CPU time the run took, by process, per
+// certificate and in cores: what each certificate costs, and who pays.
+func printCPU(c0, c1 procstat.CPUSample, n int, span time.Duration) {
+	if c1.Total <= c0.Total {
+		return // no /proc
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
+	ms := func(ticks int64) float64 { return 1000 * float64(ticks) / procstat.ClockTick / float64(n) }
+	cores := func(ticks int64) float64 { return float64(ticks) / procstat.ClockTick / span.Seconds() }
+	busy := c1.Machine - c0.Machine
+	fmt.Printf("machine: %.0f cores, busy %.2f of them during the run\n", float64(c1.Total-c0.Total)/procstat.ClockTick/span.Seconds(), cores(busy))
+	if !c1.OK {
+		return
 	}
-	// Fields after the command name (which may hold spaces) start after ')'.
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	if len(f) < 13 {
-		return -1
+	parts := []struct {
+		name  string
+		ticks int64
+	}{
+		{"server", c1.Server - c0.Server}, {"PostgreSQL", c1.Postgres - c0.Postgres}, {"plugins", c1.Plugins - c0.Plugins},
+		{"issueload", c1.Self - c0.Self},
 	}
-	var sum float64
-	for _, i := range []int{11, 12} { // utime, stime
-		v, _ := strconv.ParseFloat(f[i], 64)
-		sum += v
+	var ours int64
+	fmt.Printf("CPU per certificate:")
+	for _, p := range parts {
+		ours += p.ticks
+		fmt.Printf(" %s %.2f ms (%.2f cores),", p.name, ms(p.ticks), cores(p.ticks))
 	}
-	return sum / 100 // USER_HZ
+	fmt.Printf(" other processes %.2f ms (%.2f cores)\n", ms(busy-ours), cores(busy-ours))
+	product := parts[0].ticks + parts[1].ticks + parts[2].ticks
+	fmt.Printf("the product (server + PostgreSQL + plugins): %.2f ms of CPU per certificate\n", ms(product))
 }
 
 func orDash(s string) string {

@@ -1,9 +1,9 @@
-package main
-
-// proc.go reads what Linux tells about processes in /proc: memory of the
-// server and its PostgreSQL, and the CPU time of the server, its children
+// Package procstat reads what Linux tells about processes in /proc for the
+// load tools (tools/agentload, tools/issueload): memory of the server and
+// its PostgreSQL, and the CPU time of the server, its children
 // (PostgreSQL, plugins), this process and the whole machine. Outside Linux
 // every reading is simply missing.
+package procstat
 
 import (
 	"bufio"
@@ -15,12 +15,12 @@ import (
 	"strings"
 )
 
-// clockTick is USER_HZ, the unit of the CPU times in /proc: 100 on every
+// ClockTick is USER_HZ, the unit of the CPU times in /proc: 100 on every
 // Linux architecture Go runs on.
-const clockTick = 100
+const ClockTick = 100
 
-// memStatus returns VmRSS and VmHWM of pid in bytes.
-func memStatus(pid int) (rss, hwm int64, err error) {
+// MemStatus returns VmRSS and VmHWM of pid in bytes.
+func MemStatus(pid int) (rss, hwm int64, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0, err
@@ -97,27 +97,27 @@ func allProcs() []procStat {
 	return out
 }
 
-// cpuSample is the CPU time used so far, in clock ticks.
-type cpuSample struct {
-	server   int64 // the server process itself (its Go code)
-	postgres int64 // its PostgreSQL processes, with the children they reaped
-	plugins  int64 // its other children (plugin processes)
-	self     int64 // this load generator
-	machine  int64 // every CPU of the machine, busy
-	total    int64 // every CPU of the machine, busy or idle
-	ok       bool
+// CPUSample is the CPU time used so far, in clock ticks.
+type CPUSample struct {
+	Server   int64 // the server process itself (its Go code)
+	Postgres int64 // its PostgreSQL processes, with the children they reaped
+	Plugins  int64 // its other children (plugin processes)
+	Self     int64 // this load generator
+	Machine  int64 // every CPU of the machine, busy
+	Total    int64 // every CPU of the machine, busy or idle
+	OK       bool  // the server process was found
 }
 
-func sampleCPU(serverPID int) cpuSample {
-	var c cpuSample
+func SampleCPU(serverPID int) CPUSample {
+	var c CPUSample
 	if serverPID > 0 {
 		procs := allProcs()
 		children := map[int][]procStat{}
 		for _, p := range procs {
 			children[p.ppid] = append(children[p.ppid], p)
 			if p.pid == serverPID {
-				c.server = p.ticks
-				c.ok = true
+				c.Server = p.ticks
+				c.OK = true
 			}
 		}
 		var walk func(pid int, pg bool)
@@ -125,9 +125,9 @@ func sampleCPU(serverPID int) cpuSample {
 			for _, ch := range children[pid] {
 				isPG := pg || ch.comm == "postgres"
 				if isPG {
-					c.postgres += ch.ticks
+					c.Postgres += ch.ticks
 				} else {
-					c.plugins += ch.ticks
+					c.Plugins += ch.ticks
 				}
 				walk(ch.pid, isPG)
 			}
@@ -135,7 +135,7 @@ func sampleCPU(serverPID int) cpuSample {
 		walk(serverPID, false)
 	}
 	if s, err := readProcStat(os.Getpid()); err == nil {
-		c.self = s.ticks
+		c.Self = s.ticks
 	}
 	if data, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(data), "\n")
@@ -145,18 +145,18 @@ func sampleCPU(serverPID int) cpuSample {
 			if i >= 8 { // guest times are counted in user already
 				break
 			}
-			c.total += n
+			c.Total += n
 			if i != 3 && i != 4 { // idle, iowait
-				c.machine += n
+				c.Machine += n
 			}
 		}
 	}
 	return c
 }
 
-// postgresPSS sums the proportional set size of the server's PostgreSQL
+// PostgresPSS sums the proportional set size of the server's PostgreSQL
 // processes (shared memory divided among them, so the sum is fair).
-func postgresPSS(serverPID int) (int64, int) {
+func PostgresPSS(serverPID int) (int64, int) {
 	if serverPID <= 0 {
 		return 0, 0
 	}
@@ -198,8 +198,8 @@ func smapsPSS(pid int) (int64, bool) {
 	return 0, false
 }
 
-// openFDs counts the open file descriptors of pid.
-func openFDs(pid int) int {
+// OpenFDs counts the open file descriptors of pid.
+func OpenFDs(pid int) int {
 	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
 		return -1
