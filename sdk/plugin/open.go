@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -28,6 +29,10 @@ type OpenOptions struct {
 	// SocketDir is where the plugin's Unix socket goes: keep it short
 	// (socket paths over ~100 bytes fail). Empty means the system default.
 	SocketDir string
+	// Stderr, when set, receives the plugin's standard error as it is,
+	// line by line, besides Logger (which drops lines that are not log
+	// records): the host keeps its tail to say why a plugin did not start.
+	Stderr io.Writer
 }
 
 // Process is a running plugin process and a client to it.
@@ -56,6 +61,7 @@ func Open(ctx context.Context, o OpenOptions) (*Process, error) {
 		Managed:          true,
 		SkipHostEnv:      true, // plugins get only pluginEnv: never the host's secrets
 		Logger:           newHCLogger(o.Logger, hclog.Info, filepath.Base(o.Path)),
+		Stderr:           o.Stderr,
 	}
 	if o.SHA256 != nil {
 		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: o.SHA256, Hash: sha256.New()}
