@@ -1,8 +1,11 @@
 package keys
 
 import (
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
+	"math/big"
 	"testing"
 )
 
@@ -58,6 +61,41 @@ func FuzzTypeOfPEM(f *testing.F) {
 		back, err := x509.ParsePKIXPublicKey(der)
 		if err != nil || TypeOf(back) != kt {
 			t.Fatalf("a %s key reads back as %q (%v)", kt, TypeOf(back), err)
+		}
+	})
+}
+
+// FuzzParseCertificates feeds ParseCertificates PEM text as issuers and
+// users send it: it never panics, and without an error it returns at least
+// one certificate and no nil.
+func FuzzParseCertificates(f *testing.F) {
+	key, err := Generate("ecdsa-p256")
+	if err != nil {
+		f.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "x"}}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, key.Public(), key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	one := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	f.Add(one)
+	f.Add(one + one)
+	f.Add(one + "junk\n" + string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1}})) + one)
+	f.Add(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der[:20]})))
+	f.Add("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		certs, err := ParseCertificates(text)
+		if err != nil {
+			return
+		}
+		if len(certs) == 0 {
+			t.Fatal("no certificate and no error")
+		}
+		for _, c := range certs {
+			if c == nil {
+				t.Fatal("nil certificate without an error")
+			}
 		}
 	})
 }

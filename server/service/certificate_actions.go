@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/certctl/certctl/sdk/keys"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/store"
 )
@@ -260,8 +261,8 @@ func pkcs12Export(keyPEM []byte, v core.CertificateVersion) (KeyExport, error) {
 	if err != nil {
 		return KeyExport{}, fmt.Errorf("parse stored key: %w", err)
 	}
-	certs, err := parsePEMCerts(v.CertificatePEM + v.ChainPEM)
-	if err != nil || len(certs) == 0 {
+	certs, err := keys.ParseCertificates(v.CertificatePEM + v.ChainPEM)
+	if err != nil {
 		return KeyExport{}, fmt.Errorf("parse stored certificate: %v", err)
 	}
 	pw := make([]byte, 18)
@@ -272,24 +273,4 @@ func pkcs12Export(keyPEM []byte, v core.CertificateVersion) (KeyExport, error) {
 		return KeyExport{}, fmt.Errorf("encode PKCS#12: %w", err)
 	}
 	return KeyExport{Format: "pkcs12", Data: data, Password: password, ContentType: "application/x-pkcs12"}, nil
-}
-
-func parsePEMCerts(text string) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	rest := []byte(text)
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			return out, nil
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
 }

@@ -5,11 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"testing"
 
 	"github.com/certctl/certctl/sdk/keys"
@@ -89,30 +86,6 @@ func FuzzCSRRoundTrip(f *testing.F) {
 		}
 		if err := CheckCSR(c, csr); err != nil {
 			t.Fatalf("CheckCSR of a CSR from sdk/keys for %q %q: %v", c.CommonName, c.SANs, err)
-		}
-	})
-}
-
-func FuzzParsePEMCerts(f *testing.F) {
-	key := fuzzKey(f)
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "x"}}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, key.Public(), key)
-	if err != nil {
-		f.Fatal(err)
-	}
-	one := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	f.Add(string(one))
-	f.Add(string(one) + "junk\n" + string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1}})) + string(one))
-	f.Add(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der[:20]})))
-	f.Add("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
-	f.Fuzz(func(t *testing.T, text string) {
-		certs, err := parsePEMCerts(text)
-		if err == nil {
-			for _, c := range certs {
-				if c == nil {
-					t.Fatal("nil certificate without an error")
-				}
-			}
 		}
 	})
 }

@@ -10,7 +10,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
@@ -30,44 +29,20 @@ func generateKey(ctx context.Context, keyType string) (crypto.Signer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	switch keyType {
-	case "ecdsa-p256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "ecdsa-p384":
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "rsa-2048":
-		return rsa.GenerateKey(rand.Reader, 2048)
-	case "rsa-3072":
-		return rsa.GenerateKey(rand.Reader, 3072)
-	case "rsa-4096":
-		return rsa.GenerateKey(rand.Reader, 4096)
-	case "ed25519":
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		return k, err
-	}
-	return nil, fmt.Errorf("unknown key type %q", keyType)
+	return keys.Generate(keyType)
 }
 
 // leafKeyType names the key type of a CSR's public key, or says why the CA
 // will not sign it: only the types in keyTypes are signed.
 func leafKeyType(pub crypto.PublicKey) (string, error) {
+	if kt := keys.TypeOf(pub); kt != "" {
+		return kt, nil
+	}
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return "ecdsa-p256", nil
-		case elliptic.P384():
-			return "ecdsa-p384", nil
-		}
 		return "", fmt.Errorf("ECDSA curve %s is not accepted (use P-256 or P-384)", k.Curve.Params().Name)
 	case *rsa.PublicKey:
-		switch k.N.BitLen() {
-		case 2048, 3072, 4096:
-			return fmt.Sprintf("rsa-%d", k.N.BitLen()), nil
-		}
 		return "", fmt.Errorf("RSA key size %d is not accepted (use 2048, 3072 or 4096 bits)", k.N.BitLen())
-	case ed25519.PublicKey:
-		return "ed25519", nil
 	}
 	return "", fmt.Errorf("key type %T is not accepted (use ECDSA P-256/P-384, RSA or Ed25519)", pub)
 }

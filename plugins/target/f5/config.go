@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/sdk/keys"
 	"github.com/certctl/certctl/sdk/plugin"
 )
 
@@ -202,27 +202,13 @@ func checkHostPort(addr string) error {
 
 // certPool reads the PEM certificates of s.
 func certPool(s string) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	rest := []byte(s)
-	n := 0
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("holds a PEM %q block; only CERTIFICATE blocks are accepted", block.Type)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d: %v", n+1, err)
-		}
-		pool.AddCert(cert)
-		n++
+	certs, err := keys.ParseCertificates(s)
+	if err != nil {
+		return nil, err
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("holds no PEM CERTIFICATE block")
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
 }
