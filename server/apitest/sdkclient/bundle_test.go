@@ -1,4 +1,4 @@
-package client_test
+package sdkclient_test
 
 import (
 	"bytes"
