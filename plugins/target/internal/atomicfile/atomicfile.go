@@ -203,6 +203,21 @@ func (tx *Txn) Commit() {
 	tx.mu.Unlock()
 }
 
+// Replace replaces path (not following a symbolic link: resolve it
+// first) with content, mode and owner (or Keep) through a synced
+// temporary file renamed over it, then syncs the directory: after a
+// crash, path holds either its old content or content, durably.
+func Replace(path string, content []byte, mode fs.FileMode, uid, gid int) error {
+	return write(path, content, mode, uid, gid)
+}
+
+// Owner returns the user and group ids of a file, or Keep where the
+// system has none.
+func Owner(fi fs.FileInfo) (uid, gid int) { return owner(fi) }
+
+// SyncDir makes the creation, rename or removal of a file in dir durable.
+func SyncDir(dir string) error { return syncDir(dir) }
+
 // write replaces path with content through a temporary file in the same
 // directory, so that the rename is atomic.
 func write(path string, content []byte, mode fs.FileMode, uid, gid int) (err error) {
