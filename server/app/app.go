@@ -249,6 +249,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer http01.Close()
 	}
 
+	if cfg.PprofAddr != "" {
+		pln, err := net.Listen("tcp", cfg.PprofAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (--pprof-addr): %w", cfg.PprofAddr, err)
+		}
+		defer startPprof(pln, logger)()
+	}
+
 	url := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 	logger.Info("serving", "url", url, "database", databaseKind(cluster))
 	// The banner comes after every startup log line, so that the URL and

@@ -47,6 +47,8 @@ type Config struct {
 	ACMEEmail        string
 	ACMEDirectoryURL string
 	ACMECABundle     string
+	// PprofAddr serves Go's profiler there when set (see startPprof).
+	PprofAddr string
 
 	// ShowVersion is --version: print the version and exit. Nothing else
 	// is read or checked then, so it works whatever the environment holds.
@@ -85,6 +87,7 @@ func (c *Config) settings() []setting {
 		{"acme-email", "CERTCTL_ACME_EMAIL", "create an ACME issuer named acme at first start with this account contact; setting it agrees to the CA's terms of service", &c.ACMEEmail, ""},
 		{"acme-directory-url", "CERTCTL_ACME_DIRECTORY_URL", "the default ACME issuer's directory: a URL, letsencrypt or letsencrypt-staging", &c.ACMEDirectoryURL, "letsencrypt"},
 		{"acme-ca-bundle", "CERTCTL_ACME_CA_BUNDLE", "PEM file of roots to trust for the default ACME issuer's directory (a private or test ACME CA); empty for the system's", &c.ACMECABundle, ""},
+		{"pprof-addr", "CERTCTL_PPROF_ADDR", "serve Go's profiler (/debug/pprof/, no authentication) on this address, e.g. 127.0.0.1:6060, to measure the server; empty for none", &c.PprofAddr, ""},
 	}
 }
 
