@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/plugins/target/internal/atomicfile"
+	"github.com/certctl/certctl/plugins/target/internal/journal"
 	"github.com/certctl/certctl/plugins/target/internal/pemfile"
 	"github.com/certctl/certctl/plugins/target/internal/runcmd"
+	"github.com/certctl/certctl/plugins/target/internal/tlsprobe"
 	"github.com/certctl/certctl/sdk/plugin"
 )
 
@@ -23,7 +25,12 @@ const outputLimit = 4 << 10
 // server reads them, checks the server's configuration and reloads it.
 // Files that already hold what would be written are left alone; when all
 // do, nothing runs and Changed is false. On any failure after the first
-// write, the previous files are put back.
+// write, the previous files are put back. The previous files are kept on
+// disk in a journal until the reload succeeded, so that a plugin killed
+// meanwhile is recovered by the next call for these files (recover.go);
+// an interrupted deployment found here is completed or rolled back before
+// this one starts, and the result's message and metadata ("recovered")
+// say which.
 func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest) (plugin.DeployResult, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
@@ -58,11 +65,28 @@ func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 		}
 	}
 
-	unlock, err := t.locks.Lock(ctx, lockKeys(files)...)
+	jpath := t.journalPath(c)
+	unlock, err := t.lock(ctx, files, jpath, !req.DryRun)
 	if err != nil {
 		return plugin.DeployResult{}, err
 	}
 	defer unlock()
+	meta := map[string]string{}
+	var recovered recovery
+	if req.DryRun {
+		if journal.Exists(jpath) {
+			meta["interrupted_deployment"] = jpath
+		}
+	} else {
+		// An interrupted deployment to these files is finished or undone
+		// first: its backups are the only copy of what was there before.
+		if recovered, err = t.recoverJournal(ctx, jpath); err != nil {
+			return plugin.DeployResult{}, err
+		}
+		if recovered.Outcome != "" {
+			meta["recovered"] = recovered.Outcome
+		}
+	}
 	var changed, unchanged []File
 	for _, f := range files {
 		same, err := atomicfile.Holds(f.Path, f.Content)
@@ -75,13 +99,16 @@ func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 			changed = append(changed, f)
 		}
 	}
-	meta := map[string]string{"files_written": paths(nil), "files_unchanged": paths(unchanged)}
+	meta["files_written"], meta["files_unchanged"] = paths(nil), paths(unchanged)
 	if c.verifyAddress != "" {
 		meta["address"] = c.verifyAddress
 	}
 	done := func(res plugin.DeployResult) plugin.DeployResult {
 		meta["duration_ms"] = strconv.FormatInt(time.Since(start).Milliseconds(), 10)
 		res.Metadata = meta
+		if recovered.Outcome != "" {
+			res.Message = recovered.String() + "; then: " + res.Message
+		}
 		return res
 	}
 
@@ -90,6 +117,9 @@ func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 		if len(changed) > 0 {
 			meta["would_write"] = paths(changed)
 			msg = fmt.Sprintf("dry run: would write %s, then run %s", paths(changed), t.commandsText(c))
+		}
+		if meta["interrupted_deployment"] != "" {
+			msg += "; an interrupted deployment (" + jpath + ") would be completed or rolled back first"
 		}
 		return done(plugin.DeployResult{Message: msg}), nil
 	}
@@ -100,17 +130,35 @@ func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 		return plugin.DeployResult{}, err
 	}
 
+	// The journal goes to disk before the first file changes: a process
+	// that dies from here on leaves what the next one needs to finish the
+	// deployment or undo it (see recover.go).
+	j, err := journal.Begin(jpath, filePaths(changed), journalData{Config: c.cfg,
+		Serial: tlsprobe.FormatSerial(bundle.Leaf.SerialNumber), Certificate: req.Metadata["certificate"]})
+	if err != nil {
+		return plugin.DeployResult{}, plugin.Errorf(plugin.CodePermanent, "keep the previous files before replacing them: %v", err)
+	}
 	tx := &atomicfile.Txn{}
 	for _, f := range changed {
 		if err := tx.Write(atomicfile.Spec{Path: f.Path, Content: f.Content, Secret: f.Secret, UID: uid, GID: gid}); err != nil {
-			return plugin.DeployResult{}, t.undo(ctx, c, tx, false, fileError(f, err))
+			return plugin.DeployResult{}, t.undo(ctx, c, j, false, fileError(f, err))
 		}
 	}
+	// The journal has the previous files: the copies in memory are not
+	// needed.
+	tx.Commit()
 	meta["files_written"] = paths(changed)
-	if err := t.apply(ctx, c, tx); err != nil {
+	if err := j.MarkWritten(); err != nil {
+		return plugin.DeployResult{}, t.undo(ctx, c, j, false, plugin.Errorf(plugin.CodePermanent, "%v", err))
+	}
+	if err := t.apply(ctx, c, j); err != nil {
 		return plugin.DeployResult{}, err
 	}
-	tx.Commit()
+	if err := j.Finish(); err != nil {
+		// Deployed all the same; the journal left behind says "written",
+		// which the next call completes again (a reload) and removes.
+		t.log.Warn("removing the deployment journal failed", "journal", jpath, "error", err)
+	}
 	res := done(plugin.DeployResult{Changed: true,
 		Message: fmt.Sprintf("wrote %s; %s succeeded", paths(changed), t.commandsText(c))})
 	t.log.Info("certificate deployed", "serial", bundle.Leaf.SerialNumber.Text(16), "files", meta["files_written"],
@@ -120,22 +168,22 @@ func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 
 // apply runs the validate and reload commands on the written files,
 // undoing the writes when one fails or ctx ends.
-func (t *Target) apply(ctx context.Context, c config, tx *atomicfile.Txn) error {
+func (t *Target) apply(ctx context.Context, c config, j *journal.Journal) error {
 	if err := ctx.Err(); err != nil {
-		return t.undo(ctx, c, tx, false, err)
+		return t.undo(ctx, c, j, false, err)
 	}
 	if len(c.validate) > 0 {
 		if out, err := runcmd.Run(ctx, c.validate, c.commandTimeout); err != nil {
-			return t.undo(ctx, c, tx, false, commandError(FieldValidateCommand, err, out))
+			return t.undo(ctx, c, j, false, commandError(FieldValidateCommand, err, out))
 		}
 	}
 	// Stop here rather than reload if the caller gave up meanwhile: the
 	// server has not seen the new files yet.
 	if err := ctx.Err(); err != nil {
-		return t.undo(ctx, c, tx, false, err)
+		return t.undo(ctx, c, j, false, err)
 	}
 	if out, err := runcmd.Run(ctx, c.reload, c.commandTimeout); err != nil {
-		return t.undo(ctx, c, tx, true, commandError(FieldReloadCommand, err, out))
+		return t.undo(ctx, c, j, true, commandError(FieldReloadCommand, err, out))
 	}
 	return nil
 }
@@ -144,12 +192,17 @@ func (t *Target) apply(ctx context.Context, c config, tx *atomicfile.Txn) error 
 // again when it may have loaded the new ones. The error says what
 // happened; when ctx ended it wraps ctx.Err() so that the host sees a
 // cancellation or deadline.
-func (t *Target) undo(ctx context.Context, c config, tx *atomicfile.Txn, reloaded bool, cause error) error {
-	written := tx.Paths()
+func (t *Target) undo(ctx context.Context, c config, j *journal.Journal, reloaded bool, cause error) error {
+	var written []string
+	for _, f := range j.Files() {
+		written = append(written, f.Path)
+	}
 	restored := "the previous files were restored"
-	if err := tx.Rollback(); err != nil {
-		restored = "restoring the previous files FAILED: " + err.Error()
-		t.log.Error("restoring the previous files failed", "files", strings.Join(written, ", "), "error", err)
+	restoreErr := j.Restore(firstLine(cause.Error()))
+	if restoreErr != nil {
+		// The journal stays: the next call for these files tries again.
+		restored = "restoring the previous files FAILED: " + restoreErr.Error()
+		t.log.Error("restoring the previous files failed", "files", strings.Join(written, ", "), "error", restoreErr)
 	}
 	var again, againOutput string
 	if reloaded {
@@ -167,6 +220,11 @@ func (t *Target) undo(ctx context.Context, c config, tx *atomicfile.Txn, reloade
 			}
 		} else {
 			again = "; reload_command was run again"
+		}
+	}
+	if restoreErr == nil {
+		if err := j.Finish(); err != nil {
+			t.log.Warn("removing the deployment journal failed", "journal", j.Path(), "error", err)
 		}
 	}
 	t.log.Warn("deployment failed, previous files put back", "files", strings.Join(written, ", "), "error", cause,
@@ -222,6 +280,14 @@ func (t *Target) commandsText(c config) string {
 		return "reload_command (" + runcmd.Quote(c.reload) + ")"
 	}
 	return "validate_command (" + runcmd.Quote(c.validate) + ") and reload_command (" + runcmd.Quote(c.reload) + ")"
+}
+
+func filePaths(files []File) []string {
+	p := make([]string, len(files))
+	for i, f := range files {
+		p[i] = f.Path
+	}
+	return p
 }
 
 func paths(files []File) string {

@@ -28,6 +28,11 @@ const (
 // server that cannot be reached is a transient error; one that serves
 // another certificate is Valid false. Without verify_address, the
 // certificate file on disk is checked instead.
+//
+// An interrupted deployment to the configuration's files (the plugin was
+// killed before it reloaded the server) is completed or rolled back
+// first (recover.go), and the message starts by saying which: this is how
+// a restarted agent finishes the deployments it had started.
 func (t *Target) ValidateDeployment(ctx context.Context, req plugin.ValidateDeploymentRequest) (plugin.ValidateDeploymentResult, error) {
 	if err := ctx.Err(); err != nil {
 		return plugin.ValidateDeploymentResult{}, err
@@ -40,6 +45,20 @@ func (t *Target) ValidateDeployment(ctx context.Context, req plugin.ValidateDepl
 	if err != nil {
 		return plugin.ValidateDeploymentResult{}, plugin.Errorf(plugin.CodeInvalidInput, "%v", err)
 	}
+	recovered, err := t.recoverFor(ctx, c)
+	if err != nil {
+		return plugin.ValidateDeploymentResult{}, err
+	}
+	res, err := t.checkLive(ctx, c, want)
+	if err == nil && recovered.Outcome != "" {
+		res.Message = recovered.String() + "; now " + res.Message
+	}
+	return res, err
+}
+
+// checkLive compares the served certificate's serial with want, or the
+// file's without verify_address.
+func (t *Target) checkLive(ctx context.Context, c config, want *big.Int) (plugin.ValidateDeploymentResult, error) {
 	leafPath := c.cfg.String(t.spec.LeafField)
 	if c.verifyAddress == "" {
 		return checkFile(leafPath, want)

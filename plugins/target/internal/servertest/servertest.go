@@ -8,7 +8,6 @@ package servertest
 
 import (
 	"bufio"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -358,19 +357,7 @@ func Count(t testing.TB, path string) int {
 // it as a Target; it is killed when the test ends.
 func Open(t testing.TB, bin string) plugin.Target {
 	t.Helper()
-	// Unix socket paths must stay short; t.TempDir() can be long.
-	sockDir, err := os.MkdirTemp("", "cpt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p, err := plugin.Open(ctx, plugin.OpenOptions{Path: bin, Kind: plugin.KindTarget, SocketDir: sockDir})
-	if err != nil {
-		t.Fatalf("open plugin %s: %v", bin, err)
-	}
-	t.Cleanup(p.Kill)
+	p := openProcess(t, bin)
 	if p.Target() == nil {
 		t.Fatal("the plugin process does not serve a target")
 	}
