@@ -54,7 +54,8 @@ const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults:
 // 'debug' (dropped by certctl hosts), 'info', 'warn', 'error'. Never log a
 // secret. stdout is not for logging: it carries the handshake line.
 function log(level, message, attrs = {}) {
-  const line = { '@level': level, '@message': message, '@timestamp': new Date().toISOString(), ...attrs };
+  // go-plugin reads the time with exactly six digits of fractional seconds.
+  const line = { '@level': level, '@message': message, '@timestamp': new Date().toISOString().replace('Z', '000Z'), ...attrs };
   process.stderr.write(JSON.stringify(line) + '\n');
 }
 
@@ -309,6 +310,7 @@ async function serve({ info, methods, validateConfig }) {
   });
   server.addService(goPlugin.GRPCController.service, {
     Shutdown: (call, callback) => {
+      log('info', 'shutting down at the host\'s request');
       callback(null, {});
       setImmediate(() => server.tryShutdown(() => process.exit(0)));
     },

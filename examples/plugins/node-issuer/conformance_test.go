@@ -7,13 +7,25 @@ package nodeissuer_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/sdk/plugin/plugintest"
@@ -62,19 +74,205 @@ func TestProtoIsTheSDKs(t *testing.T) {
 	}
 }
 
+// TestShutdown stops the plugin as a host does (plugin.Process.Kill): the
+// plugin must exit by itself, through go-plugin's Shutdown call, rather
+// than be killed after go-plugin's 2 s of grace, and its log line on the
+// way out must reach the host's log at its level.
+func TestShutdown(t *testing.T) {
+	logs := &records{}
+	p, err := plugin.Open(t.Context(), plugin.OpenOptions{Path: filepath.Join(install(t), launcher), Kind: plugin.KindIssuer,
+		Logger: slog.New(logs), SocketDir: shortTempDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Issuer().Info(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	p.Kill()
+	if !p.Exited() {
+		t.Fatal("the plugin process is still running after Kill")
+	}
+	var said, exited bool
+	for _, r := range logs.all() {
+		switch {
+		case r.Message == "plugin failed to exit gracefully":
+			t.Error("the host had to kill the plugin: it did not exit on Shutdown")
+		case r.Message == "plugin process exited":
+			exited = true
+			if r.Level != slog.LevelDebug { // a clean exit; an exit status or signal is an error
+				t.Errorf("the plugin did not exit cleanly: %s %s", r.Level, r.Message)
+			}
+		case r.Message == "shutting down at the host's request":
+			said = r.Level == slog.LevelInfo
+		}
+	}
+	if !exited || !said {
+		t.Errorf("the host's log lacks the plugin's exit (%v) or its info line on Shutdown (%v): %v", exited, said, logs.all())
+	}
+}
+
+// records is a slog.Handler that keeps what the host logs.
+type records struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *records) Enabled(context.Context, slog.Level) bool { return true }
+func (h *records) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *records) WithGroup(string) slog.Handler            { return h }
+func (h *records) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r)
+	return nil
+}
+
+func (h *records) all() []slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.recs)
+}
+
+// shortTempDir is a directory for Unix sockets, whose paths must stay
+// under about 100 bytes (t.TempDir's can be longer).
+func shortTempDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "nodeissuer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// errorsJS makes certctl.js encode errors as a plugin method would throw
+// them and prints each gRPC status it would send: code, message and the
+// grpc-status-details-bin trailer.
+const errorsJS = `
+const { toStatus, PluginError } = require('./certctl');
+const errs = [
+  new PluginError('invalid_config', 'validity must be a duration', { field: 'validity' }),
+  new PluginError('transient', 'the CA is busy', { retryAfterMs: 1500 }),
+  new PluginError('invalid_input', 'the CSR does not parse'),
+  new Error('a bug'),
+];
+console.log(JSON.stringify(errs.map((e) => {
+  const s = toStatus(e);
+  return { code: s.code, message: s.details, details: s.metadata.get('grpc-status-details-bin')[0].toString('base64') };
+})));
+`
+
+// TestErrorDetails decodes, with the Go types the host uses, the error
+// statuses certctl.js makes: the certctl code in an ErrorInfo, the field in
+// a BadRequest, the delay in a RetryInfo, and the gRPC code of
+// sdk/plugin/grpc_errors.go. The conformance kit sees only the codes and
+// fields of the errors this CA happens to return.
+func TestErrorDetails(t *testing.T) {
+	cmd := exec.CommandContext(t.Context(), "node", "-e", errorsJS)
+	cmd.Dir = install(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got []struct {
+		Code    codes.Code
+		Message string
+		Details string
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	want := []struct {
+		grpc       codes.Code
+		code       string
+		message    string
+		field      string
+		retryAfter time.Duration
+	}{
+		{codes.InvalidArgument, plugin.CodeInvalidConfig, "validity must be a duration", "validity", 0},
+		{codes.Unavailable, plugin.CodeTransient, "the CA is busy", "", 1500 * time.Millisecond},
+		{codes.OutOfRange, plugin.CodeInvalidInput, "the CSR does not parse", "", 0},
+		{codes.FailedPrecondition, plugin.CodePermanent, "a bug", "", 0},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d statuses, want %d: %s", len(got), len(want), out)
+	}
+	for i, w := range want {
+		raw, err := base64.StdEncoding.DecodeString(got[i].Details)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sp spb.Status
+		if err := proto.Unmarshal(raw, &sp); err != nil {
+			t.Fatalf("%s: grpc-status-details-bin is no google.rpc.Status: %v", w.code, err)
+		}
+		st := status.FromProto(&sp)
+		if got[i].Code != w.grpc || st.Code() != w.grpc || got[i].Message != w.message || st.Message() != w.message {
+			t.Errorf("%s: status %v %q (details %v %q), want %v %q", w.code, got[i].Code, got[i].Message, st.Code(), st.Message(), w.grpc, w.message)
+		}
+		var code, field string
+		var retryAfter time.Duration
+		for _, d := range st.Details() {
+			switch d := d.(type) {
+			case *errdetails.ErrorInfo:
+				if d.Domain == "certctl.plugin" {
+					code = d.Reason
+				}
+			case *errdetails.BadRequest:
+				if len(d.FieldViolations) > 0 {
+					field = d.FieldViolations[0].Field
+				}
+			case *errdetails.RetryInfo:
+				retryAfter = d.GetRetryDelay().AsDuration()
+			case error:
+				t.Errorf("%s: a detail does not decode: %v", w.code, d)
+			}
+		}
+		if code != w.code || field != w.field || retryAfter != w.retryAfter {
+			t.Errorf("details say code %q, field %q, retry after %s; want %q, %q, %s", code, field, retryAfter, w.code, w.field, w.retryAfter)
+		}
+	}
+}
+
+// installed is the plugin with its dependencies, installed once for all
+// the tests of the package (in installRoot, removed by TestMain).
+var (
+	installRoot string
+	installOnce sync.Once
+	installDir  string
+	installErr  error
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if installRoot, err = os.MkdirTemp("", "nodeissuer"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(installRoot)
+	os.Exit(code)
+}
+
 // install copies the plugin's sources (not a node_modules of the working
 // tree) into a temporary directory and installs its dependencies there
 // with `npm ci`, exactly as package-lock.json pins them. Node.js and npm
 // are required: the test fails, saying so, when they are missing.
 func install(t *testing.T) string {
 	t.Helper()
+	installOnce.Do(func() { installDir, installErr = npmCI(filepath.Join(installRoot, "plugin")) })
+	if installErr != nil {
+		t.Fatal(installErr)
+	}
+	return installDir
+}
+
+func npmCI(dir string) (string, error) {
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not on PATH: the Node.js plugin's conformance test needs Node.js 20 or later and npm "+
+			return "", fmt.Errorf("%s is not on PATH: the Node.js plugin's tests need Node.js 20 or later and npm "+
 				"(Debian: apt-get install nodejs npm; .ci/run installs them)", tool)
 		}
 	}
-	dir := t.TempDir()
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
@@ -97,15 +295,15 @@ func install(t *testing.T) string {
 		return os.WriteFile(filepath.Join(dir, path), data, info.Mode().Perm())
 	})
 	if err != nil {
-		t.Fatalf("copy the plugin: %v", err)
+		return "", fmt.Errorf("copy the plugin: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), npmTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), npmTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "npm", "ci", "--prefer-offline", "--no-audit", "--no-fund")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "npm_config_update_notifier=false")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci: %v\n%s", err, out)
+		return "", fmt.Errorf("npm ci: %w\n%s", err, out)
 	}
-	return dir
+	return dir, nil
 }
