@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make fuzz / make fuzz-smoke: runs every Go fuzz target in the module, one
-# after another, each for the time given as the first argument (a Go
-# duration such as 30s or 10m, or a count of inputs such as 5000x).
+# make fuzz / make fuzz-smoke: runs every Go fuzz target in the repository,
+# in both modules (the committed go.work lets go test name sdk/'s packages
+# from the root), one after another, each for the time given as the first
+# argument (a Go duration such as 30s or 10m, or a count of inputs such as
+# 5000x).
 #
 # Targets are found by their declarations (func FuzzXxx(f *testing.F) in a
 # _test.go file), so a new one runs without being listed here. A crash
