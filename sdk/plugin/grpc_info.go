@@ -67,7 +67,7 @@ func serveValidate(ctx context.Context, p Plugin, raw []byte) (*pb.ValidateConfi
 	if err != nil {
 		return nil, toStatus(InvalidConfig("", "%v", err))
 	}
-	return &pb.ValidateConfigResponse{}, toStatus(p.ValidateConfig(ctx, cfg))
+	return &pb.ValidateConfigResponse{}, toStatus(p.ValidateConfig(ctx, ValidateConfigRequest{Config: cfg}))
 }
 
 // configArg decodes a request's configuration on the plugin side.

@@ -25,11 +25,11 @@ func (s *issuerServer) Provision(ctx context.Context, r *pb.ProvisionRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.impl.Provision(ctx, cfg)
+	out, err := s.impl.Provision(ctx, ProvisionRequest{Config: cfg})
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	raw, err := MarshalConfig(out)
+	raw, err := MarshalConfig(out.Config)
 	return &pb.ProvisionResponse{ConfigJson: raw}, toStatus(err)
 }
 
@@ -118,7 +118,7 @@ func (s *issuerServer) GetOrderStatus(ctx context.Context, r *pb.OrderStatusRequ
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.impl.GetOrderStatus(ctx, cfg, r.GetOrderId())
+	res, err := s.impl.GetOrderStatus(ctx, OrderStatusRequest{Config: cfg, OrderID: r.GetOrderId()})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -155,8 +155,8 @@ func (c *issuerClient) Info(ctx context.Context) (Info, error) {
 	return infoFromProto(r)
 }
 
-func (c *issuerClient) ValidateConfig(ctx context.Context, cfg Config) error {
-	raw, err := MarshalConfig(cfg)
+func (c *issuerClient) ValidateConfig(ctx context.Context, req ValidateConfigRequest) error {
+	raw, err := MarshalConfig(req.Config)
 	if err != nil {
 		return err
 	}
@@ -164,16 +164,17 @@ func (c *issuerClient) ValidateConfig(ctx context.Context, cfg Config) error {
 	return fromStatus(ctx, err)
 }
 
-func (c *issuerClient) Provision(ctx context.Context, cfg Config) (Config, error) {
-	raw, err := MarshalConfig(cfg)
+func (c *issuerClient) Provision(ctx context.Context, req ProvisionRequest) (ProvisionResult, error) {
+	raw, err := MarshalConfig(req.Config)
 	if err != nil {
-		return nil, err
+		return ProvisionResult{}, err
 	}
 	r, err := c.c.Provision(ctx, &pb.ProvisionRequest{ConfigJson: raw})
 	if err != nil {
-		return nil, fromStatus(ctx, err)
+		return ProvisionResult{}, fromStatus(ctx, err)
 	}
-	return UnmarshalConfig(r.GetConfigJson())
+	cfg, err := UnmarshalConfig(r.GetConfigJson())
+	return ProvisionResult{Config: cfg}, err
 }
 
 func (c *issuerClient) IssueCertificate(ctx context.Context, req IssueRequest) (IssueResult, error) {
@@ -211,12 +212,12 @@ func (c *issuerClient) RevokeCertificate(ctx context.Context, req RevokeRequest)
 	return fromStatus(ctx, err)
 }
 
-func (c *issuerClient) GetOrderStatus(ctx context.Context, cfg Config, orderID string) (IssueResult, error) {
-	raw, err := MarshalConfig(cfg)
+func (c *issuerClient) GetOrderStatus(ctx context.Context, req OrderStatusRequest) (IssueResult, error) {
+	raw, err := MarshalConfig(req.Config)
 	if err != nil {
 		return IssueResult{}, err
 	}
-	r, err := c.c.GetOrderStatus(ctx, &pb.OrderStatusRequest{ConfigJson: raw, OrderId: orderID})
+	r, err := c.c.GetOrderStatus(ctx, &pb.OrderStatusRequest{ConfigJson: raw, OrderId: req.OrderID})
 	if err != nil {
 		return IssueResult{}, fromStatus(ctx, err)
 	}

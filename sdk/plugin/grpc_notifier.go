@@ -34,12 +34,12 @@ func notificationToProto(n Notification) *pb.Notification {
 }
 
 func (s *notifierServer) send(ctx context.Context, r *pb.SendRequest,
-	f func(context.Context, Config, Notification) (SendResult, error)) (*pb.SendResponse, error) {
+	f func(context.Context, SendRequest) (SendResult, error)) (*pb.SendResponse, error) {
 	cfg, err := configArg(r.GetConfigJson())
 	if err != nil {
 		return nil, err
 	}
-	res, err := f(ctx, cfg, notificationFromProto(r.GetNotification()))
+	res, err := f(ctx, SendRequest{Config: cfg, Notification: notificationFromProto(r.GetNotification())})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -67,8 +67,8 @@ func (c *notifierClient) Info(ctx context.Context) (Info, error) {
 	return infoFromProto(r)
 }
 
-func (c *notifierClient) ValidateConfig(ctx context.Context, cfg Config) error {
-	raw, err := MarshalConfig(cfg)
+func (c *notifierClient) ValidateConfig(ctx context.Context, req ValidateConfigRequest) error {
+	raw, err := MarshalConfig(req.Config)
 	if err != nil {
 		return err
 	}
@@ -76,23 +76,23 @@ func (c *notifierClient) ValidateConfig(ctx context.Context, cfg Config) error {
 	return fromStatus(ctx, err)
 }
 
-func (c *notifierClient) send(ctx context.Context, cfg Config, n Notification,
+func (c *notifierClient) send(ctx context.Context, req SendRequest,
 	f func(context.Context, *pb.SendRequest, ...grpcCallOption) (*pb.SendResponse, error)) (SendResult, error) {
-	raw, err := MarshalConfig(cfg)
+	raw, err := MarshalConfig(req.Config)
 	if err != nil {
 		return SendResult{}, err
 	}
-	r, err := f(ctx, &pb.SendRequest{ConfigJson: raw, Notification: notificationToProto(n)})
+	r, err := f(ctx, &pb.SendRequest{ConfigJson: raw, Notification: notificationToProto(req.Notification)})
 	if err != nil {
 		return SendResult{}, fromStatus(ctx, err)
 	}
 	return SendResult{MessageID: r.GetMessageId()}, nil
 }
 
-func (c *notifierClient) SendAlert(ctx context.Context, cfg Config, n Notification) (SendResult, error) {
-	return c.send(ctx, cfg, n, c.c.SendAlert)
+func (c *notifierClient) SendAlert(ctx context.Context, req SendRequest) (SendResult, error) {
+	return c.send(ctx, req, c.c.SendAlert)
 }
 
-func (c *notifierClient) SendEvent(ctx context.Context, cfg Config, n Notification) (SendResult, error) {
-	return c.send(ctx, cfg, n, c.c.SendEvent)
+func (c *notifierClient) SendEvent(ctx context.Context, req SendRequest) (SendResult, error) {
+	return c.send(ctx, req, c.c.SendEvent)
 }

@@ -58,8 +58,8 @@ func (c *targetClient) Info(ctx context.Context) (Info, error) {
 	return infoFromProto(r)
 }
 
-func (c *targetClient) ValidateConfig(ctx context.Context, cfg Config) error {
-	raw, err := MarshalConfig(cfg)
+func (c *targetClient) ValidateConfig(ctx context.Context, req ValidateConfigRequest) error {
+	raw, err := MarshalConfig(req.Config)
 	if err != nil {
 		return err
 	}

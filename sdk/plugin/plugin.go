@@ -69,7 +69,16 @@ type Plugin interface {
 	// returns an *Error with CodeInvalidConfig, naming the field, when the
 	// configuration cannot work. It may reach out (e.g. to check that a CA
 	// answers) but must honour ctx.
-	ValidateConfig(ctx context.Context, cfg Config) error
+	ValidateConfig(ctx context.Context, req ValidateConfigRequest) error
+}
+
+// Every method that takes more than a context takes one request struct,
+// and every result but an error is a struct, so that a later SDK can add
+// a field without breaking the source of a plugin or a host.
+
+// ValidateConfigRequest asks a plugin to check a configuration.
+type ValidateConfigRequest struct {
+	Config Config
 }
 
 // Issuer is a certificate authority connector. Every Config a host passes
@@ -81,16 +90,21 @@ type Issuer interface {
 	// store, e.g. with a generated CA certificate and key. The host calls it
 	// when the issuer is created and again on every update, so it must be
 	// idempotent: a configuration that is already provisioned comes back
-	// unchanged. Most issuers return cfg as it is. The host stores fields
+	// unchanged. Most issuers have nothing to prepare and leave it to
+	// UnimplementedIssuer: certctl's server stores the configuration as it
+	// is when Provision answers CodeUnimplemented. The host stores fields
 	// marked sensitive encrypted.
-	Provision(ctx context.Context, cfg Config) (Config, error)
+	Provision(ctx context.Context, req ProvisionRequest) (ProvisionResult, error)
 	// IssueCertificate issues a certificate for a CSR. A CA that issues
 	// asynchronously returns Status Pending; the host then calls
 	// IssueCertificate again later with the same IdempotencyKey, which the
 	// issuer uses to find its order rather than start another.
 	IssueCertificate(ctx context.Context, req IssueRequest) (IssueResult, error)
-	// RenewCertificate issues the next certificate of a series; CAs without
-	// a renewal operation of their own issue anew.
+	// RenewCertificate issues the next certificate of a series. A CA
+	// without a renewal operation of its own leaves it to
+	// UnimplementedIssuer: certctl's server then renews with
+	// IssueCertificate, as it does whenever RenewCertificate answers
+	// CodeUnimplemented.
 	RenewCertificate(ctx context.Context, req RenewRequest) (IssueResult, error)
 	// RevokeCertificate revokes a certificate by serial number. certctl's
 	// server calls it from a revoke job, and on success or CodeUnimplemented
@@ -99,9 +113,11 @@ type Issuer interface {
 	// nil; one with a revocation operation (ACME, Vault) calls it. The job
 	// may repeat a call that succeeded: revoking a revoked serial succeeds.
 	RevokeCertificate(ctx context.Context, req RevokeRequest) error
-	// GetOrderStatus reports on an order IssueCertificate left pending
-	// (for display and tools; the host's issuance retries IssueCertificate).
-	GetOrderStatus(ctx context.Context, cfg Config, orderID string) (IssueResult, error)
+	// GetOrderStatus reports on an order IssueCertificate left pending:
+	// certctl's server asks it before continuing an order, and takes the
+	// certificate of an order already issued. An issuer that never answers
+	// StatusPending leaves it to UnimplementedIssuer.
+	GetOrderStatus(ctx context.Context, req OrderStatusRequest) (IssueResult, error)
 	// SignCRL produces a DER-encoded CRL listing the revoked certificates,
 	// for issuers whose CA certctl holds (the local CA). Others return an
 	// error with CodeUnimplemented, and the server then publishes no CRL
@@ -110,6 +126,22 @@ type Issuer interface {
 	// than a revocation (and at least 10 seconds old); req is complete:
 	// every unexpired revoked certificate of the issuer.
 	SignCRL(ctx context.Context, req CRLRequest) ([]byte, error)
+}
+
+// ProvisionRequest asks an issuer to prepare a configuration.
+type ProvisionRequest struct {
+	Config Config
+}
+
+// ProvisionResult is the configuration to store.
+type ProvisionResult struct {
+	Config Config
+}
+
+// OrderStatusRequest asks about an order IssueCertificate left pending.
+type OrderStatusRequest struct {
+	Config  Config
+	OrderID string // IssueResult.OrderID of the pending answer
 }
 
 // IssueRequest asks for a certificate.
@@ -292,9 +324,15 @@ type Notifier interface {
 	Plugin
 	// SendAlert delivers something that needs attention (a certificate
 	// about to expire, a failed renewal or deployment, an agent offline).
-	SendAlert(ctx context.Context, cfg Config, n Notification) (SendResult, error)
+	SendAlert(ctx context.Context, req SendRequest) (SendResult, error)
 	// SendEvent delivers an informational event (issued, renewed, revoked).
-	SendEvent(ctx context.Context, cfg Config, n Notification) (SendResult, error)
+	SendEvent(ctx context.Context, req SendRequest) (SendResult, error)
+}
+
+// SendRequest asks a notifier to deliver one notification.
+type SendRequest struct {
+	Config       Config
+	Notification Notification
 }
 
 // Severities of a Notification.

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/certctl/certctl/sdk/plugin/host"
+	"github.com/certctl/certctl/server/app"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/db"
 	"github.com/certctl/certctl/server/httpapi"
@@ -93,12 +94,12 @@ func Start(t testing.TB, o Options) *Env {
 	var plugins *host.Host
 	if o.PluginDir != "" {
 		var err error
-		plugins, err = host.New(ctx, host.Options{Dir: o.PluginDir, Catalogue: st.Plugins(), Logger: o.Logger})
+		plugins, err = host.New(ctx, host.Options{Dir: o.PluginDir, Catalogue: app.HostCatalogue(st.Plugins()), Logger: o.Logger})
 		if err != nil {
 			t.Fatalf("apitest: plugin host: %v", err)
 		}
 		t.Cleanup(plugins.Close)
-		so.Connectors, so.Plugins, so.Notifiers, so.Issuers = service.HostCatalog{Host: plugins}, plugins, plugins, plugins
+		so.Connectors, so.Plugins, so.Notifiers, so.Issuers = service.HostCatalog{Host: plugins}, app.PluginRegistry(plugins), plugins, plugins
 		if o.WrapIssuers != nil {
 			so.Issuers = o.WrapIssuers(plugins)
 		}

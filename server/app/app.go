@@ -140,7 +140,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		jobs := service.DefaultJobSettings()
 		jobs.PendingLimit = cfg.OrderPendingLimit
 		svc = service.New(service.Options{Store: st, Logger: logger, Secrets: box, PublicURL: publicURL(cfg),
-			Connectors: service.HostCatalog{Host: plugins}, Plugins: plugins, Notifiers: plugins, Issuers: plugins, Jobs: &jobs})
+			Connectors: service.HostCatalog{Host: plugins}, Plugins: PluginRegistry(plugins), Notifiers: plugins, Issuers: plugins, Jobs: &jobs})
 		if err := svc.CheckEncryptionKey(ctx); err != nil {
 			return err
 		}
@@ -410,7 +410,7 @@ func startPlugins(ctx context.Context, cfg Config, st *store.Store, logger *slog
 	if dir == "" {
 		logger.Warn("no plugin directory: set CERTCTL_PLUGIN_DIR; issuers and notifiers cannot work without plugins")
 	}
-	h, err := host.New(ctx, host.Options{Dir: dir, Catalogue: st.Plugins(), Logger: logger})
+	h, err := host.New(ctx, host.Options{Dir: dir, Catalogue: HostCatalogue(st.Plugins()), Logger: logger})
 	if err != nil {
 		return nil, err
 	}

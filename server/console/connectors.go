@@ -4,6 +4,8 @@ package console
 // plugin's configuration schema.
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,13 +14,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/certctl/certctl/sdk/plugin"
-	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/service"
 )
 
 type pluginsData struct {
-	Items []host.Status
+	Items []core.PluginStatus
 }
 
 func (pluginsData) title() (string, string) { return "Plugins", "plugins" }
@@ -74,8 +75,8 @@ type formField struct {
 type connectorFormData struct {
 	ID      string // set when editing
 	Kind    plugin.Kind
-	Path    string        // "/issuers", "/targets" or "/notifiers"
-	Types   []host.Status // plugins of the kind to choose from
+	Path    string              // "/issuers", "/targets" or "/notifiers"
+	Types   []core.PluginStatus // plugins of the kind to choose from
 	Type    string
 	Name    string
 	Agents  []core.Agent // targets: the agents to choose from
@@ -97,18 +98,31 @@ var connectorKinds = map[string]plugin.Kind{"issuers": plugin.KindIssuer, "targe
 	"notifiers": plugin.KindNotifier}
 
 // kindPlugins returns the plugins of a kind the server runs.
-func (c *Console) kindPlugins(r *http.Request, kind plugin.Kind) ([]host.Status, error) {
+func (c *Console) kindPlugins(r *http.Request, kind plugin.Kind) ([]core.PluginStatus, error) {
 	all, err := c.svc.ListPlugins(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	var out []host.Status
+	var out []core.PluginStatus
 	for _, p := range all {
-		if p.Kind == kind {
+		if p.Kind == string(kind) {
 			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// pluginSchema decodes the configuration schema a plugin declared, which
+// the server keeps as the plugin SDK encoded it.
+func pluginSchema(p core.PluginStatus) (plugin.Schema, error) {
+	var s plugin.Schema
+	if len(p.Schema) == 0 {
+		return s, nil
+	}
+	if err := json.Unmarshal(p.Schema, &s); err != nil {
+		return s, fmt.Errorf("plugin %s %q: decode its schema: %w", p.Kind, p.Name, err)
+	}
+	return s, nil
 }
 
 // formFields lays out a schema as form inputs, with the values the user
@@ -256,12 +270,17 @@ func (c *Console) connectorForm(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	if d.Type != "" {
-		i := slices.IndexFunc(types, func(p host.Status) bool { return p.Name == d.Type })
+		i := slices.IndexFunc(types, func(p core.PluginStatus) bool { return p.Name == d.Type })
 		if i < 0 {
 			c.fail(w, r, core.Invalid("type", "there is no %s plugin %q", kind, d.Type))
 			return
 		}
-		d.Fields = formFields(types[i].Schema, r, current, sealed)
+		schema, err := pluginSchema(types[i])
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		d.Fields = formFields(schema, r, current, sealed)
 	}
 	c.render(w, r, status, "connector_new", d)
 }
@@ -289,13 +308,18 @@ func (c *Console) createConnector(w http.ResponseWriter, r *http.Request) {
 		u := uuid.MustParse(st.id)
 		id, typ = &u, st.typ
 	}
-	i := slices.IndexFunc(types, func(p host.Status) bool { return p.Name == typ })
+	i := slices.IndexFunc(types, func(p core.PluginStatus) bool { return p.Name == typ })
 	if i < 0 {
 		c.fail(w, r, core.Invalid("type", "there is no %s plugin %q", kind, typ))
 		return
 	}
+	schema, err := pluginSchema(types[i])
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	cfg, err := configFrom(types[i].Schema, r)
+	cfg, err := configFrom(schema, r)
 	if err == nil {
 		switch kind {
 		case plugin.KindIssuer:

@@ -2,11 +2,12 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 
 	"github.com/google/uuid"
 
 	"github.com/certctl/certctl/sdk/api"
-	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/service"
 )
@@ -82,18 +83,24 @@ func toNotifier(n core.Notifier) api.Notifier {
 		Enabled: n.Enabled, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt}
 }
 
-func toPlugin(s host.Status) api.Plugin {
-	out := api.Plugin{Kind: string(s.Kind), Name: s.Name, Version: s.Version, Description: s.Description, SHA256: s.SHA256,
-		Status: s.Status, Restarts: s.Restarts, LastError: s.LastError, Schema: api.PluginSchema{Fields: []api.PluginField{}}}
+// toPlugin renders a plugin's status. The schema comes as the plugin SDK
+// encoded it, which is the API's PluginSchema field for field.
+func toPlugin(s core.PluginStatus) (api.Plugin, error) {
+	out := api.Plugin{Kind: s.Kind, Name: s.Name, Version: s.Version, Description: s.Description, SHA256: s.SHA256,
+		Status: s.Status, Restarts: s.Restarts, LastError: s.LastError}
 	if !s.RegisteredAt.IsZero() {
 		t := s.RegisteredAt
 		out.RegisteredAt = &t
 	}
-	for _, f := range s.Schema.Fields {
-		out.Schema.Fields = append(out.Schema.Fields, api.PluginField{Name: f.Name, Type: f.Type, Description: f.Description,
-			Required: f.Required, Default: f.Default, Sensitive: f.Sensitive, Enum: f.Enum})
+	if len(s.Schema) > 0 {
+		if err := json.Unmarshal(s.Schema, &out.Schema); err != nil {
+			return api.Plugin{}, fmt.Errorf("plugin %s %q: decode its schema: %w", s.Kind, s.Name, err)
+		}
 	}
-	return out
+	if out.Schema.Fields == nil {
+		out.Schema.Fields = []api.PluginField{}
+	}
+	return out, nil
 }
 
 func toCertificate(c core.Certificate) api.Certificate {

@@ -101,7 +101,9 @@ func (s *Server) listPlugins(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := api.List[api.Plugin]{Items: make([]api.Plugin, len(items))}
 	for i, p := range items {
-		out.Items[i] = toPlugin(p)
+		if out.Items[i], err = toPlugin(p); err != nil {
+			return err
+		}
 	}
 	encode(w, http.StatusOK, out)
 	return nil
@@ -113,6 +115,10 @@ func (s *Server) registerPlugin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, toPlugin(st))
+	out, err := toPlugin(st)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, out)
 	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/apitest"
+	"github.com/certctl/certctl/server/app"
 	"github.com/certctl/certctl/server/service"
 )
 
@@ -60,7 +61,8 @@ func TestPluginsAreListed(t *testing.T) {
 	env.MustDo(t, "POST", "/api/v1/plugins/issuer/local/register", env.NewKey(t, "operator"), nil, 403)
 	var reg api.Plugin
 	env.MustDo(t, "POST", "/api/v1/plugins/issuer/local/register", env.AdminKey, nil, 200).Decode(t, &reg)
-	if reg.SHA256 != local.SHA256 || reg.Status != host.StatusReady {
+	// The registered binary runs: new calls go to the process register started.
+	if reg.SHA256 != local.SHA256 || reg.Status != host.StatusRunning {
 		t.Errorf("re-registered = %+v", reg)
 	}
 	env.MustDo(t, "POST", "/api/v1/plugins/issuer/nope/register", env.AdminKey, nil, 404)
@@ -269,7 +271,7 @@ func TestLocalCASurvivesPluginAndServerRestart(t *testing.T) {
 
 	// Restart "the server": a new plugin host and service on the same
 	// database and encryption key.
-	h2, err := host.New(context.Background(), host.Options{Dir: pluginDir, Catalogue: env.Store.Plugins()})
+	h2, err := host.New(context.Background(), host.Options{Dir: pluginDir, Catalogue: app.HostCatalogue(env.Store.Plugins())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/server/apitest"
+	"github.com/certctl/certctl/server/app"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/db"
 	"github.com/certctl/certctl/server/service"
@@ -108,7 +109,7 @@ func secondService(t *testing.T, env *apitest.Env, o service.Options) *service.S
 	o.Store = store.New(pool)
 	o.Secrets = apitest.TestSecrets(t)
 	if env.Plugins != nil {
-		o.Connectors, o.Plugins, o.Notifiers = service.HostCatalog{Host: env.Plugins}, env.Plugins, env.Plugins
+		o.Connectors, o.Plugins, o.Notifiers = service.HostCatalog{Host: env.Plugins}, app.PluginRegistry(env.Plugins), env.Plugins
 		if o.Issuers == nil {
 			o.Issuers = env.Plugins
 		}

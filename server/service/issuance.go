@@ -150,7 +150,7 @@ func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) err
 		// A pending order (perhaps of a server that died): if the CA has
 		// issued it meanwhile, that certificate completes the job;
 		// otherwise the order is continued, never started again.
-		res, err = iss.GetOrderStatus(callCtx, in.config, req.OrderID)
+		res, err = iss.GetOrderStatus(callCtx, plugin.OrderStatusRequest{Config: in.config, OrderID: req.OrderID})
 		if err != nil {
 			s.logger.Debug("order status unknown; continuing the order", "job", j.ID, "order", req.OrderID, "err", err)
 		}
@@ -179,8 +179,13 @@ func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) err
 // callIssuer asks the issuer for a certificate, or the next of a series.
 func (s *Service) callIssuer(ctx context.Context, iss plugin.Issuer, j core.Job, in issuanceInput, req plugin.IssueRequest) (plugin.IssueResult, error) {
 	if j.Kind == core.JobRenew && in.current != nil {
-		return iss.RenewCertificate(ctx, plugin.RenewRequest{IssueRequest: req,
+		res, err := iss.RenewCertificate(ctx, plugin.RenewRequest{IssueRequest: req,
 			PreviousSerial: in.current.SerialNumber, PreviousCertificatePEM: in.current.CertificatePEM})
+		// A CA without a renewal operation of its own (one that embeds
+		// plugin.UnimplementedIssuer) renews by issuing anew.
+		if plugin.ErrorCode(err) != plugin.CodeUnimplemented {
+			return res, err
+		}
 	}
 	return iss.IssueCertificate(ctx, req)
 }

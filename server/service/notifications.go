@@ -266,9 +266,9 @@ func (s *Service) runNotify(ctx context.Context, owner string, j core.Job) error
 	defer cancel()
 	var res plugin.SendResult
 	if slices.Contains(alertEvents, n.Event) {
-		res, err = p.SendAlert(sendCtx, cfg, msg)
+		res, err = p.SendAlert(sendCtx, plugin.SendRequest{Config: cfg, Notification: msg})
 	} else {
-		res, err = p.SendEvent(sendCtx, cfg, msg)
+		res, err = p.SendEvent(sendCtx, plugin.SendRequest{Config: cfg, Notification: msg})
 	}
 	if err != nil {
 		return err

@@ -136,11 +136,11 @@ func (s *Service) TestNotifier(ctx context.Context, id uuid.UUID) (plugin.SendRe
 			sendCtx, cancel := context.WithTimeout(ctx, validationTimeout)
 			defer cancel()
 			now := s.clock()
-			out, err = p.SendEvent(sendCtx, cfg, plugin.Notification{
+			out, err = p.SendEvent(sendCtx, plugin.SendRequest{Config: cfg, Notification: plugin.Notification{
 				ID: "test-" + newID().String(), Event: "notifier.test", Severity: plugin.SeverityInfo,
 				Title:   "certctl test notification",
 				Message: "This is a test from certctl: notifier " + n.Name + " works.", OccurredAt: now.Truncate(time.Second),
-			})
+			}})
 			if err != nil {
 				return "", nil, pluginError(err, plugin.KindNotifier, n.Type)
 			}

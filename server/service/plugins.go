@@ -75,27 +75,28 @@ func (c HostCatalog) Provision(ctx context.Context, typ string, cfg plugin.Confi
 	return out, nil
 }
 
-// PluginRegistry lists and registers plugins; *host.Host implements it.
+// PluginRegistry lists and registers plugins in the server's terms; the
+// server's wiring (server/app) adapts its plugin host to it.
 type PluginRegistry interface {
-	Plugins() []host.Status
-	Register(ctx context.Context, kind plugin.Kind, name string) (host.Status, error)
+	Plugins() []core.PluginStatus
+	Register(ctx context.Context, kind plugin.Kind, name string) (core.PluginStatus, error)
 }
 
 // ListPlugins returns every plugin the server found, with its status.
-func (s *Service) ListPlugins(ctx context.Context) ([]host.Status, error) {
+func (s *Service) ListPlugins(ctx context.Context) ([]core.PluginStatus, error) {
 	if err := s.read(ctx); err != nil {
 		return nil, err
 	}
 	if s.plugins == nil {
-		return []host.Status{}, nil
+		return []core.PluginStatus{}, nil
 	}
 	return s.plugins.Plugins(), nil
 }
 
 // RegisterPlugin accepts the binary now in the plugin directory for kind
 // and name, e.g. after an upgrade changed its checksum.
-func (s *Service) RegisterPlugin(ctx context.Context, kind plugin.Kind, name string) (host.Status, error) {
-	var out host.Status
+func (s *Service) RegisterPlugin(ctx context.Context, kind plugin.Kind, name string) (core.PluginStatus, error) {
+	var out core.PluginStatus
 	err := s.mutate(ctx, change{role: core.RoleAdmin, action: "plugin.register", resourceType: "plugin", resourceID: string(kind) + "/" + name},
 		func(_ *store.Queries) (string, map[string]any, error) {
 			if !slices.Contains(plugin.Kinds, kind) {

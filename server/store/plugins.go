@@ -6,42 +6,50 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/certctl/certctl/sdk/plugin"
-	"github.com/certctl/certctl/sdk/plugin/host"
+	"github.com/certctl/certctl/server/core"
 )
 
 // PluginCatalogue is the server's catalogue of accepted plugins, in the
-// plugins table; it implements host.Catalogue.
+// plugins table; it implements core.PluginCatalogue. The schema is stored
+// as the JSON it comes in: the database layer does not know the plugin
+// SDK's types.
 type PluginCatalogue struct {
 	s *Store
 }
+
+var _ core.PluginCatalogue = PluginCatalogue{}
 
 // Plugins returns the store's plugin catalogue.
 func (s *Store) Plugins() PluginCatalogue {
 	return PluginCatalogue{s: s}
 }
 
-// Get implements host.Catalogue.
-func (c PluginCatalogue) Get(ctx context.Context, kind plugin.Kind, name string) (host.Entry, bool, error) {
-	var e host.Entry
+// GetPlugin implements core.PluginCatalogue.
+func (c PluginCatalogue) GetPlugin(ctx context.Context, kind, name string) (core.PluginRecord, bool, error) {
+	var r core.PluginRecord
 	err := c.s.pool.QueryRow(ctx, `SELECT kind, name, version, description, path, sha256, schema, registered_at
-		FROM plugins WHERE kind = $1 AND name = $2`, kind, name).Scan(&e.Kind, &e.Name, &e.Version, &e.Description,
-		&e.Path, &e.SHA256, &e.Schema, &e.RegisteredAt)
+		FROM plugins WHERE kind = $1 AND name = $2`, kind, name).Scan(&r.Kind, &r.Name, &r.Version, &r.Description,
+		&r.Path, &r.SHA256, &r.Schema, &r.RegisteredAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return e, false, nil
+		return core.PluginRecord{}, false, nil
 	}
 	if err != nil {
-		return e, false, mapError(err, "plugin")
+		return core.PluginRecord{}, false, mapError(err, "plugin")
 	}
-	return e, true, nil
+	return r, true, nil
 }
 
-// Put implements host.Catalogue.
-func (c PluginCatalogue) Put(ctx context.Context, e host.Entry) error {
+// PutPlugin implements core.PluginCatalogue. A record without a schema
+// stores the empty schema.
+func (c PluginCatalogue) PutPlugin(ctx context.Context, r core.PluginRecord) error {
+	schema := string(r.Schema)
+	if len(r.Schema) == 0 {
+		schema = "{}"
+	}
 	_, err := c.s.pool.Exec(ctx, `INSERT INTO plugins (kind, name, version, description, path, sha256, schema, registered_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
 		ON CONFLICT (kind, name) DO UPDATE SET version = EXCLUDED.version, description = EXCLUDED.description,
 		path = EXCLUDED.path, sha256 = EXCLUDED.sha256, schema = EXCLUDED.schema, registered_at = EXCLUDED.registered_at`,
-		e.Kind, e.Name, e.Version, e.Description, e.Path, e.SHA256, e.Schema, e.RegisteredAt)
+		r.Kind, r.Name, r.Version, r.Description, r.Path, r.SHA256, schema, r.RegisteredAt)
 	return mapError(err, "plugin")
 }

@@ -48,15 +48,16 @@ func (i *issuer) Info(context.Context) (plugin.Info, error) {
 		Description: "test issuer validating HTTP-01 challenges presented by the agent", Schema: schema}, nil
 }
 
-func (i *issuer) ValidateConfig(_ context.Context, cfg plugin.Config) error {
+func (i *issuer) ValidateConfig(_ context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if _, _, err := net.SplitHostPort(cfg.String("validation_address")); err != nil {
 		return &plugin.Error{Code: plugin.CodeInvalidConfig, Field: "validation_address", Message: err.Error()}
 	}
 	return nil
 }
 
-func (i *issuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) {
-	return cfg, nil
+func (i *issuer) Provision(_ context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	return plugin.ProvisionResult{Config: req.Config}, nil
 }
 
 // thumbprint stands for the ACME account key's thumbprint.
@@ -148,7 +149,7 @@ func (i *issuer) RenewCertificate(ctx context.Context, req plugin.RenewRequest) 
 
 func (i *issuer) RevokeCertificate(context.Context, plugin.RevokeRequest) error { return nil }
 
-func (i *issuer) GetOrderStatus(context.Context, plugin.Config, string) (plugin.IssueResult, error) {
+func (i *issuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (plugin.IssueResult, error) {
 	return plugin.IssueResult{Status: plugin.StatusPending}, nil
 }
 

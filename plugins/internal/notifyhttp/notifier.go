@@ -54,18 +54,21 @@ func NewNotifier[C any](log *slog.Logger, service Service[C]) *Notifier[C] {
 func (n *Notifier[C]) Info(context.Context) (plugin.Info, error) { return n.service.Info, nil }
 
 // ValidateConfig checks a configuration with the service's ReadConfig.
-func (n *Notifier[C]) ValidateConfig(_ context.Context, cfg plugin.Config) error {
+func (n *Notifier[C]) ValidateConfig(_ context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	_, err := n.service.ReadConfig(cfg)
 	return err
 }
 
 // SendAlert delivers something that needs attention.
-func (n *Notifier[C]) SendAlert(ctx context.Context, cfg plugin.Config, note plugin.Notification) (plugin.SendResult, error) {
+func (n *Notifier[C]) SendAlert(ctx context.Context, req plugin.SendRequest) (plugin.SendResult, error) {
+	cfg, note := req.Config, req.Notification
 	return n.send(ctx, cfg, note, notifymsg.KindAlert)
 }
 
 // SendEvent delivers news of a lifecycle event.
-func (n *Notifier[C]) SendEvent(ctx context.Context, cfg plugin.Config, note plugin.Notification) (plugin.SendResult, error) {
+func (n *Notifier[C]) SendEvent(ctx context.Context, req plugin.SendRequest) (plugin.SendResult, error) {
+	cfg, note := req.Config, req.Notification
 	return n.send(ctx, cfg, note, notifymsg.KindEvent)
 }
 

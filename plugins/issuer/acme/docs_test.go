@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/tools/doctest"
 )
 
@@ -42,7 +43,7 @@ func TestDocsExamples(t *testing.T) {
 		}
 		norm, err := schema().Normalize(issuer.Config)
 		if err == nil {
-			err = newIssuer().ValidateConfig(context.Background(), norm)
+			err = newIssuer().ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: norm})
 		}
 		if err != nil {
 			t.Errorf("example %q: %v", issuer.Name, err)

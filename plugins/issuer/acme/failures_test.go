@@ -36,7 +36,7 @@ func TestAccountRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = iss.Provision(ctx, norm)
+		_, err = iss.Provision(ctx, plugin.ProvisionRequest{Config: norm})
 		return err
 	}
 
@@ -104,7 +104,7 @@ func TestUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = iss.Provision(ctx, cfg)
+	_, err = iss.Provision(ctx, plugin.ProvisionRequest{Config: cfg})
 	wantCode(t, err, plugin.CodeTransient, dead, "unreachable")
 
 	p, _ := startPebble(t, acmetest.PebbleOptions{})
@@ -273,7 +273,7 @@ func TestRateLimited(t *testing.T) {
 	lp.mu.Lock()
 	lp.retryAfter = "7"
 	lp.mu.Unlock()
-	if st, err := iss.GetOrderStatus(ctx, cfg, first.OrderID); err != nil || st.RetryAfter != 7*time.Second {
+	if st, err := iss.GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: cfg, OrderID: first.OrderID}); err != nil || st.RetryAfter != 7*time.Second {
 		t.Errorf("GetOrderStatus of a pending order the CA says to ask again in 7s: %+v, %v", st, err)
 	}
 	lp.mu.Lock()

@@ -193,7 +193,7 @@ func TestRenewReplaces(t *testing.T) {
 	p.SetRenewalInfo(t, res.CertificatePEM, start, end)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := iss.GetOrderStatus(ctx, cfg, res.OrderID)
+	st, err := iss.GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: cfg, OrderID: res.OrderID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -144,11 +144,12 @@ func provision(t *testing.T, iss plugin.Issuer, cfg plugin.Config) plugin.Config
 	if err != nil {
 		t.Fatalf("normalize: %v", err)
 	}
-	out, err := iss.Provision(ctx, norm)
+	res, err := iss.Provision(ctx, plugin.ProvisionRequest{Config: norm})
 	if err != nil {
 		t.Fatalf("Provision: %v", err)
 	}
-	if out, err = schema().Normalize(out); err != nil {
+	out, err := schema().Normalize(res.Config)
+	if err != nil {
 		t.Fatalf("normalize provisioned: %v", err)
 	}
 	return out
@@ -218,7 +219,7 @@ func drive(t *testing.T, iss plugin.Issuer, req plugin.IssueRequest, o driveOpts
 			return res, fmt.Errorf("still pending after %d calls: %w", calls, ctx.Err())
 		case <-time.After(min(max(res.RetryAfter, 100*time.Millisecond), 5*time.Second)):
 		}
-		st, err := iss.GetOrderStatus(ctx, req.Config, req.OrderID)
+		st, err := iss.GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: req.Config, OrderID: req.OrderID})
 		if err != nil {
 			return st, fmt.Errorf("GetOrderStatus: %w", err)
 		}

@@ -60,13 +60,13 @@ func TestHTTP01(t *testing.T) {
 	// included: the host resumes with it after a crash.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := iss.GetOrderStatus(ctx, cfg, first.OrderID)
+	st, err := iss.GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: cfg, OrderID: first.OrderID})
 	if err != nil || st.Status != plugin.StatusIssued || st.CertificatePEM != res.CertificatePEM {
 		t.Errorf("GetOrderStatus of the issued order: %v, status %q, same certificate %v", err, st.Status,
 			st.CertificatePEM == res.CertificatePEM)
 	}
 	// An order the CA does not know is not_found.
 	unknown := strings.Replace(first.OrderID, "/my-order/", "/my-order/x", 1)
-	_, err = iss.GetOrderStatus(ctx, cfg, unknown)
+	_, err = iss.GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: cfg, OrderID: unknown})
 	wantCode(t, err, plugin.CodeNotFound, unknown)
 }

@@ -41,7 +41,8 @@ func (i *issuer) Info(context.Context) (plugin.Info, error) {
 	}, nil
 }
 
-func (i *issuer) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
+func (i *issuer) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -56,34 +57,35 @@ func (i *issuer) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
 // registered, and returns the configuration with the key and the
 // account's URL. A key is generated only when there is none, so calling
 // it again changes nothing.
-func (i *issuer) Provision(ctx context.Context, cfg plugin.Config) (plugin.Config, error) {
+func (i *issuer) Provision(ctx context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	cfg := req.Config
 	s, err := loadSettings(cfg)
 	if err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
 	out := cfg.Clone()
 	if s.accountKey == nil {
 		if s.accountKey, s.accountKeyPEM, err = newAccountKey(ctx); err != nil {
-			return nil, err
+			return plugin.ProvisionResult{}, err
 		}
 		out[fieldAccountKey] = s.accountKeyPEM
 		s.accountURL = ""
 	}
 	c, err := dial(ctx, s)
 	if err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
 	if c.dir.Meta.TermsOfService != "" && !s.agreeTOS {
-		return nil, plugin.InvalidConfig(fieldAgreeTOS, "the CA at %s asks to agree to its terms of service (%s): read them and set %s to true",
+		return plugin.ProvisionResult{}, plugin.InvalidConfig(fieldAgreeTOS, "the CA at %s asks to agree to its terms of service (%s): read them and set %s to true",
 			s.directoryURL, c.dir.Meta.TermsOfService, fieldAgreeTOS)
 	}
 	if c.dir.Meta.ExternalAccountRequired && s.eabKeyID == "" {
-		return nil, plugin.InvalidConfig(fieldEABKeyID, "the CA at %s requires external account binding: set %s and %s from your account at the CA",
+		return plugin.ProvisionResult{}, plugin.InvalidConfig(fieldEABKeyID, "the CA at %s requires external account binding: set %s and %s from your account at the CA",
 			s.directoryURL, fieldEABKeyID, fieldEABHMACKey)
 	}
 	if s.profile != "" {
 		if err := c.checkProfile(s.profile, fieldProfile); err != nil {
-			return nil, err
+			return plugin.ProvisionResult{}, err
 		}
 	}
 	acct := &acme.Account{}
@@ -101,16 +103,16 @@ func (i *issuer) Provision(ctx context.Context, cfg plugin.Config) (plugin.Confi
 		out[fieldAccountURL] = string(c.acme.KID)
 		if s.email != "" {
 			if _, err := c.acme.UpdateReg(ctx, acct); err != nil {
-				return nil, registrationError(err, "update the ACME account's contact")
+				return plugin.ProvisionResult{}, registrationError(err, "update the ACME account's contact")
 			}
 		}
 	case err != nil:
-		return nil, registrationError(err, "register the ACME account at "+s.directoryURL)
+		return plugin.ProvisionResult{}, registrationError(err, "register the ACME account at "+s.directoryURL)
 	default:
 		out[fieldAccountURL] = a.URI
 		i.log.Info("registered ACME account", "directory", s.directoryURL, "account", a.URI)
 	}
-	return out, nil
+	return plugin.ProvisionResult{Config: out}, nil
 }
 
 // registrationError classifies a refused registration: refusals about the
@@ -137,7 +139,9 @@ func (i *issuer) RenewCertificate(ctx context.Context, req plugin.RenewRequest) 
 
 // GetOrderStatus reads an order without changing it: issued with the
 // certificate when the CA has issued it, else pending.
-func (i *issuer) GetOrderStatus(ctx context.Context, cfg plugin.Config, orderID string) (plugin.IssueResult, error) {
+func (i *issuer) GetOrderStatus(ctx context.Context, req plugin.OrderStatusRequest) (plugin.IssueResult, error) {
+	cfg := req.Config
+	orderID := req.OrderID
 	s, err := accountSettings(cfg)
 	if err != nil {
 		return plugin.IssueResult{}, err

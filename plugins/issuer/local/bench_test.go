@@ -68,7 +68,7 @@ func BenchmarkCall(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				start := time.Now()
-				if err := iss.ValidateConfig(ctx, plugin.Config{}); err != nil {
+				if err := iss.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: plugin.Config{}}); err != nil {
 					b.Fatal(err)
 				}
 				p.add(time.Since(start))
@@ -82,10 +82,11 @@ func BenchmarkCall(b *testing.B) {
 // P-256 and RSA-2048 leaf keys, from 4 concurrent callers per CPU.
 func BenchmarkIssue(b *testing.B) {
 	helper := testIssuer(time.Now())
-	cfg, err := helper.Provision(context.Background(), plugin.Config{})
+	provisioned, err := helper.Provision(context.Background(), plugin.ProvisionRequest{Config: plugin.Config{}})
 	if err != nil {
 		b.Fatal(err)
 	}
+	cfg := provisioned.Config
 	for _, kt := range []string{"ecdsa-p256", "rsa-2048"} {
 		csr := makeCSRForBench(b, kt)
 		for _, c := range []struct {

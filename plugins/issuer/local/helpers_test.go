@@ -86,11 +86,11 @@ func makeCSR(t testing.TB, key crypto.Signer, cn string) []byte {
 // provisioned returns cfg after Provision, with a generated CA.
 func provisioned(t *testing.T, iss *issuer, cfg plugin.Config) plugin.Config {
 	t.Helper()
-	out, err := iss.Provision(context.Background(), cfg)
+	out, err := iss.Provision(context.Background(), plugin.ProvisionRequest{Config: cfg})
 	if err != nil {
 		t.Fatalf("Provision: %v", err)
 	}
-	return out
+	return out.Config
 }
 
 // parseCertPEM parses the certificates of a PEM text.

@@ -90,7 +90,8 @@ func (i *issuer) Info(context.Context) (plugin.Info, error) {
 
 // ValidateConfig checks the settings and, when the configuration carries a
 // CA, the CA itself (see loadCA).
-func (i *issuer) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
+func (i *issuer) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -108,34 +109,35 @@ func (i *issuer) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
 // Provision generates the CA when the configuration has none, and
 // otherwise checks the one given and returns the configuration unchanged:
 // a configured CA is never replaced.
-func (i *issuer) Provision(ctx context.Context, cfg plugin.Config) (plugin.Config, error) {
+func (i *issuer) Provision(ctx context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
 	s, err := readSettings(cfg)
 	if err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
 	if s.hasCA() {
 		if _, err := loadCA(s, i.now()); err != nil {
-			return nil, err
+			return plugin.ProvisionResult{}, err
 		}
-		return cfg, nil
+		return plugin.ProvisionResult{Config: cfg}, nil
 	}
 	if err := s.checkGeneration(); err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
 	now := i.now()
 	certPEM, keyPEM, err := generateCA(ctx, s, now)
 	if err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
 	out := cfg.Clone()
 	out[fieldCACert] = certPEM
 	out[fieldCAKey] = keyPEM
 	i.log.Info("generated local CA", "common_name", s.commonName, "key_type", s.caKeyType,
 		"not_after", now.Add(s.caValidity).UTC().Format(time.RFC3339))
-	return out, nil
+	return plugin.ProvisionResult{Config: out}, nil
 }
 
 func (i *issuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
@@ -183,7 +185,8 @@ func (i *issuer) RevokeCertificate(ctx context.Context, req plugin.RevokeRequest
 
 // GetOrderStatus always fails: the local CA issues synchronously, so there
 // are no orders.
-func (i *issuer) GetOrderStatus(_ context.Context, _ plugin.Config, orderID string) (plugin.IssueResult, error) {
+func (i *issuer) GetOrderStatus(_ context.Context, req plugin.OrderStatusRequest) (plugin.IssueResult, error) {
+	orderID := req.OrderID
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound,
 		"no order %q: the local CA issues synchronously and keeps no orders", orderID)
 }

@@ -115,7 +115,7 @@ func TestProvisionGeneratesCA(t *testing.T) {
 			if !key.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(ca.PublicKey) {
 				t.Errorf("key does not match certificate")
 			}
-			if err := iss.ValidateConfig(context.Background(), cfg); err != nil {
+			if err := iss.ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: cfg}); err != nil {
 				t.Errorf("ValidateConfig of a provisioned config: %v", err)
 			}
 			// Provisioning again never replaces the CA.
@@ -155,7 +155,7 @@ func TestProvisionDefaults(t *testing.T) {
 func TestProvisionCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := testIssuer(t0).Provision(ctx, plugin.Config{fieldCAKeyType: "rsa-4096"})
+	_, err := testIssuer(t0).Provision(ctx, plugin.ProvisionRequest{Config: plugin.Config{fieldCAKeyType: "rsa-4096"}})
 	wantCode(t, err, plugin.CodeCanceled, "")
 }
 
@@ -221,7 +221,7 @@ func TestValidateConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			iss := testIssuer(t0)
-			err := iss.ValidateConfig(context.Background(), tt.cfg)
+			err := iss.ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: tt.cfg})
 			if tt.field == "" {
 				if err != nil {
 					t.Fatalf("ValidateConfig: %v", err)
@@ -231,7 +231,7 @@ func TestValidateConfig(t *testing.T) {
 			wantCode(t, err, plugin.CodeInvalidConfig, tt.field)
 			// Provision refuses the same configurations and never
 			// generates a CA over a broken one.
-			_, err = iss.Provision(context.Background(), tt.cfg)
+			_, err = iss.Provision(context.Background(), plugin.ProvisionRequest{Config: tt.cfg})
 			wantCode(t, err, plugin.CodeInvalidConfig, tt.field)
 		})
 	}
@@ -269,6 +269,6 @@ func TestRevokeAndOrderStatus(t *testing.T) {
 			t.Errorf("revoke %q reason %d: %v, want code %q", tt.serial, tt.reason, err, tt.code)
 		}
 	}
-	_, err := iss.GetOrderStatus(ctx, plugin.Config{}, "order-1")
+	_, err := iss.GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: plugin.Config{}, OrderID: "order-1"})
 	wantCode(t, err, plugin.CodeNotFound, "")
 }

@@ -43,14 +43,15 @@ func TestThroughProcess(t *testing.T) {
 
 	// Provision takes the configuration as a user wrote it, JSON numbers
 	// and lists included, and returns it with the CA added.
-	cfg, err := iss.Provision(ctx, plugin.Config{
+	provisioned, err := iss.Provision(ctx, plugin.ProvisionRequest{Config: plugin.Config{
 		fieldCAKeyType: "ecdsa-p256", fieldValidity: float64(7 * 24 * 3600), fieldCRLURL: crlURL,
 		fieldAllowedDomains: []any{"example.com"},
-	})
+	}})
 	if err != nil {
 		t.Fatalf("Provision: %v", err)
 	}
-	if err := iss.ValidateConfig(ctx, cfg); err != nil {
+	cfg := provisioned.Config
+	if err := iss.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg}); err != nil {
 		t.Fatalf("ValidateConfig: %v", err)
 	}
 	ca := parseCertPEM(t, cfg.String(fieldCACert))[0]
@@ -90,7 +91,7 @@ func TestThroughProcess(t *testing.T) {
 	wantCode(t, err, plugin.CodeInvalidInput, "")
 	_, err = iss.IssueCertificate(ctx, plugin.IssueRequest{Config: plugin.Config{}, CSR: makeCSR(t, key, "x"), CommonName: "a.example.com"})
 	wantCode(t, err, plugin.CodeInvalidConfig, fieldCACert)
-	_, err = iss.GetOrderStatus(ctx, cfg, "order-1")
+	_, err = iss.GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: cfg, OrderID: "order-1"})
 	wantCode(t, err, plugin.CodeNotFound, "")
 	wantCode(t, iss.RevokeCertificate(ctx, plugin.RevokeRequest{Config: cfg, SerialNumber: "zz"}), plugin.CodeInvalidInput, "")
 	if err := iss.RevokeCertificate(ctx, plugin.RevokeRequest{Config: cfg, SerialNumber: leaf.SerialNumber.Text(16), Reason: 1}); err != nil {

@@ -351,19 +351,19 @@ func TestSubCA(t *testing.T) {
 		}
 		c := cfg.Clone()
 		c[fieldCAKey] = string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
-		if err := iss.ValidateConfig(context.Background(), c); err != nil {
+		if err := iss.ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: c}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("chain out of order", func(t *testing.T) {
 		c := cfg.Clone()
 		c[fieldCAChain] = certPEM(root) + certPEM(mid)
-		wantCode(t, iss.ValidateConfig(context.Background(), c), plugin.CodeInvalidConfig, fieldCAChain)
+		wantCode(t, iss.ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: c}), plugin.CodeInvalidConfig, fieldCAChain)
 	})
 	t.Run("chain missing a link", func(t *testing.T) {
 		c := cfg.Clone()
 		c[fieldCAChain] = certPEM(root)
-		wantCode(t, iss.ValidateConfig(context.Background(), c), plugin.CodeInvalidConfig, fieldCAChain)
+		wantCode(t, iss.ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: c}), plugin.CodeInvalidConfig, fieldCAChain)
 	})
 	t.Run("leaf capped by the chain", func(t *testing.T) {
 		long := makeCA(t, caSpec{cn: "Long Sub", key: subKey, parent: mid, parentKey: midKey, notAfter: t0.Add(10 * 365 * day)})

@@ -85,7 +85,8 @@ func (i *issuer) Info(context.Context) (plugin.Info, error) {
 
 // ValidateConfig checks the settings, and that the commands exist and are
 // executable on this host.
-func (i *issuer) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
+func (i *issuer) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -94,14 +95,15 @@ func (i *issuer) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
 }
 
 // Provision has nothing to prepare: the CA is the command's business.
-func (i *issuer) Provision(ctx context.Context, cfg plugin.Config) (plugin.Config, error) {
+func (i *issuer) Provision(ctx context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
 	if _, err := i.readSettings(cfg); err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
-	return cfg, nil
+	return plugin.ProvisionResult{Config: cfg}, nil
 }
 
 func (i *issuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
@@ -176,7 +178,8 @@ func (i *issuer) RevokeCertificate(ctx context.Context, req plugin.RevokeRequest
 
 // GetOrderStatus always fails: a command signs while certctl waits, so
 // there are no orders.
-func (i *issuer) GetOrderStatus(_ context.Context, _ plugin.Config, orderID string) (plugin.IssueResult, error) {
+func (i *issuer) GetOrderStatus(_ context.Context, req plugin.OrderStatusRequest) (plugin.IssueResult, error) {
+	orderID := req.OrderID
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound,
 		"no order %q: the script issuer signs synchronously and keeps no orders", orderID)
 }

@@ -89,7 +89,8 @@ func (i *issuer) Info(context.Context) (plugin.Info, error) {
 
 // ValidateConfig checks the settings, then asks Vault: the credentials
 // must be accepted and the role must exist (when the token may read it).
-func (i *issuer) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
+func (i *issuer) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -105,14 +106,15 @@ func (i *issuer) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
 }
 
 // Provision has nothing to prepare: the CA lives in Vault.
-func (i *issuer) Provision(ctx context.Context, cfg plugin.Config) (plugin.Config, error) {
+func (i *issuer) Provision(ctx context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
 	if _, err := readSettings(cfg); err != nil {
-		return nil, err
+		return plugin.ProvisionResult{}, err
 	}
-	return cfg, nil
+	return plugin.ProvisionResult{Config: cfg}, nil
 }
 
 func (i *issuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
@@ -178,7 +180,8 @@ func (i *issuer) RevokeCertificate(ctx context.Context, req plugin.RevokeRequest
 }
 
 // GetOrderStatus always fails: Vault signs synchronously.
-func (i *issuer) GetOrderStatus(_ context.Context, _ plugin.Config, orderID string) (plugin.IssueResult, error) {
+func (i *issuer) GetOrderStatus(_ context.Context, req plugin.OrderStatusRequest) (plugin.IssueResult, error) {
+	orderID := req.OrderID
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound,
 		"no order %q: Vault signs synchronously and the Vault issuer keeps no orders", orderID)
 }

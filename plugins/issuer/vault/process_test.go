@@ -90,7 +90,7 @@ func TestTokenIssueRenewRevoke(t *testing.T) {
 	iss := openPlugin(t)
 	ctx := callCtx(t)
 	cfg := plugin.Config{fieldAddress: f.URL, fieldRole: "web", fieldToken: rootToken}
-	if err := iss.ValidateConfig(ctx, cfg); err != nil {
+	if err := iss.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg}); err != nil {
 		t.Fatalf("ValidateConfig: %v", err)
 	}
 
@@ -247,7 +247,7 @@ func TestVaultErrors(t *testing.T) {
 			t.Errorf("error %q", err)
 		}
 		// ValidateConfig says so too, rather than blaming the configuration.
-		wantCode(t, iss.ValidateConfig(ctx, c), plugin.CodeTransient, "")
+		wantCode(t, iss.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: c}), plugin.CodeTransient, "")
 	})
 	t.Run("untrusted TLS", func(t *testing.T) {
 		c := cfg.Clone()
@@ -259,7 +259,7 @@ func TestVaultErrors(t *testing.T) {
 	t.Run("invalid token", func(t *testing.T) {
 		c := cfg.Clone()
 		c[fieldToken] = "hvs.not-a-token-of-this-vault"
-		err := iss.ValidateConfig(ctx, c)
+		err := iss.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: c})
 		wantCode(t, err, plugin.CodeInvalidConfig, fieldToken)
 		if strings.Contains(err.Error(), "hvs.not-a-token") {
 			t.Errorf("error %q holds the token", err)
@@ -270,7 +270,7 @@ func TestVaultErrors(t *testing.T) {
 		f.addToken("hvs.sign-only", "pki/roles/")
 		c := cfg.Clone()
 		c[fieldToken] = "hvs.sign-only"
-		if err := iss.ValidateConfig(ctx, c); err != nil {
+		if err := iss.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: c}); err != nil {
 			t.Fatalf("ValidateConfig: %v", err)
 		}
 		req, _ := request(t, c, "app.example.com")
@@ -305,7 +305,7 @@ func TestAppRoleLogin(t *testing.T) {
 	ctx := callCtx(t)
 	cfg := plugin.Config{fieldAddress: f.URL, fieldRole: "web", fieldRoleID: f.roleID, fieldSecretID: f.secretID,
 		fieldNamespace: "team-a/pki"}
-	if err := iss.ValidateConfig(ctx, cfg); err != nil {
+	if err := iss.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg}); err != nil {
 		t.Fatalf("ValidateConfig: %v", err)
 	}
 	for range 3 {

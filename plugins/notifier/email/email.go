@@ -35,16 +35,19 @@ func (*notifier) Info(context.Context) (plugin.Info, error) {
 	}, nil
 }
 
-func (*notifier) ValidateConfig(_ context.Context, cfg plugin.Config) error {
+func (*notifier) ValidateConfig(_ context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	_, err := readConfig(cfg)
 	return err
 }
 
-func (e *notifier) SendAlert(ctx context.Context, cfg plugin.Config, n plugin.Notification) (plugin.SendResult, error) {
+func (e *notifier) SendAlert(ctx context.Context, req plugin.SendRequest) (plugin.SendResult, error) {
+	cfg, n := req.Config, req.Notification
 	return e.send(ctx, cfg, n, notifymsg.KindAlert)
 }
 
-func (e *notifier) SendEvent(ctx context.Context, cfg plugin.Config, n plugin.Notification) (plugin.SendResult, error) {
+func (e *notifier) SendEvent(ctx context.Context, req plugin.SendRequest) (plugin.SendResult, error) {
+	cfg, n := req.Config, req.Notification
 	return e.send(ctx, cfg, n, notifymsg.KindEvent)
 }
 

@@ -108,7 +108,7 @@ func TestSendSTARTTLSWithAuth(t *testing.T) {
 	host, port := startSMTP(t, withSTARTTLS, be)
 	cfg := baseConfig(host, port, "starttls")
 	cfg["username"], cfg["password"] = "certctl", "pa55 wörd"
-	res, err := testNotifier().SendAlert(context.Background(), cfg, fullNote)
+	res, err := testNotifier().SendAlert(context.Background(), plugin.SendRequest{Config: cfg, Notification: fullNote})
 	if err != nil {
 		t.Fatalf("SendAlert: %v", err)
 	}
@@ -180,7 +180,7 @@ func TestSendImplicitTLS(t *testing.T) {
 	cfg := baseConfig(host, port, "tls")
 	cfg["username"], cfg["password"] = "u", "p"
 	cfg["server_name"] = "localhost"
-	if _, err := testNotifier().SendEvent(context.Background(), cfg, plugin.Notification{ID: "n2", Event: "certificate.renewed", Title: "www renewed"}); err != nil {
+	if _, err := testNotifier().SendEvent(context.Background(), plugin.SendRequest{Config: cfg, Notification: plugin.Notification{ID: "n2", Event: "certificate.renewed", Title: "www renewed"}}); err != nil {
 		t.Fatalf("SendEvent: %v", err)
 	}
 	msgs := be.received()
@@ -197,7 +197,7 @@ func TestSendPlainRelay(t *testing.T) {
 	t.Parallel()
 	be := &backend{}
 	host, port := startSMTP(t, plainOnly, be)
-	if _, err := testNotifier().SendAlert(context.Background(), baseConfig(host, port, "none"), fullNote); err != nil {
+	if _, err := testNotifier().SendAlert(context.Background(), plugin.SendRequest{Config: baseConfig(host, port, "none"), Notification: fullNote}); err != nil {
 		t.Fatalf("SendAlert: %v", err)
 	}
 	if msgs := be.received(); len(msgs) != 1 || msgs[0].tls {
@@ -269,7 +269,7 @@ func TestSendFailures(t *testing.T) {
 				cfg[k] = v
 			}
 			start := time.Now()
-			_, err := testNotifier().SendAlert(context.Background(), cfg, fullNote)
+			_, err := testNotifier().SendAlert(context.Background(), plugin.SendRequest{Config: cfg, Notification: fullNote})
 			if got := plugin.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("error %v: code %q, want %q", err, got, tt.wantCode)
 			}
@@ -305,7 +305,7 @@ func TestSendEndsWithContext(t *testing.T) {
 	cfg := baseConfig(host, port, "starttls")
 	cfg["timeout"] = "30s"
 	start := time.Now()
-	_, err := testNotifier().SendAlert(ctx, cfg, fullNote)
+	_, err := testNotifier().SendAlert(ctx, plugin.SendRequest{Config: cfg, Notification: fullNote})
 	if plugin.ErrorCode(err) != plugin.CodeCanceled {
 		t.Fatalf("error %v, want canceled", err)
 	}
@@ -414,7 +414,7 @@ func TestValidateConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := testNotifier().ValidateConfig(context.Background(), tt.cfg)
+			err := testNotifier().ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: tt.cfg})
 			plugintesting.WantInvalidField(t, err, tt.wantField)
 		})
 	}
@@ -437,7 +437,7 @@ func TestPluginProcess(t *testing.T) {
 	cfg["username"], cfg["password"] = "certctl", "secret"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := n.SendAlert(ctx, cfg, fullNote)
+	res, err := n.SendAlert(ctx, plugin.SendRequest{Config: cfg, Notification: fullNote})
 	if err != nil {
 		t.Fatalf("SendAlert: %v", err)
 	}
@@ -452,7 +452,7 @@ func TestPluginProcess(t *testing.T) {
 		t.Errorf("subject %q", p.subject)
 	}
 	cfg["password"] = "wrong"
-	if _, err := n.SendAlert(ctx, cfg, fullNote); plugin.ErrorCode(err) != plugin.CodePermanent {
+	if _, err := n.SendAlert(ctx, plugin.SendRequest{Config: cfg, Notification: fullNote}); plugin.ErrorCode(err) != plugin.CodePermanent {
 		t.Errorf("wrong password through the process: %v, want permanent", err)
 	}
 }

@@ -111,7 +111,7 @@ func TestSendPayload(t *testing.T) {
 			if tt.alert {
 				send = o.SendAlert
 			}
-			res, err := send(context.Background(), cfg, tt.note)
+			res, err := send(context.Background(), plugin.SendRequest{Config: cfg, Notification: tt.note})
 			if err != nil {
 				t.Fatalf("send: %v", err)
 			}
@@ -160,7 +160,7 @@ func TestSendErrors(t *testing.T) {
 			srv := plugintesting.NewHTTPServer(t, tt.replies...)
 			var logs bytes.Buffer
 			o := newNotifier(slog.New(slog.NewJSONHandler(&logs, nil)))
-			_, err := o.SendAlert(context.Background(), plugin.Config{"api_key": apiKey, "api_url": srv.URL, "retry_backoff": "1ms"}, fullNote)
+			_, err := o.SendAlert(context.Background(), plugin.SendRequest{Config: plugin.Config{"api_key": apiKey, "api_url": srv.URL, "retry_backoff": "1ms"}, Notification: fullNote})
 			if got := plugin.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("error %v: code %q, want %q", err, got, tt.wantCode)
 			}
@@ -199,7 +199,7 @@ func TestValidateConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := newNotifier(nil).ValidateConfig(context.Background(), tt.cfg)
+			err := newNotifier(nil).ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: tt.cfg})
 			plugintesting.WantInvalidField(t, err, tt.wantField)
 			if err != nil && strings.Contains(err.Error(), apiKey) {
 				t.Errorf("error reveals the API key: %v", err)
@@ -215,7 +215,7 @@ func TestPluginProcess(t *testing.T) {
 	srv := plugintesting.NewHTTPServer(t, plugintesting.Reply{Status: 202, Body: accepted})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := n.SendAlert(ctx, plugin.Config{"api_key": apiKey, "api_url": srv.URL}, fullNote)
+	res, err := n.SendAlert(ctx, plugin.SendRequest{Config: plugin.Config{"api_key": apiKey, "api_url": srv.URL}, Notification: fullNote})
 	if err != nil {
 		t.Fatalf("SendAlert: %v", err)
 	}

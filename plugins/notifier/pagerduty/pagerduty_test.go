@@ -149,7 +149,7 @@ func TestSendPayload(t *testing.T) {
 			if tt.alert {
 				send = p.SendAlert
 			}
-			res, err := send(context.Background(), cfg, tt.note)
+			res, err := send(context.Background(), plugin.SendRequest{Config: cfg, Notification: tt.note})
 			if err != nil {
 				t.Fatalf("send: %v", err)
 			}
@@ -201,7 +201,7 @@ func TestSendErrors(t *testing.T) {
 			srv := plugintesting.NewHTTPServer(t, tt.replies...)
 			var logs bytes.Buffer
 			p := newNotifier(slog.New(slog.NewJSONHandler(&logs, nil)))
-			_, err := p.SendAlert(context.Background(), plugin.Config{"routing_key": routingKey, "api_url": srv.URL, "retry_backoff": "1ms"}, fullNote)
+			_, err := p.SendAlert(context.Background(), plugin.SendRequest{Config: plugin.Config{"routing_key": routingKey, "api_url": srv.URL, "retry_backoff": "1ms"}, Notification: fullNote})
 			if got := plugin.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("error %v: code %q, want %q", err, got, tt.wantCode)
 			}
@@ -234,7 +234,7 @@ func TestValidateConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := newNotifier(nil).ValidateConfig(context.Background(), tt.cfg)
+			err := newNotifier(nil).ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: tt.cfg})
 			plugintesting.WantInvalidField(t, err, tt.wantField)
 			if err != nil && strings.Contains(err.Error(), routingKey) {
 				t.Errorf("error reveals the routing key: %v", err)
@@ -250,7 +250,7 @@ func TestPluginProcess(t *testing.T) {
 	srv := plugintesting.NewHTTPServer(t, plugintesting.Reply{Status: 202, Body: `{"status":"success","message":"Event processed","dedup_key":"certctl-c-1"}`})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := n.SendAlert(ctx, plugin.Config{"routing_key": routingKey, "api_url": srv.URL}, fullNote)
+	res, err := n.SendAlert(ctx, plugin.SendRequest{Config: plugin.Config{"routing_key": routingKey, "api_url": srv.URL}, Notification: fullNote})
 	if err != nil {
 		t.Fatalf("SendAlert: %v", err)
 	}

@@ -99,7 +99,7 @@ func TestSendPayload(t *testing.T) {
 			if tt.alert {
 				send = s.SendAlert
 			}
-			if _, err := send(context.Background(), cfg, tt.note); err != nil {
+			if _, err := send(context.Background(), plugin.SendRequest{Config: cfg, Notification: tt.note}); err != nil {
 				t.Fatalf("send: %v", err)
 			}
 			req := srv.Last(t)
@@ -170,7 +170,7 @@ func TestSendErrors(t *testing.T) {
 			srv := plugintesting.NewHTTPServer(t, tt.replies...)
 			var logs bytes.Buffer
 			s := newNotifier(slog.New(slog.NewJSONHandler(&logs, nil)))
-			_, err := s.SendAlert(context.Background(), plugin.Config{"webhook_url": srv.URL + hookPath, "retry_backoff": "1ms"}, fullNote)
+			_, err := s.SendAlert(context.Background(), plugin.SendRequest{Config: plugin.Config{"webhook_url": srv.URL + hookPath, "retry_backoff": "1ms"}, Notification: fullNote})
 			if got := plugin.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("error %v: code %q, want %q", err, got, tt.wantCode)
 			}
@@ -206,7 +206,7 @@ func TestValidateConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := newNotifier(nil).ValidateConfig(context.Background(), tt.cfg)
+			err := newNotifier(nil).ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: tt.cfg})
 			plugintesting.WantInvalidField(t, err, tt.wantField)
 			if err != nil && strings.Contains(err.Error(), "hooks.slack.com") {
 				t.Errorf("error repeats the webhook URL: %v", err)
@@ -229,7 +229,7 @@ func TestPluginProcess(t *testing.T) {
 	srv := plugintesting.NewHTTPServer(t, plugintesting.Reply{Status: 200, Body: "ok"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := n.SendAlert(ctx, plugin.Config{"webhook_url": srv.URL + hookPath}, fullNote); err != nil {
+	if _, err := n.SendAlert(ctx, plugin.SendRequest{Config: plugin.Config{"webhook_url": srv.URL + hookPath}, Notification: fullNote}); err != nil {
 		t.Fatalf("SendAlert: %v", err)
 	}
 	var m message

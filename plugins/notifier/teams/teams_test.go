@@ -95,7 +95,7 @@ func TestSendPayload(t *testing.T) {
 			if tt.alert {
 				send = s.SendAlert
 			}
-			if _, err := send(context.Background(), plugin.Config{"webhook_url": srv.URL + hookPath}, tt.note); err != nil {
+			if _, err := send(context.Background(), plugin.SendRequest{Config: plugin.Config{"webhook_url": srv.URL + hookPath}, Notification: tt.note}); err != nil {
 				t.Fatalf("send: %v", err)
 			}
 			req := srv.Last(t)
@@ -132,8 +132,7 @@ func TestSendErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := plugintesting.NewHTTPServer(t, tt.replies...)
-			_, err := newNotifier(nil).SendAlert(context.Background(),
-				plugin.Config{"webhook_url": srv.URL + hookPath, "retry_backoff": "1ms"}, fullNote)
+			_, err := newNotifier(nil).SendAlert(context.Background(), plugin.SendRequest{Config: plugin.Config{"webhook_url": srv.URL + hookPath, "retry_backoff": "1ms"}, Notification: fullNote})
 			if got := plugin.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("error %v: code %q, want %q", err, got, tt.wantCode)
 			}
@@ -164,7 +163,7 @@ func TestValidateConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			plugintesting.WantInvalidField(t, newNotifier(nil).ValidateConfig(context.Background(), tt.cfg), tt.wantField)
+			plugintesting.WantInvalidField(t, newNotifier(nil).ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: tt.cfg}), tt.wantField)
 		})
 	}
 }
@@ -176,7 +175,7 @@ func TestPluginProcess(t *testing.T) {
 	srv := plugintesting.NewHTTPServer(t, plugintesting.Reply{Status: 202})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := n.SendEvent(ctx, plugin.Config{"webhook_url": srv.URL + hookPath}, fullNote); err != nil {
+	if _, err := n.SendEvent(ctx, plugin.SendRequest{Config: plugin.Config{"webhook_url": srv.URL + hookPath}, Notification: fullNote}); err != nil {
 		t.Fatalf("SendEvent: %v", err)
 	}
 	var m message

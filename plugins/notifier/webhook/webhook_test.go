@@ -101,7 +101,7 @@ func TestSendPayloadAndHeaders(t *testing.T) {
 			if tt.alert {
 				send = w.SendAlert
 			}
-			if _, err := send(context.Background(), cfg, tt.note); err != nil {
+			if _, err := send(context.Background(), plugin.SendRequest{Config: cfg, Notification: tt.note}); err != nil {
 				t.Fatalf("send: %v", err)
 			}
 			req := srv.Last(t)
@@ -182,7 +182,7 @@ func TestSendRetriesAndFails(t *testing.T) {
 			t.Parallel()
 			srv := plugintesting.NewHTTPServer(t, tt.replies...)
 			cfg := plugin.Config{"url": srv.URL, "secret": "s", "retry_backoff": "1ms"}
-			_, err := testNotifier().SendAlert(context.Background(), cfg, fullNote)
+			_, err := testNotifier().SendAlert(context.Background(), plugin.SendRequest{Config: cfg, Notification: fullNote})
 			if got := plugin.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("error %v: code %q, want %q", err, got, tt.wantCode)
 			}
@@ -230,7 +230,7 @@ func TestValidateConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := testNotifier().ValidateConfig(context.Background(), tt.cfg)
+			err := testNotifier().ValidateConfig(context.Background(), plugin.ValidateConfigRequest{Config: tt.cfg})
 			plugintesting.WantInvalidField(t, err, tt.wantField)
 			if err != nil && strings.Contains(err.Error(), "Bearer") {
 				t.Errorf("error reveals a header value: %v", err)
@@ -247,10 +247,10 @@ func TestPluginProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := plugin.Config{"url": srv.URL + "/in", "secret": "process-secret"}
-	if err := n.ValidateConfig(ctx, cfg); err != nil {
+	if err := n.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg}); err != nil {
 		t.Fatalf("ValidateConfig: %v", err)
 	}
-	if _, err := n.SendAlert(ctx, cfg, fullNote); err != nil {
+	if _, err := n.SendAlert(ctx, plugin.SendRequest{Config: cfg, Notification: fullNote}); err != nil {
 		t.Fatalf("SendAlert: %v", err)
 	}
 	req := srv.Last(t)
@@ -261,9 +261,9 @@ func TestPluginProcess(t *testing.T) {
 	if !verify("process-secret", req.Header.Get("X-Certctl-Timestamp"), req.Header.Get("X-Certctl-Signature"), req.Body, time.Now(), time.Minute) {
 		t.Error("signature from the plugin process does not verify")
 	}
-	plugintesting.WantInvalidField(t, n.ValidateConfig(ctx, plugin.Config{"url": "ftp://x"}), "url")
+	plugintesting.WantInvalidField(t, n.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: plugin.Config{"url": "ftp://x"}}), "url")
 	bad := plugintesting.NewHTTPServer(t, plugintesting.Reply{Status: 410})
-	if _, err := n.SendEvent(ctx, plugin.Config{"url": bad.URL}, fullNote); plugin.ErrorCode(err) != plugin.CodePermanent {
+	if _, err := n.SendEvent(ctx, plugin.SendRequest{Config: plugin.Config{"url": bad.URL}, Notification: fullNote}); plugin.ErrorCode(err) != plugin.CodePermanent {
 		t.Errorf("410 through the process: %v, want permanent", err)
 	}
 }

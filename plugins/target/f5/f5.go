@@ -43,7 +43,8 @@ func (t *Target) Info(context.Context) (plugin.Info, error) {
 // ValidateConfig checks a configuration without contacting the BIG-IP
 // (the server that stores it may not reach it; the agent that deploys
 // does, and a dry run checks the login, partition and profile).
-func (t *Target) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
+func (t *Target) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
 		return err
 	}

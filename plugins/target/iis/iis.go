@@ -45,7 +45,8 @@ func (t *target) Info(context.Context) (plugin.Info, error) {
 // addresses, names and limits must be well formed. Whether the host
 // answers, the credentials work, the site exists and the store is
 // writable is what a dry run checks, from the agent that deploys.
-func (t *target) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
+func (t *target) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -30,14 +30,15 @@ func (issuer) Info(context.Context) (plugin.Info, error) {
 	return plugin.Info{Name: "example", Kind: plugin.KindIssuer, Version: "1.0.0", Description: "A tiny CA.", Schema: schema}, nil
 }
 
-func (issuer) ValidateConfig(_ context.Context, cfg plugin.Config) error {
-	_, _, err := loadCA(cfg, false) // the CA may not be provisioned yet
+func (issuer) ValidateConfig(_ context.Context, req plugin.ValidateConfigRequest) error {
+	_, _, err := loadCA(req.Config, false) // the CA may not be provisioned yet
 	return err
 }
 
-func (issuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) {
+func (issuer) Provision(_ context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	cfg := req.Config
 	if cfg.String("ca_cert") != "" {
-		return cfg, nil // hosts provision again on every update: keep the CA
+		return plugin.ProvisionResult{Config: cfg}, nil // hosts provision again on every update: keep the CA
 	}
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "Example CA"}, NotBefore: time.Now().Add(-time.Minute),
@@ -46,7 +47,7 @@ func (issuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, er
 	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
 	cfg["ca_cert"] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 	cfg["ca_key"] = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
-	return cfg, err // a plain error reaches the host as plugin.CodePermanent
+	return plugin.ProvisionResult{Config: cfg}, err // a plain error reaches the host as plugin.CodePermanent
 }
 
 func loadCA(raw plugin.Config, required bool) (plugin.Config, *tls.Certificate, error) {
@@ -90,7 +91,7 @@ func (i issuer) RenewCertificate(ctx context.Context, req plugin.RenewRequest) (
 
 func (issuer) RevokeCertificate(context.Context, plugin.RevokeRequest) error { return unimplemented }
 func (issuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error)    { return nil, unimplemented }
-func (issuer) GetOrderStatus(context.Context, plugin.Config, string) (plugin.IssueResult, error) {
+func (issuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (plugin.IssueResult, error) {
 	return plugin.IssueResult{}, unimplemented
 }
 

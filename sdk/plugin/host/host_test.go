@@ -110,15 +110,16 @@ func (fakeIssuer) Info(context.Context) (plugin.Info, error) {
 	}}}, nil
 }
 
-func (fakeIssuer) ValidateConfig(_ context.Context, cfg plugin.Config) error {
+func (fakeIssuer) ValidateConfig(_ context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if cfg.String("token") == "bad" {
 		return plugin.InvalidConfig("token", "is not accepted")
 	}
 	return nil
 }
 
-func (fakeIssuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) {
-	return cfg, nil
+func (fakeIssuer) Provision(_ context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	return plugin.ProvisionResult{Config: req.Config}, nil
 }
 
 func (fakeIssuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
@@ -153,7 +154,7 @@ func (f fakeIssuer) RenewCertificate(ctx context.Context, req plugin.RenewReques
 
 func (fakeIssuer) RevokeCertificate(context.Context, plugin.RevokeRequest) error { return nil }
 
-func (fakeIssuer) GetOrderStatus(context.Context, plugin.Config, string) (plugin.IssueResult, error) {
+func (fakeIssuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (plugin.IssueResult, error) {
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound, "no orders")
 }
 
@@ -252,12 +253,12 @@ func TestDiscoveryAndCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := iss.ValidateConfig(ctx, plugin.Config{"token": "bad"}); plugin.ErrorCode(err) != plugin.CodeInvalidConfig {
+	if err := iss.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: plugin.Config{"token": "bad"}}); plugin.ErrorCode(err) != plugin.CodeInvalidConfig {
 		t.Errorf("ValidateConfig: %v, want invalid_config", err)
 	} else if e := err.(*plugin.Error); e.Field != "token" {
 		t.Errorf("invalid config field = %q, want token", e.Field)
 	}
-	if _, err := iss.GetOrderStatus(ctx, nil, "x"); plugin.ErrorCode(err) != plugin.CodeNotFound {
+	if _, err := iss.GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: nil, OrderID: "x"}); plugin.ErrorCode(err) != plugin.CodeNotFound {
 		t.Errorf("GetOrderStatus: %v", err)
 	}
 

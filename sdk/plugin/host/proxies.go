@@ -15,13 +15,13 @@ func (p issuerProxy) Info(ctx context.Context) (plugin.Info, error) {
 	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.Info, error) { return pr.Issuer().Info(ctx) })
 }
 
-func (p issuerProxy) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
-	return callErr(p.m, ctx, func(ctx context.Context, pr *plugin.Process) error { return pr.Issuer().ValidateConfig(ctx, cfg) })
+func (p issuerProxy) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	return callErr(p.m, ctx, func(ctx context.Context, pr *plugin.Process) error { return pr.Issuer().ValidateConfig(ctx, req) })
 }
 
-func (p issuerProxy) Provision(ctx context.Context, cfg plugin.Config) (plugin.Config, error) {
-	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.Config, error) {
-		return pr.Issuer().Provision(ctx, cfg)
+func (p issuerProxy) Provision(ctx context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.ProvisionResult, error) {
+		return pr.Issuer().Provision(ctx, req)
 	})
 }
 
@@ -41,9 +41,9 @@ func (p issuerProxy) RevokeCertificate(ctx context.Context, req plugin.RevokeReq
 	return callErr(p.m, ctx, func(ctx context.Context, pr *plugin.Process) error { return pr.Issuer().RevokeCertificate(ctx, req) })
 }
 
-func (p issuerProxy) GetOrderStatus(ctx context.Context, cfg plugin.Config, orderID string) (plugin.IssueResult, error) {
+func (p issuerProxy) GetOrderStatus(ctx context.Context, req plugin.OrderStatusRequest) (plugin.IssueResult, error) {
 	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.IssueResult, error) {
-		return pr.Issuer().GetOrderStatus(ctx, cfg, orderID)
+		return pr.Issuer().GetOrderStatus(ctx, req)
 	})
 }
 
@@ -57,8 +57,8 @@ func (p targetProxy) Info(ctx context.Context) (plugin.Info, error) {
 	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.Info, error) { return pr.Target().Info(ctx) })
 }
 
-func (p targetProxy) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
-	return callErr(p.m, ctx, func(ctx context.Context, pr *plugin.Process) error { return pr.Target().ValidateConfig(ctx, cfg) })
+func (p targetProxy) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	return callErr(p.m, ctx, func(ctx context.Context, pr *plugin.Process) error { return pr.Target().ValidateConfig(ctx, req) })
 }
 
 func (p targetProxy) DeployCertificate(ctx context.Context, req plugin.DeployRequest) (plugin.DeployResult, error) {
@@ -79,18 +79,18 @@ func (p notifierProxy) Info(ctx context.Context) (plugin.Info, error) {
 	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.Info, error) { return pr.Notifier().Info(ctx) })
 }
 
-func (p notifierProxy) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
-	return callErr(p.m, ctx, func(ctx context.Context, pr *plugin.Process) error { return pr.Notifier().ValidateConfig(ctx, cfg) })
+func (p notifierProxy) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	return callErr(p.m, ctx, func(ctx context.Context, pr *plugin.Process) error { return pr.Notifier().ValidateConfig(ctx, req) })
 }
 
-func (p notifierProxy) SendAlert(ctx context.Context, cfg plugin.Config, n plugin.Notification) (plugin.SendResult, error) {
+func (p notifierProxy) SendAlert(ctx context.Context, req plugin.SendRequest) (plugin.SendResult, error) {
 	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.SendResult, error) {
-		return pr.Notifier().SendAlert(ctx, cfg, n)
+		return pr.Notifier().SendAlert(ctx, req)
 	})
 }
 
-func (p notifierProxy) SendEvent(ctx context.Context, cfg plugin.Config, n plugin.Notification) (plugin.SendResult, error) {
+func (p notifierProxy) SendEvent(ctx context.Context, req plugin.SendRequest) (plugin.SendResult, error) {
 	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.SendResult, error) {
-		return pr.Notifier().SendEvent(ctx, cfg, n)
+		return pr.Notifier().SendEvent(ctx, req)
 	})
 }

@@ -79,7 +79,7 @@ func (s *Session) checkValidConfig(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Process.Plugin().ValidateConfig(ctx, cfg); err != nil {
+	if err := s.Process.Plugin().ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg}); err != nil {
 		return fmt.Errorf("ValidateConfig refused ValidConfig: %w", err)
 	}
 	return nil
@@ -96,13 +96,13 @@ func (s *Session) checkInvalidConfig(ctx context.Context, ic InvalidConfig) erro
 		// The host refuses it before the plugin sees it; a plugin called
 		// anyway must refuse it too.
 		err = schemaErr
-		if perr := s.Process.Plugin().ValidateConfig(ctx, ic.Config); perr == nil {
+		if perr := s.Process.Plugin().ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: ic.Config}); perr == nil {
 			return fmt.Errorf("ValidateConfig accepted %v, which its schema refuses (%v)", s.Info.Schema.Redact(ic.Config), schemaErr)
 		} else if aerr := s.alive("ValidateConfig of a configuration its schema refuses"); aerr != nil {
 			return aerr
 		}
 	} else {
-		err = s.Process.Plugin().ValidateConfig(ctx, norm)
+		err = s.Process.Plugin().ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: norm})
 		if err == nil {
 			return fmt.Errorf("ValidateConfig accepted %v, want an invalid_config error", s.Info.Schema.Redact(norm))
 		}
@@ -157,7 +157,7 @@ func (s *Session) checkGarbageConfig(ctx context.Context) error {
 		if _, err := s.Info.Schema.Normalize(a.cfg); err == nil {
 			continue // the schema accepts it after all (e.g. a field without a type check)
 		}
-		err := s.Process.Plugin().ValidateConfig(ctx, a.cfg)
+		err := s.Process.Plugin().ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: a.cfg})
 		if aerr := s.alive("ValidateConfig with " + a.what); aerr != nil {
 			return aerr
 		}
@@ -179,7 +179,7 @@ func (s *Session) checkCanceled(ctx context.Context) error {
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	start := time.Now()
-	err = s.Process.Plugin().ValidateConfig(canceled, cfg)
+	err = s.Process.Plugin().ValidateConfig(canceled, plugin.ValidateConfigRequest{Config: cfg})
 	if took := time.Since(start); took > prompt {
 		return fmt.Errorf("ValidateConfig with a canceled context took %s, want under %s", took, prompt)
 	}
@@ -201,7 +201,7 @@ func (s *Session) checkShortDeadline(ctx context.Context) error {
 	short, cancel := context.WithTimeout(ctx, time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err = s.Process.Plugin().ValidateConfig(short, cfg)
+	err = s.Process.Plugin().ValidateConfig(short, plugin.ValidateConfigRequest{Config: cfg})
 	if took := time.Since(start); took > prompt {
 		return fmt.Errorf("ValidateConfig with a 1ms deadline took %s, want under %s", took, prompt)
 	}
@@ -218,7 +218,7 @@ func (s *Session) servesAfter(ctx context.Context, what string) error {
 		return err
 	}
 	start := time.Now()
-	if err := s.Process.Plugin().ValidateConfig(ctx, cfg); err != nil {
+	if err := s.Process.Plugin().ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg}); err != nil {
 		return fmt.Errorf("ValidateConfig after %s: %w", what, err)
 	}
 	if took := time.Since(start); took > prompt {
@@ -248,7 +248,7 @@ func (s *Session) checkConcurrency(ctx context.Context) error {
 				if _, err := p.Info(ctx); err != nil {
 					errs[i] = fmt.Errorf("concurrent Info: %w", err)
 				}
-			} else if err := p.ValidateConfig(ctx, cfg.Clone()); err != nil {
+			} else if err := p.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg.Clone()}); err != nil {
 				errs[i] = fmt.Errorf("concurrent ValidateConfig: %w", err)
 			}
 		}()

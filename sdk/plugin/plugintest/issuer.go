@@ -108,15 +108,15 @@ func (s *Session) provision(ctx context.Context) (plugin.Config, error) {
 	if err != nil || !s.issuerCases().Provision {
 		return cfg, err
 	}
-	out, err := s.Process.Issuer().Provision(ctx, cfg)
+	out, err := s.Process.Issuer().Provision(ctx, plugin.ProvisionRequest{Config: cfg})
 	if err != nil {
 		return nil, fmt.Errorf("Provision: %w", err)
 	}
-	norm, err := s.Info.Schema.Normalize(out)
+	norm, err := s.Info.Schema.Normalize(out.Config)
 	if err != nil {
 		return nil, fmt.Errorf("Provision returned a configuration its schema refuses: %w", err)
 	}
-	if err := s.Process.Issuer().ValidateConfig(ctx, norm); err != nil {
+	if err := s.Process.Issuer().ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: norm}); err != nil {
 		return nil, fmt.Errorf("ValidateConfig refused the configuration Provision returned: %w", err)
 	}
 	return norm, nil
@@ -130,11 +130,11 @@ func (s *Session) checkProvisionAgain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Process.Issuer().Provision(ctx, cfg)
+	out, err := s.Process.Issuer().Provision(ctx, plugin.ProvisionRequest{Config: cfg})
 	if err != nil {
 		return fmt.Errorf("Provision of a configuration it provisioned (hosts do so on every update): %w", err)
 	}
-	norm, err := s.Info.Schema.Normalize(out)
+	norm, err := s.Info.Schema.Normalize(out.Config)
 	if err != nil {
 		return fmt.Errorf("Provision of a configuration it provisioned returned one its schema refuses: %w", err)
 	}
@@ -185,6 +185,12 @@ func (s *Session) issue(ctx context.Context, keyType string, prev *issued) (*iss
 		what = "RenewCertificate"
 		res, err = iss.RenewCertificate(ctx, plugin.RenewRequest{IssueRequest: req,
 			PreviousSerial: prev.leaf.SerialNumber.Text(16), PreviousCertificatePEM: prev.pem})
+		if plugin.ErrorCode(err) == plugin.CodeUnimplemented {
+			// As certctl's server does: a CA without a renewal operation
+			// of its own renews by issuing anew.
+			what = "IssueCertificate (RenewCertificate is unimplemented)"
+			res, err = iss.IssueCertificate(ctx, req)
+		}
 	} else {
 		res, err = iss.IssueCertificate(ctx, req)
 	}
@@ -219,7 +225,7 @@ func (s *Session) awaitOrder(ctx context.Context, cfg plugin.Config, res plugin.
 			return res, fmt.Errorf("order %s still pending: %w", res.OrderID, ctx.Err())
 		}
 		var err error
-		if res, err = s.Process.Issuer().GetOrderStatus(ctx, cfg, res.OrderID); err != nil {
+		if res, err = s.Process.Issuer().GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: cfg, OrderID: res.OrderID}); err != nil {
 			return res, fmt.Errorf("GetOrderStatus: %w", err)
 		}
 	}
@@ -375,7 +381,7 @@ func (s *Session) checkUnknownOrder(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Process.Issuer().GetOrderStatus(ctx, cfg, "plugintest-no-such-order")
+	_, err = s.Process.Issuer().GetOrderStatus(ctx, plugin.OrderStatusRequest{Config: cfg, OrderID: "plugintest-no-such-order"})
 	return s.callFailed("GetOrderStatus of an unknown order", err, "")
 }
 

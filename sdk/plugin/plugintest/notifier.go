@@ -75,7 +75,7 @@ const receiveWait = 2 * time.Second
 
 // checkSend sends n and checks that it arrives, once.
 func (s *Session) checkSend(ctx context.Context, c NotifierCases, what string,
-	send func(context.Context, plugin.Config, plugin.Notification) (plugin.SendResult, error), n plugin.Notification) error {
+	send func(context.Context, plugin.SendRequest) (plugin.SendResult, error), n plugin.Notification) error {
 	cfg := c.Config
 	if cfg == nil {
 		cfg = s.Options.ValidConfig
@@ -88,7 +88,7 @@ func (s *Session) checkSend(ctx context.Context, c NotifierCases, what string,
 	if c.Received != nil {
 		before = c.Received()
 	}
-	if _, err := send(ctx, cfg, n); err != nil {
+	if _, err := send(ctx, plugin.SendRequest{Config: cfg, Notification: n}); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if c.Received == nil {

@@ -90,7 +90,8 @@ func (t *Target) Info(context.Context) (plugin.Info, error) {
 // paths, commands, addresses and limits must be well formed. Whether the
 // directories exist and the commands are installed is checked by a dry
 // run on the host that deploys.
-func (t *Target) ValidateConfig(ctx context.Context, cfg plugin.Config) error {
+func (t *Target) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	if err := ctx.Err(); err != nil {
 		return err
 	}

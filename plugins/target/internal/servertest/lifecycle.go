@@ -235,7 +235,7 @@ func RunLifecycle(t *testing.T, lc Lifecycle) {
 	step("validate_config", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		defer cancel()
-		if err := lc.Target.ValidateConfig(ctx, lc.Config); err != nil {
+		if err := lc.Target.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: lc.Config}); err != nil {
 			t.Fatalf("ValidateConfig of the working configuration: %v", err)
 		}
 		info, err := lc.Target.Info(ctx)
@@ -275,7 +275,7 @@ func RunLifecycle(t *testing.T, lc Lifecycle) {
 			if tc.value == nil {
 				delete(cfg, tc.field)
 			}
-			err := lc.Target.ValidateConfig(ctx, cfg)
+			err := lc.Target.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg})
 			var pe *plugin.Error
 			if !errors.As(err, &pe) || pe.Code != plugin.CodeInvalidConfig || pe.Field != field {
 				t.Errorf("ValidateConfig with %s = %#v: %v, want %s naming %s", tc.field, tc.value, err, plugin.CodeInvalidConfig, field)

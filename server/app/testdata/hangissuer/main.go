@@ -54,10 +54,10 @@ func (*hangIssuer) Info(context.Context) (plugin.Info, error) {
 		}}}, nil
 }
 
-func (*hangIssuer) ValidateConfig(context.Context, plugin.Config) error { return nil }
+func (*hangIssuer) ValidateConfig(context.Context, plugin.ValidateConfigRequest) error { return nil }
 
-func (*hangIssuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) {
-	return cfg, nil
+func (*hangIssuer) Provision(_ context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	return plugin.ProvisionResult{Config: req.Config}, nil
 }
 
 func (h *hangIssuer) IssueCertificate(_ context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
@@ -100,7 +100,7 @@ func (h *hangIssuer) RenewCertificate(ctx context.Context, req plugin.RenewReque
 
 func (*hangIssuer) RevokeCertificate(context.Context, plugin.RevokeRequest) error { return nil }
 
-func (*hangIssuer) GetOrderStatus(context.Context, plugin.Config, string) (plugin.IssueResult, error) {
+func (*hangIssuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (plugin.IssueResult, error) {
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound, "no orders")
 }
 

@@ -68,10 +68,10 @@ func (*issuer) Info(context.Context) (plugin.Info, error) {
 		}}}, nil
 }
 
-func (*issuer) ValidateConfig(context.Context, plugin.Config) error { return nil }
+func (*issuer) ValidateConfig(context.Context, plugin.ValidateConfigRequest) error { return nil }
 
-func (*issuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) {
-	return cfg, nil
+func (*issuer) Provision(_ context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	return plugin.ProvisionResult{Config: req.Config}, nil
 }
 
 func path(cfg plugin.Config, name string) string { return filepath.Join(cfg.String("state_dir"), name) }
@@ -285,7 +285,9 @@ func (i *issuer) RenewCertificate(ctx context.Context, req plugin.RenewRequest) 
 
 func (*issuer) RevokeCertificate(context.Context, plugin.RevokeRequest) error { return nil }
 
-func (i *issuer) GetOrderStatus(_ context.Context, cfg plugin.Config, id string) (plugin.IssueResult, error) {
+func (i *issuer) GetOrderStatus(_ context.Context, req plugin.OrderStatusRequest) (plugin.IssueResult, error) {
+	cfg := req.Config
+	id := req.OrderID
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	o, err := load(cfg, id)

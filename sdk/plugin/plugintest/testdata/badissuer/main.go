@@ -46,12 +46,13 @@ func (*badIssuer) Info(context.Context) (plugin.Info, error) {
 	}}}, nil
 }
 
-func (*badIssuer) ValidateConfig(context.Context, plugin.Config) error { return nil }
+func (*badIssuer) ValidateConfig(context.Context, plugin.ValidateConfigRequest) error { return nil }
 
 // Provision changes the configuration every time, even one it provisioned.
-func (*badIssuer) Provision(_ context.Context, cfg plugin.Config) (plugin.Config, error) {
+func (*badIssuer) Provision(_ context.Context, req plugin.ProvisionRequest) (plugin.ProvisionResult, error) {
+	cfg := req.Config
 	cfg["mode"] = fmt.Sprint(time.Now().UnixNano())
-	return cfg, nil
+	return plugin.ProvisionResult{Config: cfg}, nil
 }
 
 func (b *badIssuer) IssueCertificate(_ context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
@@ -79,7 +80,7 @@ func (*badIssuer) RevokeCertificate(_ context.Context, req plugin.RevokeRequest)
 	return nil
 }
 
-func (*badIssuer) GetOrderStatus(context.Context, plugin.Config, string) (plugin.IssueResult, error) {
+func (*badIssuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (plugin.IssueResult, error) {
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound, "no orders")
 }
 

@@ -22,7 +22,8 @@ func (notifier) Info(context.Context) (plugin.Info, error) {
 	return plugin.Info{Name: "test", Kind: plugin.KindNotifier, Version: "0.1.0", Schema: schema}, nil
 }
 
-func (notifier) ValidateConfig(_ context.Context, cfg plugin.Config) error {
+func (notifier) ValidateConfig(_ context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	cfg, err := schema.Normalize(cfg)
 	if err != nil {
 		return err
@@ -34,7 +35,7 @@ func (notifier) ValidateConfig(_ context.Context, cfg plugin.Config) error {
 }
 
 func (n notifier) send(ctx context.Context, cfg plugin.Config, note plugin.Notification) (plugin.SendResult, error) {
-	if err := n.ValidateConfig(ctx, cfg); err != nil {
+	if err := n.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg}); err != nil {
 		return plugin.SendResult{}, err
 	}
 	cfg, _ = schema.Normalize(cfg)
@@ -52,11 +53,13 @@ func (n notifier) send(ctx context.Context, cfg plugin.Config, note plugin.Notif
 	return plugin.SendResult{MessageID: note.ID}, nil
 }
 
-func (n notifier) SendAlert(ctx context.Context, cfg plugin.Config, note plugin.Notification) (plugin.SendResult, error) {
+func (n notifier) SendAlert(ctx context.Context, req plugin.SendRequest) (plugin.SendResult, error) {
+	cfg, note := req.Config, req.Notification
 	return n.send(ctx, cfg, note)
 }
 
-func (n notifier) SendEvent(ctx context.Context, cfg plugin.Config, note plugin.Notification) (plugin.SendResult, error) {
+func (n notifier) SendEvent(ctx context.Context, req plugin.SendRequest) (plugin.SendResult, error) {
+	cfg, note := req.Config, req.Notification
 	return n.send(ctx, cfg, note)
 }
 

@@ -26,7 +26,8 @@ func (target) Info(context.Context) (plugin.Info, error) {
 	return plugin.Info{Name: "test", Kind: plugin.KindTarget, Version: "0.1.0", Schema: schema}, nil
 }
 
-func (target) ValidateConfig(_ context.Context, cfg plugin.Config) error {
+func (target) ValidateConfig(_ context.Context, req plugin.ValidateConfigRequest) error {
+	cfg := req.Config
 	cfg, err := schema.Normalize(cfg)
 	if err != nil {
 		return err
@@ -38,7 +39,7 @@ func (target) ValidateConfig(_ context.Context, cfg plugin.Config) error {
 }
 
 func (t target) DeployCertificate(ctx context.Context, req plugin.DeployRequest) (plugin.DeployResult, error) {
-	if err := t.ValidateConfig(ctx, req.Config); err != nil {
+	if err := t.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: req.Config}); err != nil {
 		return plugin.DeployResult{}, err
 	}
 	cfg, _ := schema.Normalize(req.Config)
