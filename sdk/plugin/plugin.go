@@ -15,17 +15,16 @@
 // ValidateConfig. Errors cross the process boundary with a Code so that the
 // host can tell a bad configuration from a failure worth retrying.
 //
-// The SDK is not a module of its own: this package and the conformance kit,
-// plugintest, belong to the module github.com/certctl/certctl. A plugin
+// The SDK is a Go module of its own, github.com/certctl/certctl/sdk (the
+// sdk directory of certctl's repository), versioned apart from certctl with
+// tags sdk/vX.Y.Z. It requires nothing of certctl's server: a plugin that
 // depends on it with
 //
-//	go get github.com/certctl/certctl@<version>
+//	go get github.com/certctl/certctl/sdk@<version>
 //
-// which raises the plugin's go line to certctl's and brings the whole
-// certctl module's requirements into its module graph, although only
-// go-plugin, gRPC, protobuf and a few golang.org/x modules are compiled into
-// the plugin. docs/plugins.md in the repository says more, and how to write,
-// test and build a plugin.
+// gets go-plugin, gRPC, protobuf and a few golang.org/x modules, and needs
+// Go 1.26 or later. docs/plugins.md in the repository says more, and how
+// to write, test and build a plugin.
 package plugin
 
 import (
