@@ -167,8 +167,10 @@ func (e localError) Error() string { return e.err.Error() }
 func (e localError) Unwrap() error { return e.err }
 
 // Run works until ctx ends: heartbeats, long polls, work, pending reports.
-// When the server is away it backs off with jitter and keeps going.
+// When the server is away it backs off with jitter and keeps going. It
+// first ends the deployments an earlier run left interrupted.
 func (a *Agent) Run(ctx context.Context) error {
+	a.recoverInterrupted(ctx)
 	for {
 		err := a.connect(ctx)
 		if err == nil {
@@ -243,10 +245,11 @@ func (a *Agent) do(ctx context.Context, item api.AgentWorkItem) {
 			a.logger.Warn("CSR failed", "job", item.JobID, "certificate", item.Certificate.Name, "err", err)
 		}
 	case api.AgentWorkDeploy:
-		result := a.deploy(context.WithoutCancel(ctx), item)
-		if err := a.state.queueReport(reportDeploy, item.JobID, result); err != nil {
-			a.logger.Error("keep deployment report", "job", item.JobID, "err", err)
+		if err := a.state.startDeploy(item); err != nil {
+			a.logger.Error("record the deployment in progress", "job", item.JobID, "err", err)
 		}
+		result := a.deploy(context.WithoutCancel(ctx), item)
+		a.finishDeploy(item, result)
 		a.flushReports(ctx)
 	case api.AgentWorkHTTP01:
 		// Like a deployment, it runs to its end: a presentation cut short
@@ -347,6 +350,12 @@ func (a *Agent) deploy(ctx context.Context, item api.AgentWorkItem) api.AgentDep
 		CertificatePEM: item.Version.CertificatePEM, ChainPEM: item.Version.ChainPEM, PrivateKeyPEM: string(keyPEM),
 		Metadata: map[string]string{"certificate": item.Certificate.Name, "version_id": item.Version.ID,
 			"serial_number": item.Version.SerialNumber}})
+	if plugin.ErrorCode(err) == plugin.CodeUnavailable {
+		// The plugin's process died during the call (or was not there to
+		// take it): the files may be half way. The restarted plugin
+		// completes or rolls back what it finds (see recoverDeploy).
+		return a.recoverDeploy(ctx, t, item, fmt.Sprintf("the target plugin stopped during the deployment (%v)", err))
+	}
 	if err != nil {
 		// The report belongs to this target's deployment: the server shows
 		// it as "deploy to target <name>: <message>", so no name here.
@@ -371,6 +380,89 @@ func (a *Agent) deploy(ctx context.Context, item api.AgentWorkItem) api.AgentDep
 		"serial", item.Version.SerialNumber, "changed", res.Changed)
 	return api.AgentDeployResult{Succeeded: true, Message: res.Message, Metadata: meta, ServedSerial: check.ServedSerial,
 		Verified: true}
+}
+
+// Values of a deployment report's "recovery" metadata: how an interrupted
+// deployment ended.
+const (
+	recoveryCompleted  = "completed_after_restart"
+	recoveryRolledBack = "rolled_back"
+)
+
+// recoverDeploy ends a deployment that was interrupted (why says how) by
+// asking the target's plugin, restarted, what is live now. A target that
+// journals its deployments (the file targets do) completes or rolls back
+// the interrupted one before it answers, and its message says which; the
+// report says "completed after restart" when the new serial is live and
+// "rolled back" when it is not, with the plugin's account, and its
+// metadata "recovery" says the same for the deployment's record.
+func (a *Agent) recoverDeploy(ctx context.Context, t plugin.Target, item api.AgentWorkItem, why string) api.AgentDeployResult {
+	callCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	meta := map[string]any{"interrupted": why}
+	check, err := t.ValidateDeployment(callCtx, plugin.ValidateDeploymentRequest{Config: item.Target.Config,
+		SerialNumber: item.Version.SerialNumber})
+	if err != nil {
+		msg := fmt.Sprintf("%s; asking the restarted plugin what is live failed: %v", why, err)
+		a.logger.Warn("deployment failed", "job", item.JobID, "certificate", item.Certificate.Name, "target", targetName(item), "err", msg)
+		return api.AgentDeployResult{Succeeded: false, Message: msg, Metadata: meta}
+	}
+	if check.Valid {
+		meta["recovery"] = recoveryCompleted
+		a.logger.Info("interrupted deployment completed after restart", "job", item.JobID, "certificate", item.Certificate.Name,
+			"target", targetName(item), "serial", item.Version.SerialNumber, "interrupted", why)
+		return api.AgentDeployResult{Succeeded: true, Verified: true, ServedSerial: check.ServedSerial, Metadata: meta,
+			Message: "completed after restart: " + check.Message}
+	}
+	meta["recovery"] = recoveryRolledBack
+	a.logger.Warn("interrupted deployment rolled back", "job", item.JobID, "certificate", item.Certificate.Name,
+		"target", targetName(item), "serial", item.Version.SerialNumber, "served_serial", check.ServedSerial, "interrupted", why)
+	return api.AgentDeployResult{Succeeded: false, ServedSerial: check.ServedSerial, Metadata: meta,
+		Message: fmt.Sprintf("rolled back: %s; %s", why, check.Message)}
+}
+
+// finishDeploy queues a deployment's report, then forgets that it was in
+// progress: a stop between the two finds the report queued.
+func (a *Agent) finishDeploy(item api.AgentWorkItem, result api.AgentDeployResult) {
+	if err := a.state.queueReport(reportDeploy, item.JobID, result); err != nil {
+		a.logger.Error("keep deployment report", "job", item.JobID, "err", err)
+		return
+	}
+	if err := a.state.endDeploy(item.JobID); err != nil {
+		a.logger.Warn("forget the finished deployment", "job", item.JobID, "err", err)
+	}
+}
+
+// recoverInterrupted ends the deployments an earlier run of the agent
+// started and did not report (it stopped or was killed meanwhile, its
+// plugin with it): each target's plugin completes or rolls back what it
+// had begun, and the report is queued for the server, which is waiting
+// for it (the job stays leased to this agent). It runs at start, before
+// the agent even reaches the server, so that no target stays on files its
+// server has not loaded.
+func (a *Agent) recoverInterrupted(ctx context.Context) {
+	items, err := a.state.interruptedDeploys()
+	if err != nil {
+		a.logger.Error("read the deployments in progress", "err", err)
+		return
+	}
+	for _, item := range items {
+		var result api.AgentDeployResult
+		switch {
+		case a.plugins == nil:
+			result = api.AgentDeployResult{Message: "the agent stopped during the deployment and has no plugin directory now"}
+		case item.Version == nil || item.Target == nil:
+			result = api.AgentDeployResult{Message: "the agent stopped during the deployment of an unreadable work item"}
+		default:
+			t, err := a.plugins.Target(item.Target.Type)
+			if err != nil {
+				result = api.AgentDeployResult{Message: fmt.Sprintf("the agent stopped during the deployment; target plugin %q: %v", item.Target.Type, err)}
+				break
+			}
+			result = a.recoverDeploy(context.WithoutCancel(ctx), t, item, "the agent stopped during the deployment")
+		}
+		a.finishDeploy(item, result)
+	}
 }
 
 // flushReports delivers queued deployment and HTTP-01 reports; those the

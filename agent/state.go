@@ -8,17 +8,22 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/certctl/certctl/sdk/api"
 )
 
 // state is what the agent keeps between runs, in its state directory:
-// its credential (0600), and reports the server has not received yet.
+// its credential (0600), reports the server has not received yet, and the
+// deployments in progress.
 type state struct {
 	dir string
 }
 
 func newState(dir string) (*state, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "outbox"), 0o700); err != nil {
-		return nil, fmt.Errorf("state directory: %w", err)
+	for _, sub := range []string{"outbox", "inflight"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
 	}
 	return &state{dir: dir}, nil
 }
@@ -118,6 +123,80 @@ func (s *state) dropReport(p pendingReport) error {
 		return nil
 	}
 	return err
+}
+
+// inflightPath is where a deployment the agent started and has not
+// reported yet is recorded.
+func (s *state) inflightPath(jobID string) (string, error) {
+	p, err := s.outboxPath(reportDeploy, jobID) // the same checks of the id
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir, "inflight", filepath.Base(p)), nil
+}
+
+// startDeploy records a deployment before the agent calls its plugin, so
+// that an agent that stops before it has queued the report finds the
+// deployment again when it starts (see recoverInterrupted). The record is
+// the work item (the target's configuration, which may hold its secrets,
+// and the version; never a key), mode 0600 like the credential.
+func (s *state) startDeploy(item api.AgentWorkItem) error {
+	path, err := s.inflightPath(item.JobID)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(item)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b, 0o600)
+}
+
+// endDeploy forgets a deployment whose report is queued.
+func (s *state) endDeploy(jobID string) error {
+	path, err := s.inflightPath(jobID)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// interruptedDeploys lists the deployments started by an earlier run and
+// not reported; those whose report is queued already are forgotten.
+func (s *state) interruptedDeploys() ([]api.AgentWorkItem, error) {
+	dir := filepath.Join(s.dir, "inflight")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []api.AgentWorkItem
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var item api.AgentWorkItem
+		if json.Unmarshal(b, &item) != nil || item.JobID == "" {
+			// Unreadable: it cannot be recovered or reported; the
+			// server's lease on its job runs out and it is handed out again.
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+			continue
+		}
+		if report, err := s.outboxPath(reportDeploy, item.JobID); err == nil {
+			if _, err := os.Stat(report); err == nil {
+				_ = s.endDeploy(item.JobID)
+				continue
+			}
+		}
+		out = append(out, item)
+	}
+	return out, nil
 }
 
 // writeFileAtomic writes data to a temporary file in the same directory,
