@@ -94,7 +94,7 @@ func (s site) checkFile(t *testing.T, path, content string, mode fs.FileMode) {
 	}
 }
 
-// checkClean checks that nothing of the journal is left but its lock file.
+// checkClean checks that nothing of the journal is left.
 func (s site) checkClean(t *testing.T) {
 	t.Helper()
 	entries, err := os.ReadDir(s.dir)
@@ -102,7 +102,7 @@ func (s site) checkClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") && !strings.HasSuffix(e.Name(), ".lock") {
+		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("%s is left over", e.Name())
 		}
 	}
@@ -357,7 +357,7 @@ func TestLoadRefusesWhatItCannotTrust(t *testing.T) {
 }
 
 func TestLockKeepsProcessesApart(t *testing.T) {
-	// Two opens of the lock file conflict as two processes' would: flock
+	// Two calls in one process conflict as two processes' would: flock
 	// belongs to the open file.
 	s := newSite(t)
 	unlock, err := Lock(t.Context(), s.journal)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -18,24 +19,32 @@ const lockRetry = 50 * time.Millisecond
 // one finishing a call while a new one, after an upgrade, takes the next):
 // the new one must not recover a journal the old one is still writing.
 // The kernel releases the lock of a process that dies, which is what lets
-// the next one recover. The lock file stays, empty.
+// the next one recover.
+//
+// The lock is a flock on the journal's directory, so that it leaves no
+// file behind (a lock file could not be removed safely while another
+// process waits on it); deployments whose journals share a directory
+// take turns.
 func Lock(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("journal lock: %w", err)
-	}
+	dir := filepath.Dir(path)
 	for {
+		// One open per attempt: flock belongs to the open file, so two
+		// calls in one process exclude each other as two processes do.
+		f, err := os.Open(dir)
+		if err != nil {
+			return nil, fmt.Errorf("journal lock: %w", err)
+		}
 		ok, err := tryLock(f)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("journal lock %s: %w", f.Name(), err)
+			return nil, fmt.Errorf("journal lock on %s: %w", dir, err)
 		}
 		if ok {
 			return func() { f.Close() }, nil // closing releases the lock
 		}
+		f.Close()
 		select {
 		case <-ctx.Done():
-			f.Close()
 			return nil, ctx.Err()
 		case <-time.After(lockRetry):
 		}
