@@ -8,12 +8,17 @@
 //   - DeployCertificate writes each file atomically, runs the validate
 //     command and then the reload command, and puts the previous files
 //     back (reloading again if it had) when either fails or the caller
-//     gives up. Deploying what is already on disk changes nothing.
+//     gives up. Deploying what is already on disk changes nothing. The
+//     previous files are kept on disk with a journal (package journal)
+//     until the reload succeeded, not in memory.
 //   - ValidateDeployment completes a TLS handshake with the server and
 //     compares the served certificate's serial with the expected one.
+//   - Both first complete or roll back a deployment to the same files
+//     that a killed process left in its journal, and say which.
 //
 // The files by concern: config.go reads and checks the configuration,
-// deploy.go writes and rolls back, validate.go checks what is served.
+// deploy.go writes and rolls back, recover.go ends interrupted
+// deployments, validate.go checks what is served.
 package filetarget
 
 import (
