@@ -310,7 +310,7 @@ async function serve({ info, methods, validateConfig }) {
   });
   server.addService(goPlugin.GRPCController.service, {
     Shutdown: (call, callback) => {
-      log('info', 'shutting down at the host\'s request');
+      log('debug', 'shutting down at the host\'s request'); // hosts stop idle plugins: no news
       callback(null, {});
       setImmediate(() => server.tryShutdown(() => process.exit(0)));
     },

@@ -76,8 +76,9 @@ func TestProtoIsTheSDKs(t *testing.T) {
 
 // TestShutdown stops the plugin as a host does (plugin.Process.Kill): the
 // plugin must exit by itself, through go-plugin's Shutdown call, rather
-// than be killed after go-plugin's 2 s of grace, and its log line on the
-// way out must reach the host's log at its level.
+// than be killed after go-plugin's 2 s of grace. On the way, the info line
+// the plugin logs when it makes a CA must reach the host's log at its
+// level, with its attributes.
 func TestShutdown(t *testing.T) {
 	logs := &records{}
 	p, err := plugin.Open(t.Context(), plugin.OpenOptions{Path: filepath.Join(install(t), launcher), Kind: plugin.KindIssuer,
@@ -85,7 +86,7 @@ func TestShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Issuer().Info(t.Context()); err != nil {
+	if _, err := p.Issuer().Provision(t.Context(), plugin.ProvisionRequest{Config: plugin.Config{}}); err != nil {
 		t.Fatal(err)
 	}
 	p.Kill()
@@ -94,20 +95,24 @@ func TestShutdown(t *testing.T) {
 	}
 	var said, exited bool
 	for _, r := range logs.all() {
-		switch {
-		case r.Message == "plugin failed to exit gracefully":
+		switch r.Message {
+		case "plugin failed to exit gracefully":
 			t.Error("the host had to kill the plugin: it did not exit on Shutdown")
-		case r.Message == "plugin process exited":
+		case "plugin process exited":
 			exited = true
 			if r.Level != slog.LevelDebug { // a clean exit; an exit status or signal is an error
 				t.Errorf("the plugin did not exit cleanly: %s %s", r.Level, r.Message)
 			}
-		case r.Message == "shutting down at the host's request":
-			said = r.Level == slog.LevelInfo
+		case "provisioned a new CA":
+			r.Attrs(func(a slog.Attr) bool {
+				said = said || (r.Level == slog.LevelInfo && a.Key == "subject" && a.Value.String() == "CN=Node example CA")
+				return true
+			})
 		}
 	}
 	if !exited || !said {
-		t.Errorf("the host's log lacks the plugin's exit (%v) or its info line on Shutdown (%v): %v", exited, said, logs.all())
+		t.Errorf("the host's log lacks the plugin's exit (%v) or its info line on provisioning, with the subject (%v): %v",
+			exited, said, logs.all())
 	}
 }
 

@@ -14,7 +14,7 @@
 const crypto = require('node:crypto');
 const net = require('node:net');
 // certctl.js first: it loads the reflect-metadata polyfill @peculiar/x509 needs.
-const { serve, PluginError, invalidConfig, normalize, parseDuration } = require('./certctl');
+const { serve, PluginError, invalidConfig, normalize, parseDuration, log } = require('./certctl');
 const x509 = require('@peculiar/x509');
 
 const subtle = crypto.webcrypto.subtle;
@@ -98,6 +98,7 @@ async function provision(req) {
   });
   cfg.ca_cert = pem(cert.rawData, 'CERTIFICATE');
   cfg.ca_key = pem(await subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+  log('info', 'provisioned a new CA', { subject: cert.subject, serial: cert.serialNumber });
   return { config_json: Buffer.from(JSON.stringify(cfg)) };
 }
 
