@@ -44,7 +44,7 @@ func (c HostCatalog) Prepare(ctx context.Context, kind plugin.Kind, typ string, 
 		p, err = c.Host.Notifier(typ)
 	}
 	if err == nil {
-		err = p.ValidateConfig(ctx, norm)
+		err = p.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: norm})
 	}
 	if err != nil {
 		return nil, schema, pluginError(err, kind, typ)
@@ -60,7 +60,12 @@ func (c HostCatalog) Provision(ctx context.Context, typ string, cfg plugin.Confi
 	}
 	ctx, cancel := context.WithTimeout(ctx, validationTimeout)
 	defer cancel()
-	out, err := iss.Provision(ctx, cfg)
+	res, err := iss.Provision(ctx, plugin.ProvisionRequest{Config: cfg})
+	if plugin.ErrorCode(err) == plugin.CodeUnimplemented {
+		// An issuer with nothing to prepare (plugin.UnimplementedIssuer's
+		// Provision): the configuration is stored as it is.
+		return cfg, nil
+	}
 	if err != nil {
 		return nil, pluginError(err, plugin.KindIssuer, typ)
 	}
@@ -69,7 +74,8 @@ func (c HostCatalog) Provision(ctx context.Context, typ string, cfg plugin.Confi
 		return nil, pluginError(err, plugin.KindIssuer, typ)
 	}
 	// What the plugin returns must still fit its schema.
-	if out, err = schema.Normalize(out); err != nil {
+	out, err := schema.Normalize(res.Config)
+	if err != nil {
 		return nil, core.Errorf(core.EINTERNAL, "issuer plugin %q returned a configuration outside its schema: %v", typ, err)
 	}
 	return out, nil
