@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -165,5 +167,95 @@ func TestAbandonedJobIsQueuedAgainWithoutCountingTheAttempt(t *testing.T) {
 	waitUntil(t, "the abandoned job to complete", func() bool { return w.allActive(t, c.ID) })
 	if js := w.jobs(t, core.JobFilter{CertificateID: &c.ID}); js[0].State != core.JobSucceeded || js[0].Attempt != 1 {
 		t.Fatalf("job after it ran again: %+v", js[0])
+	}
+}
+
+// heldIssuers holds every issuance call until the test lets one go, and
+// counts the calls in flight: the worker's busy slots as the CA sees them.
+type heldIssuers struct {
+	inner   service.IssuerProvider
+	release chan struct{}
+	free    chan struct{} // closed when the test ends: every call goes on
+
+	mu                      sync.Mutex
+	started, inFlight, most int
+}
+
+func (h *heldIssuers) Issuer(name string) (plugin.Issuer, error) {
+	iss, err := h.inner.Issuer(name)
+	return heldIssuer{Issuer: iss, h: h}, err
+}
+
+// running returns the calls started so far, those in flight now and the
+// most ever in flight at once.
+func (h *heldIssuers) running() (started, now, most int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.started, h.inFlight, h.most
+}
+
+type heldIssuer struct {
+	plugin.Issuer
+	h *heldIssuers
+}
+
+func (i heldIssuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
+	i.h.mu.Lock()
+	i.h.started++
+	i.h.inFlight++
+	i.h.most = max(i.h.most, i.h.inFlight)
+	i.h.mu.Unlock()
+	defer func() {
+		i.h.mu.Lock()
+		i.h.inFlight--
+		i.h.mu.Unlock()
+	}()
+	select {
+	case <-i.h.release:
+	case <-i.h.free:
+	case <-ctx.Done():
+		return plugin.IssueResult{}, &plugin.Error{Code: plugin.CodeCanceled, Message: "plugin call canceled"}
+	}
+	return i.Issuer.IssueCertificate(ctx, req)
+}
+
+// While jobs are due, every slot of the worker is busy: each time a job
+// ends, its slot is filled again at once (the worker's poll is an hour,
+// so only being woken by the job's end can do it), never more jobs run
+// than it has slots, and the jobs left due are exactly those no slot has
+// room for. Checked from the CA's side (the calls in flight) and the
+// database's (the jobs still queued), one job let go at a time.
+func TestWorkerKeepsEverySlotBusyWhileJobsAreDue(t *testing.T) {
+	t.Parallel()
+	const slots, total = 4, 11
+	held := &heldIssuers{release: make(chan struct{}), free: make(chan struct{})}
+	w := newWorld(t, nil, func(inner service.IssuerProvider) service.IssuerProvider { held.inner = inner; return held })
+	var ids []uuid.UUID
+	for i := range total {
+		ids = append(ids, w.cert(t, fmt.Sprintf("busy-%d", i)).ID)
+	}
+	queued := func() int {
+		var n int
+		if err := w.env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE kind = 'issue' AND state = 'queued'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	runWorker(t, w.env.Service.NewWorker(service.WorkerOptions{Concurrency: slots, Poll: anHour}))
+	t.Cleanup(func() { close(held.free) }) // before the worker is stopped (cleanups run last first)
+	for done := range total {
+		want := min(slots, total-done)
+		waitUntil(t, fmt.Sprintf("%d issuances in flight after %d ended", want, done), func() bool {
+			started, now, _ := held.running()
+			return started == done+want && now == want
+		})
+		if q := queued(); q != total-done-want {
+			t.Fatalf("after %d ended, with %d in flight: %d jobs queued, want %d", done, want, q, total-done-want)
+		}
+		held.release <- struct{}{} // one call goes on to the CA; its job ends and frees its slot
+	}
+	waitUntil(t, "every certificate issued", func() bool { return w.allActive(t, ids...) })
+	if _, _, most := held.running(); most != slots {
+		t.Fatalf("at most %d issuances ran at once, want %d (the worker's slots)", most, slots)
 	}
 }
