@@ -48,11 +48,20 @@ func (s *Store) Pool() *pgxpool.Pool {
 }
 
 // InTx runs fn in a transaction, committed when fn returns nil and rolled
-// back otherwise.
+// back otherwise. The notifications its triggers raise are sent just
+// after the commit (see notify.go).
 func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&Queries{db: tx})
+	var deferred string
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: beginDeferringNotify}, func(tx pgx.Tx) error {
+		if err := fn(&Queries{db: tx}); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, deferredNotifySQL).Scan(&deferred)
 	})
+	if err == nil && deferred != "" {
+		s.sendDeferred(ctx, deferred)
+	}
+	return err
 }
 
 // Queries are the operations on the domain's tables.

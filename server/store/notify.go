@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Notifications of a write transaction are sent after its commit, not in
+// it (migration 00009). PostgreSQL's NOTIFY holds one lock for the whole
+// database from the commit until the commit is on disk, so transactions
+// that announce something (every job inserted or ended does, through the
+// triggers) would commit one at a time, each waiting for its own flush;
+// with the announcements sent afterwards, in a transaction that waits for
+// no flush, concurrent commits share flushes again.
+
+// beginDeferringNotify starts a transaction whose triggers remember their
+// notifications (certctl_notify) instead of sending them. (A statement
+// without arguments goes over the simple protocol, which takes several.)
+const beginDeferringNotify = `BEGIN; SET LOCAL certctl.defer_notify = on`
+
+// deferredNotifySQL reads what the transaction's triggers remembered:
+// channel and payload joined by chr(31), notifications by chr(30).
+const deferredNotifySQL = `SELECT coalesce(current_setting('certctl.deferred_notify', true), '')`
+
+// sendNotifyTimeout bounds sending the notifications of a committed
+// transaction.
+const sendNotifyTimeout = 5 * time.Second
+
+// sendDeferred sends the notifications a committed transaction remembered,
+// in one transaction that does not wait for its commit to reach the disk
+// (it changes nothing that must survive a crash: the announcements are
+// hints, and every listener also re-checks on a timer). A failure is
+// therefore not the caller's: its transaction committed. The lost
+// announcements only delay whoever waited for them until its next check.
+func (s *Store) sendDeferred(ctx context.Context, deferred string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendNotifyTimeout)
+	defer cancel()
+	_ = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: `BEGIN; SET LOCAL synchronous_commit = off`},
+		func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `SELECT pg_notify(split_part(n, chr(31), 1), split_part(n, chr(31), 2))
+				FROM unnest(string_to_array($1, chr(30))) AS n`, deferred)
+			return err
+		})
+}
