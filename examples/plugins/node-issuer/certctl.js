@@ -122,24 +122,26 @@ function toStatus(err) {
 
 // parseDuration reads a duration as certctl writes them: "90d" (days), or
 // a Go duration ("12h", "1h30m", "45s"), or a whole number of seconds (a
-// JSON number). It returns milliseconds, or NaN.
+// JSON number). It returns milliseconds, or NaN for what the Go SDK's
+// ParseDuration refuses or reads as negative.
 const UNIT_MS = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+const MAX_MS = 9223372036854; // a Go time.Duration's range
 function parseDuration(v) {
-  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v * 1000 : NaN;
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v * 1000 <= MAX_MS ? v * 1000 : NaN;
   if (typeof v !== 'string') return NaN;
-  let m = /^(\d+(?:\.\d*)?|\.\d+)d$/.exec(v);
+  let m = /^\+?(\d+(?:\.\d*)?|\.\d+)d$/.exec(v);
   if (m) return Number(m[1]) <= 36500 ? Number(m[1]) * 86400000 : NaN;
-  if (v === '0') return 0;
-  if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(v)) return NaN;
+  m = /^([-+]?)((?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+|0)$/.exec(v);
+  if (!m) return NaN;
   let ms = 0;
-  for (m of v.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * UNIT_MS[m[2]];
-  return ms;
+  for (const [, n, unit] of m[2].matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * UNIT_MS[unit];
+  return ms > MAX_MS || (m[1] === '-' && ms > 0) ? NaN : ms;
 }
 
 // Each field type's check and canonical form, as Schema.Normalize has them.
 const TYPES = {
   string: (v) => (typeof v === 'string' ? v : undefined),
-  int: (v) => (Number.isInteger(v) ? v : undefined),
+  int: (v) => (Number.isInteger(v) && Math.abs(v) <= 2 ** 53 ? v : undefined),
   bool: (v) => (typeof v === 'boolean' ? v : undefined),
   duration: (v) => (Number.isNaN(parseDuration(v)) ? undefined : typeof v === 'number' ? `${v}s` : v),
   string_list: (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined),

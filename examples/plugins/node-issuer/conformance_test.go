@@ -9,12 +9,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -33,6 +36,9 @@ import (
 
 // launcher is the plugin's executable: a shell script that runs plugin.js.
 const launcher = "certctl-plugin-issuer-nodeca"
+
+// nodeVersion matches what `node --version` prints for Node.js 20 or later.
+var nodeVersion = regexp.MustCompile(`^v([2-9]\d|\d{3,})\.`)
 
 // npmTimeout bounds `npm ci`: it takes seconds from npm's cache, longer
 // on a machine that fetches the packages from the registry.
@@ -238,6 +244,107 @@ func TestErrorDetails(t *testing.T) {
 	}
 }
 
+// normalizeJS normalises each configuration of the JSON array in argv[1]
+// with certctl.js's normalize and the schema of every field type, and
+// prints the results: the configuration, or the field an error names.
+const normalizeJS = `
+const { normalize } = require('./certctl');
+const schema = [
+  { name: 's', type: 'string', enum: ['a', 'b', ''] },
+  { name: 'i', type: 'int' },
+  { name: 'b', type: 'bool' },
+  { name: 'd', type: 'duration', default: '30d' },
+  { name: 'l', type: 'string_list' },
+  { name: 'r', type: 'string', required: true },
+];
+console.log(JSON.stringify(JSON.parse(process.argv[1]).map((cfg) => {
+  try {
+    return { config: normalize(schema, cfg) };
+  } catch (e) {
+    return { field: e.field, code: e.code };
+  }
+})));
+`
+
+// TestNormalizeAgrees checks certctl.js's normalize against the Go SDK's
+// Schema.Normalize, which hosts run before calling the plugin: for every
+// field type, both must accept the same values (with the same canonical
+// form) and refuse the same, naming the same field.
+func TestNormalizeAgrees(t *testing.T) {
+	schema := plugin.Schema{Fields: []plugin.Field{
+		{Name: "s", Type: plugin.TypeString, Enum: []string{"a", "b", ""}},
+		{Name: "i", Type: plugin.TypeInt},
+		{Name: "b", Type: plugin.TypeBool},
+		{Name: "d", Type: plugin.TypeDuration, Default: "30d"},
+		{Name: "l", Type: plugin.TypeStringList},
+		{Name: "r", Type: plugin.TypeString, Required: true},
+	}}
+	values := map[string][]any{
+		"s": {"a", "", "c", 1.0, true, []any{"a"}, nil},
+		"i": {0.0, 42.0, -7.0, 1.5, "12", true, 9007199254740992.0, 1e300},
+		"b": {true, false, "true", 1.0},
+		"d": {"90d", "1.5d", "12h", "1h30m", "45s", "250ms", "0", "0s", ".5m", "5.s", "+5m", 3600.0, 0.0, -5.0, 1.5,
+			1e12, "-5s", "forever", "", "d", "5", "1h 30m", "36500d", "36501d", "+5d", "-0s", "10000000h", "5x", true},
+		"l": {[]any{}, []any{"a", "b"}, []any{"a", 1.0}, "a,b", map[string]any{"a": "b"}},
+		"r": {"x", "", 5.0},
+	}
+	var cfgs []plugin.Config
+	for name, vs := range values {
+		for _, v := range vs {
+			cfg := plugin.Config{"r": "x"}
+			cfg[name] = v
+			cfgs = append(cfgs, cfg)
+		}
+	}
+	cfgs = append(cfgs, plugin.Config{}, plugin.Config{"r": "x", "unknown": "y"})
+	arg, err := json.Marshal(cfgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), "node", "-e", normalizeJS, string(arg))
+	cmd.Dir = install(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got []struct {
+		Config plugin.Config
+		Field  string
+		Code   string
+	}
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(cfgs) {
+		t.Fatalf("%d results for %d configurations (%v): %s", len(got), len(cfgs), err, out)
+	}
+	for i, cfg := range cfgs {
+		// Through JSON, as a host sends it.
+		var sent plugin.Config
+		if err := json.Unmarshal(must(json.Marshal(cfg)), &sent); err != nil {
+			t.Fatal(err)
+		}
+		want, err := schema.Normalize(sent)
+		var pe *plugin.Error
+		switch {
+		case errors.As(err, &pe):
+			if got[i].Code != plugin.CodeInvalidConfig || got[i].Field != pe.Field {
+				t.Errorf("%v: Go refuses it naming %q (%v); JS says %+v", cfg, pe.Field, err, got[i])
+			}
+		case err != nil:
+			t.Fatal(err)
+		case got[i].Code != "":
+			t.Errorf("%v: Go accepts it, JS refuses it naming %q", cfg, got[i].Field)
+		case !reflect.DeepEqual(want, got[i].Config):
+			t.Errorf("%v: Go normalises it to %v, JS to %v", cfg, want, got[i].Config)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // installed is the plugin with its dependencies, installed once for all
 // the tests of the package (in installRoot, removed by TestMain).
 var (
@@ -277,6 +384,12 @@ func npmCI(dir string) (string, error) {
 			return "", fmt.Errorf("%s is not on PATH: the Node.js plugin's tests need Node.js 20 or later and npm "+
 				"(Debian: apt-get install nodejs npm; .ci/run installs them)", tool)
 		}
+	}
+	// @peculiar/x509 needs Node.js 20 (npm ci would only warn).
+	if out, err := exec.Command("node", "--version").Output(); err != nil {
+		return "", fmt.Errorf("node --version: %w", err)
+	} else if v := strings.TrimSpace(string(out)); !nodeVersion.MatchString(v) {
+		return "", fmt.Errorf("node is %s: the Node.js plugin needs Node.js 20 or later", v)
 	}
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		switch {

@@ -174,7 +174,10 @@ serve({
   methods: {
     Provision: provision,
     IssueCertificate: issue,
-    RenewCertificate: (req) => issue(req.request),
+    RenewCertificate: (req) => {
+      if (!req.request) throw new PluginError('invalid_input', 'the renewal carries no request');
+      return issue(req.request);
+    },
     // Nothing to record: certctl keeps the revocation and lists it in every
     // SignCRL request from now on. A bad serial is still refused.
     RevokeCertificate: async (req) => {
