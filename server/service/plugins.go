@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/certctl/certctl/sdk/plugin"
@@ -113,13 +114,33 @@ func (s *Service) RegisterPlugin(ctx context.Context, kind plugin.Kind, name str
 			}
 			st, err := s.plugins.Register(ctx, kind, name)
 			if err != nil {
-				if plugin.ErrorCode(err) == plugin.CodeNotFound {
-					return "", nil, core.Errorf(core.ENOTFOUND, "%s", err.(*plugin.Error).Message)
-				}
-				return "", nil, pluginError(err, kind, name)
+				return "", nil, registerError(err, kind, name)
 			}
 			out = st
 			return "", map[string]any{"sha256": st.SHA256, "version": st.Version}, nil
 		})
 	return out, err
+}
+
+// registerError is the API's error for a failed register. No request
+// field is at fault (the request has no body): a binary that is not a
+// working plugin makes an invalid request without a field (the message
+// says why, with the plugin's exit status and the end of its standard
+// error, and what goes on serving), a missing file is not found, a host
+// that is stopping is unavailable.
+func registerError(err error, kind plugin.Kind, name string) error {
+	var re *host.RegisterError
+	if errors.As(err, &re) {
+		return core.Errorf(core.EINVALID, "the new binary was not accepted: %s", re.Error())
+	}
+	var pe *plugin.Error
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case plugin.CodeNotFound:
+			return core.Errorf(core.ENOTFOUND, "%s", pe.Message)
+		case plugin.CodeUnavailable:
+			return core.Errorf(core.EUNAVAILABLE, "%s plugin %q: %s", kind, name, pe.Message)
+		}
+	}
+	return err
 }

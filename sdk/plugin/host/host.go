@@ -12,6 +12,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/certctl/certctl/sdk/plugin"
 )
@@ -99,6 +101,8 @@ type Host struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 
+	retiring map[*instance]struct{} // processes Register replaced, serving their last calls; under mu
+
 	closeOnce sync.Once
 	closing   []*plugin.Process // what Shutdown stops
 	closed    chan struct{}     // closed when they are gone
@@ -113,7 +117,7 @@ func New(ctx context.Context, o Options) (*Host, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	defaults(&o)
-	h := &Host{o: o, plugins: map[string]*managed{}, stop: make(chan struct{})}
+	h := &Host{o: o, plugins: map[string]*managed{}, retiring: map[*instance]struct{}{}, stop: make(chan struct{})}
 	h.socketDir = o.SocketDir
 	if h.socketDir == "" {
 		dir, err := os.MkdirTemp("", "cctlp")
@@ -187,7 +191,7 @@ func (h *Host) discover(ctx context.Context) error {
 			continue
 		}
 		m := &managed{h: h, kind: kind, name: name, path: path, status: StatusReady}
-		if err := h.admit(ctx, m, false); err != nil {
+		if err := h.admit(ctx, m); err != nil {
 			return err
 		}
 		h.plugins[key(kind, name)] = m
@@ -229,8 +233,7 @@ func fileSHA256(path string) (string, error) {
 }
 
 // admit checks a discovered binary against the catalogue and fills m.
-// With force (an admin's Register) a changed checksum is accepted.
-func (h *Host) admit(ctx context.Context, m *managed, force bool) error {
+func (h *Host) admit(ctx context.Context, m *managed) error {
 	sum, err := fileSHA256(m.path)
 	if err != nil {
 		return fmt.Errorf("plugin host: checksum %s: %w", m.path, err)
@@ -240,11 +243,11 @@ func (h *Host) admit(ctx context.Context, m *managed, force bool) error {
 	if err != nil {
 		return fmt.Errorf("plugin host: catalogue: %w", err)
 	}
-	if found && e.SHA256 == sum && e.Path == m.path && !force {
+	if found && e.SHA256 == sum && e.Path == m.path {
 		m.entry = e
 		return nil
 	}
-	if found && !force {
+	if found {
 		m.entry = e
 		m.status = StatusChecksumMismatch
 		m.lastErr = fmt.Sprintf("binary changed since it was registered (sha256 %s, registered %s); re-register it to accept it",
@@ -253,21 +256,15 @@ func (h *Host) admit(ctx context.Context, m *managed, force bool) error {
 			"sha256", sum, "registered_sha256", e.SHA256)
 		return nil
 	}
-	// New or re-registered: start it once to learn what it is.
-	info, err := h.probe(ctx, m.path, m.kind, sum)
+	// New: start it once to learn what it is.
+	p, info, err := h.launch(ctx, m.path, m.kind, m.name, sum)
 	if err != nil {
 		m.status, m.lastErr = StatusInvalid, err.Error()
 		h.o.Logger.Warn("plugin refused", "plugin", m.name, "kind", m.kind, "path", m.path, "err", err)
 		return nil
 	}
-	if info.Name != m.name || info.Kind != m.kind {
-		m.status = StatusInvalid
-		m.lastErr = fmt.Sprintf("file name says %s %q but the plugin says %s %q", m.kind, m.name, info.Kind, info.Name)
-		h.o.Logger.Warn("plugin refused", "path", m.path, "reason", m.lastErr)
-		return nil
-	}
-	m.entry = Entry{Kind: m.kind, Name: m.name, Version: info.Version, Path: m.path, SHA256: sum, Schema: info.Schema,
-		Description: info.Description, RegisteredAt: h.o.Clock().UTC()}
+	p.Kill()
+	m.entry = h.entryFor(m, info, sum)
 	if err := h.o.Catalogue.Put(ctx, m.entry); err != nil {
 		return fmt.Errorf("plugin host: catalogue: %w", err)
 	}
@@ -277,25 +274,209 @@ func (h *Host) admit(ctx context.Context, m *managed, force bool) error {
 	return nil
 }
 
-// probe starts a binary, reads its Info and stops it.
-func (h *Host) probe(ctx context.Context, path string, kind plugin.Kind, sum string) (plugin.Info, error) {
+func (h *Host) entryFor(m *managed, info plugin.Info, sum string) Entry {
+	return Entry{Kind: m.kind, Name: m.name, Version: info.Version, Path: m.path, SHA256: sum, Schema: info.Schema,
+		Description: info.Description, RegisteredAt: h.o.Clock().UTC()}
+}
+
+// RegisterError says why a binary was not accepted as a plugin. When
+// Register returns one, the plugin's previous process (if any) goes on
+// serving and its status is unchanged.
+type RegisterError struct {
+	Kind plugin.Kind
+	Name string
+	// Reason is what went wrong: the start, the handshake, Info, a name or
+	// kind that does not match the file name, a schema that does not hold.
+	Reason string
+	// ExitStatus is how the process ended when it ended by itself before
+	// it was accepted ("exit status 3"), else empty.
+	ExitStatus string
+	// Stderr is the end of what the plugin wrote to its standard error
+	// (at most stderrTailSize bytes): the plugin was given no
+	// configuration and none of the host's environment, so it holds
+	// nothing of certctl's secrets.
+	Stderr string
+	// Serving says what goes on serving calls instead, as Register found
+	// it: "version 1.2.0 (sha256 0123456789ab), status running", or empty
+	// when no binary of the plugin was ever accepted.
+	Serving string
+}
+
+func (e *RegisterError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s plugin %q: %s", e.Kind, e.Name, e.Reason)
+	if e.ExitStatus != "" {
+		fmt.Fprintf(&b, "; the process ended with %s", e.ExitStatus)
+	}
+	if e.Stderr != "" {
+		fmt.Fprintf(&b, "; its standard error ends with: %s", e.Stderr)
+	}
+	if e.Serving != "" {
+		fmt.Fprintf(&b, "; nothing changed: %s goes on serving", e.Serving)
+	}
+	return b.String()
+}
+
+// stderrTailSize bounds the standard error a RegisterError quotes.
+const stderrTailSize = 2048
+
+// tail keeps the last bytes written to it (a plugin's standard error).
+type tail struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > 2*stderrTailSize {
+		t.b = append(t.b[:0], t.b[len(t.b)-stderrTailSize:]...)
+	}
+	return len(p), nil
+}
+
+// String returns the tail as printable text: whole lines where it was
+// cut, newlines shown as " | ".
+func (t *tail) String() string {
+	t.mu.Lock()
+	b := t.b
+	t.mu.Unlock()
+	if len(b) > stderrTailSize {
+		b = b[len(b)-stderrTailSize:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	var out []string
+	for _, l := range strings.Split(strings.ToValidUTF8(string(b), "?"), "\n") {
+		l = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, l)
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, " | ")
+}
+
+// exitWatch is a slog.Handler in front of the host's: it passes records
+// on as the host's handler would, and notes the exit status go-plugin
+// logs when the process ends ("plugin process exited").
+type exitWatch struct {
+	next   slog.Handler
+	mu     *sync.Mutex
+	status *string
+}
+
+func newExitWatch(next slog.Handler) exitWatch {
+	return exitWatch{next: next, mu: &sync.Mutex{}, status: new(string)}
+}
+
+func (w exitWatch) Enabled(context.Context, slog.Level) bool { return true }
+
+func (w exitWatch) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "plugin process exited" {
+		st := "exit status 0"
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "error" {
+				st = a.Value.String()
+				return false
+			}
+			return true
+		})
+		w.mu.Lock()
+		*w.status = st
+		w.mu.Unlock()
+	}
+	if !w.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return w.next.Handle(ctx, r)
+}
+
+func (w exitWatch) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return exitWatch{next: w.next.WithAttrs(attrs), mu: w.mu, status: w.status}
+}
+
+func (w exitWatch) WithGroup(name string) slog.Handler {
+	return exitWatch{next: w.next.WithGroup(name), mu: w.mu, status: w.status}
+}
+
+func (w exitWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return *w.status
+}
+
+// startFailure says in one line why plugin.Open failed. go-plugin's own
+// text runs over many lines of guesses and file details when the process
+// wrote no handshake; the exit status and the standard error, which
+// RegisterError carries, say more.
+func startFailure(err error) string {
+	msg := err.Error()
+	var pe *plugin.Error
+	if errors.As(err, &pe) {
+		msg = pe.Message
+	}
+	msg = strings.TrimPrefix(msg, "start plugin: ")
+	first, _, _ := strings.Cut(msg, "\n")
+	first = strings.TrimSpace(first)
+	if line, ok := strings.CutPrefix(first, "Unrecognized remote plugin message:"); ok {
+		if line = strings.TrimSpace(line); line == "" {
+			return "it wrote no handshake on its standard output"
+		}
+		return fmt.Sprintf("it wrote %q on its standard output instead of a handshake", line)
+	}
+	if first == "plugin exited before we could connect" {
+		return "it exited before the handshake"
+	}
+	return first
+}
+
+// launch starts the binary at path as plugin kind/name and checks it:
+// handshake (with the checksum sum), Info, the kind and name the file
+// name says, a schema that holds. It returns the running process, which
+// the caller owns, or a *RegisterError saying why not, with the exit
+// status and the end of the plugin's standard error when it died.
+func (h *Host) launch(ctx context.Context, path string, kind plugin.Kind, name, sum string) (*plugin.Process, plugin.Info, error) {
 	raw, _ := hex.DecodeString(sum)
 	ctx, cancel := context.WithTimeout(ctx, h.o.StartTimeout)
 	defer cancel()
-	p, err := plugin.Open(ctx, plugin.OpenOptions{Path: path, Kind: kind, SHA256: raw, Logger: h.o.Logger,
-		SocketDir: h.socketDir})
-	if err != nil {
-		return plugin.Info{}, err
+	stderr := &tail{}
+	exit := newExitWatch(h.o.Logger.Handler())
+	// fail stops p, if it runs, and says why it is refused. Kill waits for
+	// the process's end, so its last words are in the tail; the exit
+	// status is news only when the process ended by itself (p is nil).
+	fail := func(p *plugin.Process, format string, args ...any) (*plugin.Process, plugin.Info, error) {
+		e := &RegisterError{Kind: kind, Name: name, Reason: fmt.Sprintf(format, args...)}
+		if p != nil {
+			p.Kill()
+		} else {
+			e.ExitStatus = exit.String()
+		}
+		e.Stderr = stderr.String()
+		return nil, plugin.Info{}, e
 	}
-	defer p.Kill()
+	p, err := plugin.Open(ctx, plugin.OpenOptions{Path: path, Kind: kind, SHA256: raw, Logger: slog.New(exit),
+		SocketDir: h.socketDir, Stderr: stderr})
+	if err != nil { // plugin.Open has killed it and waited for its end
+		return fail(nil, "did not start: %s", startFailure(err))
+	}
 	info, err := p.Plugin().Info(ctx)
 	if err != nil {
-		return plugin.Info{}, err
+		return fail(p, "its Info failed: %v", err)
+	}
+	if info.Name != name || info.Kind != kind {
+		return fail(p, "file name says %s %q but the plugin says %s %q", kind, name, info.Kind, info.Name)
 	}
 	if err := info.Schema.Check(); err != nil {
-		return plugin.Info{}, err
+		return fail(p, "its configuration schema is not valid: %v", err)
 	}
-	return info, nil
+	return p, info, nil
 }
 
 func short(sum string) string {
@@ -308,6 +489,15 @@ func short(sum string) string {
 // Register accepts the binary now in the plugin directory for kind and
 // name, e.g. after an upgrade changed its checksum. A plugin file that
 // appeared since the host started is discovered too.
+//
+// It is one switch: the new binary is started beside the process that
+// serves now and checked (handshake, Info, kind and name, schema); only
+// then is it recorded in the catalogue and made the process that takes
+// new calls. Calls in flight on the old process end there, after which it
+// is stopped gracefully. When the new binary fails a check, Register
+// returns a *RegisterError (with the exit status and the end of the
+// plugin's standard error when it died) and changes nothing: the old
+// process goes on serving, with the same status.
 func (h *Host) Register(ctx context.Context, kind plugin.Kind, name string) (Status, error) {
 	path := filepath.Join(h.o.Dir, FilePrefix+string(kind)+"-"+name)
 	if err := checkFile(path); err != nil {
@@ -316,21 +506,85 @@ func (h *Host) Register(ctx context.Context, kind plugin.Kind, name string) (Sta
 	h.mu.Lock()
 	m, ok := h.plugins[key(kind, name)]
 	if !ok {
-		m = &managed{h: h, kind: kind, name: name, path: path, status: StatusReady}
+		m = &managed{h: h, kind: kind, name: name, path: path, status: StatusInvalid, lastErr: "not registered yet"}
 		h.plugins[key(kind, name)] = m
 	}
 	h.mu.Unlock()
+	m.registering.Lock()
+	defer m.registering.Unlock()
+
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return Status{}, fmt.Errorf("plugin host: checksum %s: %w", path, err)
+	}
+	proc, info, err := h.launch(ctx, path, kind, name, sum)
+	if err != nil {
+		m.mu.Lock()
+		if m.entry.SHA256 == "" { // never accepted: nothing serves, say why
+			m.status, m.lastErr = StatusInvalid, err.Error()
+		} else if re := (*RegisterError)(nil); errors.As(err, &re) {
+			re.Serving = fmt.Sprintf("version %s (sha256 %s), status %s", m.entry.Version, short(m.entry.SHA256), m.statusLocked().Status)
+		}
+		st := m.statusLocked()
+		m.mu.Unlock()
+		h.o.Logger.Warn("plugin register failed; what served before goes on serving", "plugin", name, "kind", kind,
+			"path", path, "sha256", sum, "err", err)
+		return st, err
+	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.killLocked()
-	if err := h.admit(ctx, m, true); err != nil {
-		return Status{}, err
+	entry := h.entryFor(m, info, sum)
+	m.mu.Unlock()
+	if err := h.o.Catalogue.Put(ctx, entry); err != nil {
+		proc.Kill()
+		return Status{}, fmt.Errorf("plugin host: catalogue: %w", err)
 	}
-	m.failures, m.breakerUntil = 0, time.Time{}
-	if m.status == StatusInvalid {
-		return m.statusLocked(), plugin.Errorf(plugin.CodeInvalidInput, "%s", m.lastErr)
+
+	// The switch. h.mu orders it with Shutdown: a host that is stopping
+	// has collected its processes already and would not stop this one.
+	h.mu.Lock()
+	if h.stopped() {
+		h.mu.Unlock()
+		proc.Kill()
+		return Status{}, plugin.Errorf(plugin.CodeUnavailable, "%s plugin %q: the plugin host is shutting down", kind, name)
 	}
-	return m.statusLocked(), nil
+	m.mu.Lock()
+	old := m.cur
+	m.cur = &instance{proc: proc}
+	m.gen++
+	m.entry, m.sha256, m.status, m.lastErr = entry, sum, StatusRunning, ""
+	m.failures, m.notBefore, m.breakerUntil = 0, time.Time{}, time.Time{}
+	st := m.statusLocked()
+	m.mu.Unlock()
+	if old != nil {
+		h.retiring[old] = struct{}{}
+		h.wg.Add(1)
+		go h.retire(old)
+	}
+	h.mu.Unlock()
+	attrs := []any{"plugin", name, "kind", kind, "version", info.Version, "sha256", sum, "pid", st.Pid}
+	if old != nil {
+		attrs = append(attrs, "replaced_pid", old.proc.Pid())
+	}
+	h.o.Logger.Info("plugin registered", attrs...)
+	return st, nil
+}
+
+// retire stops a process Register replaced once the calls it was serving
+// have ended (each is bounded by its deadline), or at once when the host
+// stops.
+func (h *Host) retire(old *instance) {
+	defer h.wg.Done()
+	idle := make(chan struct{})
+	go func() { old.calls.Wait(); close(idle) }()
+	select {
+	case <-idle:
+	case <-h.stop: // Shutdown stops it with the others
+		return
+	}
+	old.proc.Kill() // gracefully, then forcefully
+	h.mu.Lock()
+	delete(h.retiring, old)
+	h.mu.Unlock()
 }
 
 // Status describes a plugin for the API.
@@ -452,11 +706,14 @@ func (h *Host) Shutdown(ctx context.Context) error {
 		var procs []*plugin.Process
 		for _, m := range h.plugins {
 			m.mu.Lock()
-			if m.proc != nil {
-				procs = append(procs, m.proc)
-				m.proc = nil
+			if m.cur != nil {
+				procs = append(procs, m.cur.proc)
+				m.cur = nil
 			}
 			m.mu.Unlock()
+		}
+		for old := range h.retiring {
+			procs = append(procs, old.proc)
 		}
 		h.mu.Unlock()
 		h.closing = procs
@@ -469,7 +726,7 @@ func (h *Host) Shutdown(ctx context.Context) error {
 				go func() { defer wg.Done(); p.Kill() }()
 			}
 			wg.Wait()
-			h.wg.Wait() // the health loop, which may be waiting on a ping
+			h.wg.Wait() // the health loop, which may be waiting on a ping, and retire
 			if h.ownSocket {
 				_ = os.RemoveAll(h.socketDir)
 			}

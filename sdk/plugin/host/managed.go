@@ -19,12 +19,17 @@ type managed struct {
 	name string
 	path string
 
+	// registering serializes Register for this plugin; it is never held
+	// with mu, and calls do not wait for it.
+	registering sync.Mutex
+
 	mu           sync.Mutex
 	entry        Entry
 	sha256       string
 	status       string
 	lastErr      string
-	proc         *plugin.Process
+	cur          *instance // the process that takes new calls, or nil
+	gen          int       // bumped when Register switches processes: a start begun before is stale
 	restarts     int
 	failures     int           // consecutive infrastructure failures (crash, start failure, no answer)
 	notBefore    time.Time     // no restart before this (backoff)
@@ -32,14 +37,27 @@ type managed struct {
 	breakerUntil time.Time     // calls refused until this (circuit open)
 }
 
+// instance is one process of a plugin and the calls it is serving. After
+// Register switches to a new process, the old instance takes no new calls
+// and is stopped once those in flight have ended.
+type instance struct {
+	proc  *plugin.Process
+	calls sync.WaitGroup // Add only under managed.mu while the instance is current
+}
+
+// waitRetryAfter is the Retry-After of the unavailable error a call gets
+// while its plugin waits for an admin (a binary changed on disk and not
+// yet registered, or none that works): the job retries soon, not in a hot loop.
+const waitRetryAfter = 5 * time.Second
+
 func (m *managed) statusLocked() Status {
 	s := Status{Entry: m.entry, Status: m.status, Restarts: m.restarts, LastError: m.lastErr}
 	s.Kind, s.Name, s.Path = m.kind, m.name, m.path
 	if s.SHA256 == "" {
 		s.SHA256 = m.sha256
 	}
-	if m.proc != nil && !m.proc.Exited() {
-		s.Pid = m.proc.Pid()
+	if m.cur != nil && !m.cur.proc.Exited() {
+		s.Pid = m.cur.proc.Pid()
 	}
 	if m.status == StatusCircuitOpen && !m.h.o.Clock().Before(m.breakerUntil) {
 		s.Status = StatusCrashed // the cooldown is over: the next call tries again
@@ -47,28 +65,77 @@ func (m *managed) statusLocked() Status {
 	return s
 }
 
+// killLocked stops the current process: it is dead or hung, so calls
+// still in flight on it fail anyway.
 func (m *managed) killLocked() {
-	if m.proc != nil {
-		m.proc.Kill()
-		m.proc = nil
+	if m.cur != nil {
+		m.cur.proc.Kill()
+		m.cur = nil
 	}
+}
+
+// waitingErrorLocked is what a call gets while the plugin has no binary
+// it may start: retryable, so that the job waits for the admin's register
+// instead of failing for good.
+func (m *managed) waitingErrorLocked() error {
+	return &plugin.Error{Code: plugin.CodeUnavailable, RetryAfter: waitRetryAfter,
+		Message: fmt.Sprintf("%s plugin %q is waiting to be registered: %s", m.kind, m.name, m.lastErr)}
+}
+
+// recheckLocked is called with m.mu held on a plugin whose binary did not
+// match its registered checksum: if the file matches again (the admin put
+// the registered binary back), the plugin may start again. The file is
+// hashed without the lock.
+func (m *managed) recheckLocked() bool {
+	want, gen := m.entry.SHA256, m.gen
+	m.mu.Unlock()
+	sum, err := fileSHA256(m.path)
+	m.mu.Lock()
+	if err != nil || want == "" || sum != want || m.gen != gen || m.status != StatusChecksumMismatch {
+		return false
+	}
+	m.status, m.lastErr, m.sha256 = StatusReady, "", sum
+	return true
 }
 
 // acquire returns a running process, starting one if needed. The lock is
 // not held while a process starts or a backoff runs, so that status
 // queries never wait behind a slow start; concurrent callers wait for the
 // one start in progress.
-func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
+//
+// A plugin whose binary changed on disk since it was registered, or that
+// has no working binary at all, is not failed for good: its running
+// process, if any, goes on serving; without one, calls fail as
+// unavailable with a short Retry-After until an admin registers a binary
+// (or puts the registered one back).
+//
+// The instance returned counts the call as in flight: the caller must
+// call inst.calls.Done when the call ends.
+func (m *managed) acquire(ctx context.Context) (*instance, error) {
 	for {
 		if m.h.stopped() {
 			return nil, plugin.Errorf(plugin.CodeUnavailable, "%s plugin %q: the plugin host is shutting down", m.kind, m.name)
 		}
 		m.mu.Lock()
+		// A running process serves whatever the file on disk has become
+		// since it was started.
+		if m.cur != nil && !m.cur.proc.Exited() {
+			inst := m.cur
+			inst.calls.Add(1)
+			m.mu.Unlock()
+			return inst, nil
+		}
 		switch m.status {
-		case StatusChecksumMismatch, StatusInvalid:
-			err := plugin.Errorf(plugin.CodePermanent, "%s plugin %q refused: %s", m.kind, m.name, m.lastErr)
+		case StatusInvalid:
+			err := m.waitingErrorLocked()
 			m.mu.Unlock()
 			return nil, err
+		case StatusChecksumMismatch:
+			if !m.recheckLocked() {
+				err := m.waitingErrorLocked()
+				m.mu.Unlock()
+				return nil, err
+			}
 		}
 		now := m.h.o.Clock()
 		if now.Before(m.breakerUntil) {
@@ -77,12 +144,7 @@ func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
 			m.mu.Unlock()
 			return nil, err
 		}
-		if m.proc != nil && !m.proc.Exited() {
-			p := m.proc
-			m.mu.Unlock()
-			return p, nil
-		}
-		if m.proc != nil { // it died since the last call
+		if m.cur != nil { // it died since the last call
 			m.noteCrashLocked("process exited")
 		}
 		if m.starting != nil { // another caller is starting it: wait for that
@@ -99,6 +161,7 @@ func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
 		m.starting = ch
 		wait := m.notBefore.Sub(now)
 		sum, _ := hex.DecodeString(m.entry.SHA256)
+		gen := m.gen
 		m.mu.Unlock()
 
 		proc, err := m.start(ctx, wait, sum)
@@ -107,6 +170,12 @@ func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
 		m.starting = nil
 		close(ch)
 		switch {
+		case m.gen != gen: // Register switched to a new process meanwhile: use that one
+			m.mu.Unlock()
+			if proc != nil {
+				proc.Kill()
+			}
+			continue
 		case err == nil && m.h.stopped(): // Shutdown ran meanwhile and did not see this process
 			m.mu.Unlock()
 			proc.Kill()
@@ -115,15 +184,22 @@ func (m *managed) acquire(ctx context.Context) (*plugin.Process, error) {
 			if m.restarts > 0 || m.status == StatusCrashed {
 				m.h.o.Logger.Info("plugin restarted", "plugin", m.name, "kind", m.kind, "pid", proc.Pid(), "restarts", m.restarts)
 			}
-			m.proc, m.status = proc, StatusRunning
-		case plugin.ErrorCode(err) == plugin.CodePermanent: // checksum changed under us
-			m.status, m.lastErr = StatusChecksumMismatch, err.Error()
-			m.h.o.Logger.Warn("plugin refused", "plugin", m.name, "kind", m.kind, "err", err)
+			inst := &instance{proc: proc}
+			inst.calls.Add(1)
+			m.cur, m.status = inst, StatusRunning
+			m.mu.Unlock()
+			return inst, nil
+		case plugin.ErrorCode(err) == plugin.CodePermanent: // the binary changed on disk: wait for a register
+			m.status = StatusChecksumMismatch
+			m.lastErr = "the binary changed since it was registered; register it to accept it, or put the registered binary back"
+			m.h.o.Logger.Warn("plugin binary changed since it was registered; calls wait until it is registered",
+				"plugin", m.name, "kind", m.kind, "path", m.path)
+			err = m.waitingErrorLocked()
 		case ctx.Err() == nil:
 			m.noteFailureLocked("start: " + err.Error())
 		}
 		m.mu.Unlock()
-		return proc, err
+		return nil, err
 	}
 }
 
@@ -172,30 +248,32 @@ func (m *managed) noteFailureLocked(reason string) {
 	}
 }
 
-// done records the outcome of a call made on proc.
-func (m *managed) done(ctx context.Context, proc *plugin.Process, err error) {
+// done records the outcome of a call made on inst. A process Register
+// has replaced is no longer the plugin's: what happens to it is not
+// counted.
+func (m *managed) done(inst *instance, err error) {
 	code := plugin.ErrorCode(err)
 	switch {
 	case err == nil || (code != plugin.CodeUnavailable && code != plugin.CodeDeadline):
 		// The plugin answered (success or its own error): it is healthy.
 		m.mu.Lock()
-		if m.proc == proc {
+		if m.cur == inst {
 			m.failures = 0
 		}
 		m.mu.Unlock()
 	case code == plugin.CodeDeadline:
 		// A call ran out of time: if the process no longer answers at all,
 		// it is hung and is replaced; one slow call alone is not a crash.
-		if proc.Ping() != nil {
+		if inst.proc.Ping() != nil {
 			m.mu.Lock()
-			if m.proc == proc {
+			if m.cur == inst {
 				m.noteCrashLocked("does not answer after a call exceeded its deadline")
 			}
 			m.mu.Unlock()
 		}
 	default: // the connection broke: the process died or is dying
 		m.mu.Lock()
-		if m.proc == proc {
+		if m.cur == inst {
 			m.noteCrashLocked(err.Error())
 		}
 		m.mu.Unlock()
@@ -204,14 +282,14 @@ func (m *managed) done(ctx context.Context, proc *plugin.Process, err error) {
 
 func (m *managed) healthCheck() {
 	m.mu.Lock()
-	proc := m.proc
+	inst := m.cur
 	m.mu.Unlock()
-	if proc == nil {
+	if inst == nil {
 		return
 	}
-	if err := proc.Ping(); err != nil {
+	if err := inst.proc.Ping(); err != nil {
 		m.mu.Lock()
-		if m.proc == proc {
+		if m.cur == inst {
 			m.noteCrashLocked("health ping: " + err.Error())
 		}
 		m.mu.Unlock()
@@ -225,17 +303,18 @@ func (m *managed) healthCheck() {
 // processes. A deadline of the caller's own bounds both.
 func call[T any](m *managed, ctx context.Context, f func(context.Context, *plugin.Process) (T, error)) (T, error) {
 	var zero T
-	proc, err := m.acquire(ctx)
+	inst, err := m.acquire(ctx)
 	if err != nil {
 		return zero, err
 	}
+	defer inst.calls.Done()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, m.h.o.CallTimeout)
 		defer cancel()
 	}
-	out, err := f(ctx, proc)
-	m.done(ctx, proc, err)
+	out, err := f(ctx, inst.proc)
+	m.done(inst, err)
 	return out, err
 }
 
