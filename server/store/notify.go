@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Notifications of a write transaction are sent after its commit, not in
@@ -31,16 +31,31 @@ const sendNotifyTimeout = 5 * time.Second
 // sendDeferred sends the notifications a committed transaction remembered,
 // in one transaction that does not wait for its commit to reach the disk
 // (it changes nothing that must survive a crash: the announcements are
-// hints, and every listener also re-checks on a timer). A failure is
-// therefore not the caller's: its transaction committed. The lost
-// announcements only delay whoever waited for them until its next check.
+// hints, and every listener also re-checks on a timer), in one round trip:
+// the statements go as one simple-protocol query, so the values are
+// literals. A failure is therefore not the caller's: its transaction
+// committed. The lost announcements only delay whoever waited for them
+// until its next check.
 func (s *Store) sendDeferred(ctx context.Context, deferred string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendNotifyTimeout)
 	defer cancel()
-	_ = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: `BEGIN; SET LOCAL synchronous_commit = off`},
-		func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `SELECT pg_notify(split_part(n, chr(31), 1), split_part(n, chr(31), 2))
-				FROM unnest(string_to_array($1, chr(30))) AS n`, deferred)
-			return err
-		})
+	var sql strings.Builder
+	sql.WriteString("BEGIN; SET LOCAL synchronous_commit = off; SELECT ")
+	for i, n := range strings.Split(deferred, "\x1e") {
+		channel, payload, _ := strings.Cut(n, "\x1f")
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		fmt.Fprintf(&sql, "pg_notify(%s, %s)", quoteLiteral(channel), quoteLiteral(payload))
+	}
+	sql.WriteString("; COMMIT")
+	// On failure, a connection left inside the failed transaction is not
+	// reused: the pool closes connections that come back not idle.
+	_, _ = s.pool.Exec(ctx, sql.String())
+}
+
+// quoteLiteral makes s a string literal (standard_conforming_strings is
+// on, so only quotes are doubled; PostgreSQL text holds no NUL).
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), "'", "''") + "'"
 }
