@@ -367,8 +367,9 @@ func TestMain(m *testing.M) {
 
 // install copies the plugin's sources (not a node_modules of the working
 // tree) into a temporary directory and installs its dependencies there
-// with `npm ci`, exactly as package-lock.json pins them. Node.js and npm
-// are required: the test fails, saying so, when they are missing.
+// with `npm ci`, exactly as package-lock.json pins them (none needs its
+// install script: --ignore-scripts). Node.js 20 or later and npm are
+// required: the test fails, saying so, when they are missing.
 func install(t *testing.T) string {
 	t.Helper()
 	installOnce.Do(func() { installDir, installErr = npmCI(filepath.Join(installRoot, "plugin")) })
@@ -417,7 +418,7 @@ func npmCI(dir string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), npmTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--prefer-offline", "--no-audit", "--no-fund")
+	cmd := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "npm_config_update_notifier=false")
 	if out, err := cmd.CombinedOutput(); err != nil {
