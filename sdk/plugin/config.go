@@ -13,33 +13,38 @@ import (
 // encoding/json decodes them (string, float64, bool, []any, map[string]any);
 // the typed getters below read them back, and Schema.Normalize guarantees
 // that a field has its declared type.
+//
+// The getters are for hosts, which handle any plugin's configuration. A
+// plugin reads its own with DecodeConfig into a struct that SchemaFrom
+// also describes: a getter returns the zero value for a misspelled name
+// (cfg.String("ca_crt") is ""), where DecodeConfig fails naming the field.
 type Config map[string]any
 
-// String returns a string field, or "".
+// String returns a string field, or "" (plugins: see DecodeConfig).
 func (c Config) String(name string) string {
 	s, _ := c[name].(string)
 	return s
 }
 
-// Bool returns a bool field, or false.
+// Bool returns a bool field, or false (plugins: see DecodeConfig).
 func (c Config) Bool(name string) bool {
 	b, _ := c[name].(bool)
 	return b
 }
 
-// Int returns an integer field, or 0.
+// Int returns an integer field, or 0 (plugins: see DecodeConfig).
 func (c Config) Int(name string) int64 {
 	n, _ := toInt(c[name])
 	return n
 }
 
-// Duration returns a duration field, or 0.
+// Duration returns a duration field, or 0 (plugins: see DecodeConfig).
 func (c Config) Duration(name string) time.Duration {
 	d, _ := toDuration(c[name])
 	return d
 }
 
-// Strings returns a string-list field, or nil.
+// Strings returns a string-list field, or nil (plugins: see DecodeConfig).
 func (c Config) Strings(name string) []string {
 	l, _ := toStrings(c[name])
 	return l
