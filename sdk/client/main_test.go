@@ -76,6 +76,9 @@ func run(m *testing.M) int {
 // selects tests and examples alike), so that a run of a few tests does
 // not pay for building and starting the server.
 func examplesWanted() bool {
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return false // go test -list runs nothing
+	}
 	f := flag.Lookup("test.run")
 	if f == nil || f.Value.String() == "" {
 		return true
