@@ -64,6 +64,20 @@ func (s site) writeNew(t *testing.T, n int) {
 	}
 }
 
+// written begins a deployment, writes every file and marks it written.
+func (s site) written(t *testing.T) *Journal {
+	t.Helper()
+	j, err := Begin(s.journal, s.files(), map[string]string{dataSerial: serial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.writeNew(t, 3)
+	if err := j.MarkWritten(); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 // checkOld checks that the previous files are back, with their modes,
 // the new file gone, and no journal or backup left.
 func (s site) checkOld(t *testing.T) {
@@ -259,14 +273,7 @@ func TestCrashPoints(t *testing.T) {
 	}
 	t.Run("after writing, completed", func(t *testing.T) {
 		s := newSite(t)
-		j, err := Begin(s.journal, s.files(), data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.writeNew(t, 3)
-		if err := j.MarkWritten(); err != nil {
-			t.Fatal(err)
-		}
+		s.written(t)
 		if recoverSite(t, s, true) {
 			t.Fatal("rolled back a written deployment that could complete")
 		}
@@ -275,14 +282,7 @@ func TestCrashPoints(t *testing.T) {
 	})
 	t.Run("after writing, rolled back", func(t *testing.T) {
 		s := newSite(t)
-		j, err := Begin(s.journal, s.files(), data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.writeNew(t, 3)
-		if err := j.MarkWritten(); err != nil {
-			t.Fatal(err)
-		}
+		s.written(t)
 		if !recoverSite(t, s, false) {
 			t.Fatal("not rolled back")
 		}
@@ -294,14 +294,7 @@ func TestCrashPoints(t *testing.T) {
 			// back again, even though the deployment had been written, and
 			// the first reason stays.
 			s := newSite(t)
-			j, err := Begin(s.journal, s.files(), data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.writeNew(t, 3)
-			if err := j.MarkWritten(); err != nil {
-				t.Fatal(err)
-			}
+			j := s.written(t)
 			j.crash = crashAt("restore", n)
 			if err := j.Restore("validate_command failed"); !errors.Is(err, errCrash) {
 				t.Fatal(err)
@@ -320,14 +313,7 @@ func TestCrashPoints(t *testing.T) {
 		// The journal is gone, the backups not: nothing to recover, and
 		// the next deployment goes ahead.
 		s := newSite(t)
-		j, err := Begin(s.journal, s.files(), data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.writeNew(t, 3)
-		if err := j.MarkWritten(); err != nil {
-			t.Fatal(err)
-		}
+		j := s.written(t)
 		j.crash = crashAt("finish", 1)
 		if err := j.Finish(); !errors.Is(err, errCrash) {
 			t.Fatal(err)
