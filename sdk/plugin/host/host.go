@@ -8,7 +8,8 @@
 // Callers get plugin.Issuer, plugin.Target and plugin.Notifier values whose
 // calls go through the supervisor: when the process is down the call
 // fails with plugin.CodeUnavailable (retryable) and the next call starts a
-// new process.
+// new process. An upgrade is Register: the new binary is started and
+// checked beside the old process before calls switch to it.
 package host
 
 import (
@@ -42,8 +43,8 @@ const (
 	StatusRunning          = "running"           // a process serves calls
 	StatusCrashed          = "crashed"           // the process died; the next call restarts it
 	StatusCircuitOpen      = "circuit_open"      // too many failures in a row; calls refused for a while
-	StatusChecksumMismatch = "checksum_mismatch" // the binary changed since it was registered; an admin must re-register it
-	StatusInvalid          = "invalid"           // the binary is not a working plugin of the kind its name says
+	StatusChecksumMismatch = "checksum_mismatch" // the binary changed since it was registered and no process runs: calls wait (unavailable) for an admin's Register
+	StatusInvalid          = "invalid"           // no binary of it was ever accepted: the file is not a working plugin of the kind its name says
 )
 
 // Entry is what a catalogue remembers of an accepted plugin.
