@@ -9,7 +9,6 @@
 package sdkclient_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -49,5 +48,3 @@ func must[T any](v T, err error) func(testing.TB) T {
 		return v
 	}
 }
-
-func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
