@@ -297,10 +297,11 @@ type RegisterError struct {
 	// configuration and none of the host's environment, so it holds
 	// nothing of certctl's secrets.
 	Stderr string
-	// Serving says what goes on serving calls instead, as Register found
-	// it: "version 1.2.0 (sha256 0123456789ab), status running", or empty
-	// when no binary of the plugin was ever accepted.
-	Serving string
+	// Kept says what stays as it was: "version 1.2.0 (sha256
+	// 0123456789ab) goes on serving" when a process of the registered
+	// version runs, "... stays registered, status crashed" when none does,
+	// empty when no binary of the plugin was ever accepted.
+	Kept string
 }
 
 func (e *RegisterError) Error() string {
@@ -312,8 +313,8 @@ func (e *RegisterError) Error() string {
 	if e.Stderr != "" {
 		fmt.Fprintf(&b, "; its standard error ends with: %s", e.Stderr)
 	}
-	if e.Serving != "" {
-		fmt.Fprintf(&b, "; nothing changed: %s goes on serving", e.Serving)
+	if e.Kept != "" {
+		fmt.Fprintf(&b, "; nothing changed: %s", e.Kept)
 	}
 	return b.String()
 }
@@ -524,7 +525,12 @@ func (h *Host) Register(ctx context.Context, kind plugin.Kind, name string) (Sta
 		if m.entry.SHA256 == "" { // never accepted: nothing serves, say why
 			m.status, m.lastErr = StatusInvalid, err.Error()
 		} else if re := (*RegisterError)(nil); errors.As(err, &re) {
-			re.Serving = fmt.Sprintf("version %s (sha256 %s), status %s", m.entry.Version, short(m.entry.SHA256), m.statusLocked().Status)
+			re.Kept = fmt.Sprintf("version %s (sha256 %s)", m.entry.Version, short(m.entry.SHA256))
+			if cur := m.statusLocked(); cur.Status == StatusRunning {
+				re.Kept += " goes on serving"
+			} else {
+				re.Kept += " stays registered, status " + cur.Status
+			}
 		}
 		st := m.statusLocked()
 		m.mu.Unlock()

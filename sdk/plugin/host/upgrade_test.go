@@ -153,10 +153,10 @@ func TestFailedRegisterKeepsTheOldProcessServing(t *testing.T) {
 		says         []string // what the error says besides
 	}{
 		{"exits at start", exiting, "exit status 3",
-			[]string{"did not start", "exitatstart: cannot open /nonexistent/ca.pem: no such file or directory"}},
+			[]string{"did not start", "exitatstart: cannot open /nonexistent/ca.pem: no such file or directory", "1.0.0", "goes on serving"}},
 		// The test binary is the plugin "fake".
 		{"names another plugin", os.Args[0], "",
-			[]string{`file name says issuer "gated" but the plugin says issuer "fake"`}},
+			[]string{`file name says issuer "gated" but the plugin says issuer "fake"`, "goes on serving"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			install(t, tc.binary, dir, gatedFile, "")
