@@ -32,7 +32,7 @@ import (
 )
 
 // Version is the version of the plugins built on this engine.
-const Version = "1.0.0"
+const Version = "1.1.0" // 1.1: deployments are journalled on disk and recovered after a crash
 
 // Spec describes one kind of server.
 type Spec struct {
