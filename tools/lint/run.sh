@@ -56,5 +56,7 @@ fi
 # SDK's code it uses included); then the sdk module alone (GOWORK=off),
 # with the versions its own go.mod selects, which are what a plugin that
 # depends on the SDK alone gets.
+echo "-- the root module"
 $GO run "$GOVULNCHECK" -db "file://$db" ./...
+echo "-- the sdk module alone"
 (cd sdk && GOWORK=off $GO run "$GOVULNCHECK" -db "file://$db" ./...)
