@@ -78,11 +78,11 @@ func (s *Service) challengeRows(ctx context.Context, j core.Job, c core.Certific
 	agentRead := false
 	for _, ch := range chs {
 		if ch.Type != plugin.ChallengeHTTP01 {
-			return nil, plugin.Errorf(plugin.CodePermanent, "the issuer asks the host to present a %q challenge for %s; "+
+			return nil, failf(FailUnsupported, "the issuer asks the host to present a %q challenge for %s; "+
 				"certctl presents only %s challenges", ch.Type, ch.Identifier, plugin.ChallengeHTTP01)
 		}
 		if !validToken(ch.Token) || ch.KeyAuthorization == "" || ch.Identifier == "" || len(ch.KeyAuthorization) > 1024 {
-			return nil, plugin.Errorf(plugin.CodePermanent, "the issuer returned a malformed HTTP-01 challenge for %q", ch.Identifier)
+			return nil, failf(FailBadAnswer, "the issuer returned a malformed HTTP-01 challenge for %q", ch.Identifier)
 		}
 		if !agentRead && ch.Solver != plugin.SolverServer {
 			var err error
@@ -97,7 +97,7 @@ func (s *Service) challengeRows(ctx context.Context, j core.Job, c core.Certific
 		case plugin.SolverServer:
 		case plugin.SolverAgent, plugin.SolverAuto:
 			if agent == nil && ch.Solver == plugin.SolverAgent {
-				return nil, plugin.Errorf(plugin.CodePermanent, "the issuer asks the agent of certificate %q to present the HTTP-01 "+
+				return nil, failf(FailUnsupported, "the issuer asks the agent of certificate %q to present the HTTP-01 "+
 					"challenge for %s, but none of its targets is bound to an agent: bind a target to the agent on the host "+
 					"%s points at, or set the issuer's http01_solver to \"server\" if it points at certctl's server",
 					c.Name, ch.Identifier, ch.Identifier)
@@ -106,7 +106,7 @@ func (s *Service) challengeRows(ctx context.Context, j core.Job, c core.Certific
 				row.AgentID, row.State = agent, core.ChallengePending
 			}
 		default:
-			return nil, plugin.Errorf(plugin.CodePermanent, "the issuer names an unknown challenge solver %q", ch.Solver)
+			return nil, failf(FailBadAnswer, "the issuer names an unknown challenge solver %q", ch.Solver)
 		}
 		rows = append(rows, row)
 	}
@@ -131,7 +131,7 @@ func (s *Service) pendIssuance(ctx context.Context, owner string, j core.Job, in
 		order = p.OrderID
 	}
 	if limit := s.jobs.PendingLimit; limit > 0 && now.Sub(since) > limit {
-		return plugin.Errorf(plugin.CodePermanent, "the CA's order %s is still pending after %s (the limit is %s): "+
+		return failf(FailTimedOut, "the CA's order %s is still pending after %s (the limit is %s): "+
 			"check the order at the CA and the challenges' names, then retry the job", order,
 			now.Sub(since).Round(time.Second), limit)
 	}

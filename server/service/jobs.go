@@ -3,13 +3,11 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/store"
 )
@@ -237,7 +235,7 @@ func (s *Service) runJob(ctx context.Context, owner string, j core.Job) {
 	case core.JobNotify:
 		err = s.runNotify(ctx, owner, j)
 	default:
-		err = plugin.Errorf(plugin.CodePermanent, "no server worker runs %s jobs", j.Kind)
+		err = failf(FailUnsupported, "no server worker runs %s jobs", j.Kind)
 	}
 	if err == nil || errors.Is(err, store.ErrLeaseLost) {
 		if err != nil {
@@ -277,13 +275,14 @@ func (s *Service) releaseJob(ctx context.Context, owner string, j core.Job) {
 	}
 }
 
-// retryable says whether a failed attempt is worth repeating: transient
-// plugin failures and infrastructure errors are; invalid input and
-// permanent refusals are not.
+// retryable says whether a failed attempt is worth repeating: a Failure
+// says so itself (a plugin's transient failure is, a refusal is not);
+// unavailable and internal core errors and infrastructure errors are;
+// invalid input is not.
 func retryable(err error) bool {
-	var pe *plugin.Error
-	if errors.As(err, &pe) {
-		return plugin.Retryable(err)
+	var f *Failure
+	if errors.As(err, &f) {
+		return f.Retryable
 	}
 	var ce *core.Error
 	if errors.As(err, &ce) {
@@ -301,7 +300,7 @@ func (s *Service) failJob(ctx context.Context, owner string, j core.Job, cause e
 	// A CA that asked to be left alone for a while (429 with Retry-After)
 	// is, however short the backoff (capped, so that a bad value cannot
 	// park the job for days).
-	retryAfter := plugin.RetryAfter(cause)
+	retryAfter := retryAfterOf(cause)
 	if retryAfter > 0 {
 		delay = max(delay, min(retryAfter, maxPendingWait))
 	}
@@ -344,12 +343,13 @@ func (s *Service) failJob(ctx context.Context, owner string, j core.Job, cause e
 	})
 }
 
-// errorText is an error's message for job records and alerts: the
-// client-safe message of core and plugin errors, the text otherwise.
+// errorText is an error's message for job records and alerts: a
+// Failure's message and code, the client-safe message of core errors, the
+// text otherwise.
 func errorText(err error) string {
-	var pe *plugin.Error
-	if errors.As(err, &pe) {
-		return fmt.Sprintf("%s (%s)", pe.Message, pe.Code)
+	var f *Failure
+	if errors.As(err, &f) {
+		return f.Error()
 	}
 	var ce *core.Error
 	if errors.As(err, &ce) {

@@ -222,7 +222,7 @@ func (s *Service) notificationPayload(e Event, now time.Time) plugin.Notificatio
 // runNotify delivers one notification through its notifier's plugin.
 func (s *Service) runNotify(ctx context.Context, owner string, j core.Job) error {
 	if j.Payload.NotificationID == nil {
-		return plugin.Errorf(plugin.CodePermanent, "notify job without a notification")
+		return failf(FailNotFound, "notify job without a notification")
 	}
 	q := s.store.Q()
 	n, err := q.GetNotification(ctx, *j.Payload.NotificationID)
@@ -254,12 +254,12 @@ func (s *Service) runNotify(ctx context.Context, owner string, j core.Job) error
 	}
 	p, err := s.senders.Notifier(notifier.Type)
 	if err != nil {
-		return err
+		return fromPlugin(err)
 	}
 	var msg plugin.Notification
 	raw, _ := json.Marshal(n.Payload)
 	if err := json.Unmarshal(raw, &msg); err != nil {
-		return plugin.Errorf(plugin.CodePermanent, "stored notification does not decode: %v", err)
+		return failf(FailCorrupt, "stored notification does not decode: %v", err)
 	}
 	msg.ID = n.ID.String() // stable across retries: receivers drop duplicates by it
 	sendCtx, cancel := context.WithTimeout(ctx, issueTimeout)
@@ -271,7 +271,7 @@ func (s *Service) runNotify(ctx context.Context, owner string, j core.Job) error
 		res, err = p.SendEvent(sendCtx, plugin.SendRequest{Config: cfg, Notification: msg})
 	}
 	if err != nil {
-		return err
+		return fromPlugin(err)
 	}
 	return s.finishNotify(ctx, owner, j, n, res.MessageID, "")
 }

@@ -76,7 +76,7 @@ func (s *Service) runRevoke(ctx context.Context, owner string, j core.Job) error
 		return err
 	}
 	if v.IssuerID == nil {
-		return plugin.Errorf(plugin.CodePermanent, "the version's issuer was deleted")
+		return failf(FailNotFound, "the version's issuer was deleted")
 	}
 	iss, err := q.GetIssuer(ctx, *v.IssuerID)
 	if err != nil {
@@ -95,7 +95,7 @@ func (s *Service) runRevoke(ctx context.Context, owner string, j core.Job) error
 	note := ""
 	if err := p.RevokeCertificate(callCtx, plugin.RevokeRequest{Config: cfg, SerialNumber: v.SerialNumber,
 		Reason: j.Payload.Reason, CertificatePEM: v.CertificatePEM}); err != nil {
-		if plugin.ErrorCode(err) != plugin.CodeUnimplemented {
+		if err = fromPlugin(err); failureCode(err) != FailUnsupported {
 			return err
 		}
 		// The CA has no revocation: certctl still records it (and stops
@@ -204,7 +204,7 @@ func (s *Service) CRL(ctx context.Context, issuerRef string) ([]byte, time.Time,
 	}
 	der, err := p.SignCRL(ctx, req)
 	if err != nil {
-		if plugin.ErrorCode(err) == plugin.CodeUnimplemented {
+		if failureCode(fromPlugin(err)) == FailUnsupported {
 			return nil, time.Time{}, core.Errorf(core.ENOTFOUND, "issuer %q does not publish a CRL through certctl", iss.Name)
 		}
 		return nil, time.Time{}, pluginError(err, plugin.KindIssuer, iss.Type)
