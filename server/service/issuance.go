@@ -25,14 +25,12 @@ type IssuerProvider interface {
 	Issuer(name string) (plugin.Issuer, error)
 }
 
-// issuer returns the plugin of an issuer type. The host's errors (no such
-// plugin, one being replaced) come as Failures.
+// issuer returns the plugin of an issuer type.
 func (s *Service) issuer(typ string) (plugin.Issuer, error) {
 	if s.issuers == nil {
 		return nil, core.Errorf(core.EUNAVAILABLE, "this server runs no issuer plugins")
 	}
-	iss, err := s.issuers.Issuer(typ)
-	return iss, fromPlugin(err)
+	return s.issuers.Issuer(typ)
 }
 
 // errDeclarationChanged: the job's CSR was made for an older declaration.
@@ -179,20 +177,17 @@ func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) err
 }
 
 // callIssuer asks the issuer for a certificate, or the next of a series.
-// The issuer's errors come back as Failures.
 func (s *Service) callIssuer(ctx context.Context, iss plugin.Issuer, j core.Job, in issuanceInput, req plugin.IssueRequest) (plugin.IssueResult, error) {
 	if j.Kind == core.JobRenew && in.current != nil {
 		res, err := iss.RenewCertificate(ctx, plugin.RenewRequest{IssueRequest: req,
 			PreviousSerial: in.current.SerialNumber, PreviousCertificatePEM: in.current.CertificatePEM})
-		err = fromPlugin(err)
 		// A CA without a renewal operation of its own (one that embeds
 		// plugin.UnimplementedIssuer) renews by issuing anew.
-		if failureCode(err) != FailUnsupported {
+		if plugin.ErrorCode(err) != plugin.CodeUnimplemented {
 			return res, err
 		}
 	}
-	res, err := iss.IssueCertificate(ctx, req)
-	return res, fromPlugin(err)
+	return iss.IssueCertificate(ctx, req)
 }
 
 func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInput, error) {
@@ -299,18 +294,18 @@ func (s *Service) serverKey(ctx context.Context, in issuanceInput) (crypto.Signe
 func versionFromResult(in issuanceInput, res plugin.IssueResult, j core.Job) (core.CertificateVersion, error) {
 	block, _ := pem.Decode([]byte(res.CertificatePEM))
 	if block == nil || block.Type != "CERTIFICATE" {
-		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned no PEM certificate")
+		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned no PEM certificate")
 	}
 	leaf, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned a certificate that does not parse: %v", err)
+		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned a certificate that does not parse: %v", err)
 	}
 	csr, err := x509.ParseCertificateRequest(in.csrDER)
 	if err != nil {
 		return core.CertificateVersion{}, err
 	}
 	if !publicKeysEqual(leaf.PublicKey, csr.PublicKey) {
-		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned a certificate for another key than the CSR's")
+		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned a certificate for another key than the CSR's")
 	}
 	fp := sha256.Sum256(leaf.Raw)
 	sans := []string{} // never nil: a certificate may carry no SAN at all, and the column is NOT NULL
@@ -345,7 +340,8 @@ func publicKeysEqual(a, b any) bool {
 // completeIssuance stores the new version in one transaction with the
 // job's end, so that a crash leaves either nothing (the job runs again) or
 // everything (exactly one version). Everything is written in one round
-// trip (store.CompleteIssuance); only the lease and the declaration are
+// trip (store.CompleteIssuance), shared with the issuances that end at the
+// same time (completionGroup); only the lease and the declaration are
 // checked, by the statements themselves.
 func (s *Service) completeIssuance(ctx context.Context, owner string, j core.Job, in issuanceInput, v core.CertificateVersion) error {
 	ctx = context.WithoutCancel(ctx)
@@ -389,7 +385,7 @@ func (s *Service) completeIssuance(ctx context.Context, owner string, j core.Job
 				"certificate_id": c.ID.String(), "target_id": t.ID.String()}))
 	}
 	done.Notifications = s.notificationsFor(rules, Event{Name: event, Certificate: &c, Version: &v, Key: v.ID.String()})
-	err = s.store.InTx(ctx, func(q *store.Queries) error { return q.CompleteIssuance(ctx, done) })
+	err = s.completeIssuanceGrouped(ctx, done)
 	if errors.Is(err, store.ErrSpecChanged) {
 		// The declaration changed while the CA worked: issue again for the
 		// new one (agent mode waits for a new CSR).

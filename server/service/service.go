@@ -35,6 +35,8 @@ type Service struct {
 	cache      issuanceCache
 	audits     *auditBacklog // audit events waiting for the database (RunAuditBacklog)
 	dashboard  dashboardCache
+	// completions commits issuances that end together in one transaction.
+	completions completionGroup
 }
 
 // Options are what a Service is built from.

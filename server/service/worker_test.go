@@ -259,3 +259,84 @@ func TestWorkerKeepsEverySlotBusyWhileJobsAreDue(t *testing.T) {
 		t.Fatalf("at most %d issuances ran at once, want %d (the worker's slots)", most, slots)
 	}
 }
+
+// barrierIssuers holds issuance calls until n have arrived, then lets
+// them all go at once: their completions reach the database together.
+type barrierIssuers struct {
+	inner   service.IssuerProvider
+	arrived chan struct{}
+	gate    chan struct{}
+}
+
+func (b *barrierIssuers) Issuer(name string) (plugin.Issuer, error) {
+	iss, err := b.inner.Issuer(name)
+	return barrierIssuer{Issuer: iss, b: b}, err
+}
+
+type barrierIssuer struct {
+	plugin.Issuer
+	b *barrierIssuers
+}
+
+func (i barrierIssuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) (plugin.IssueResult, error) {
+	i.b.arrived <- struct{}{}
+	select {
+	case <-i.b.gate:
+	case <-ctx.Done():
+		return plugin.IssueResult{}, &plugin.Error{Code: plugin.CodeCanceled, Message: "plugin call canceled"}
+	}
+	return i.Issuer.IssueCertificate(ctx, req)
+}
+
+// Issuances that end together are committed together (a group commit);
+// one that cannot complete (its declaration changed while the CA worked)
+// takes none of the others down with it: they are issued once each, and
+// it alone goes back to be issued again for the new declaration.
+func TestIssuancesEndingTogetherCompleteEachOnce(t *testing.T) {
+	t.Parallel()
+	const n = 8
+	bar := &barrierIssuers{arrived: make(chan struct{}, n), gate: make(chan struct{})}
+	w := newWorld(t, nil, func(inner service.IssuerProvider) service.IssuerProvider { bar.inner = inner; return bar })
+	var certs []core.Certificate
+	for i := range n {
+		certs = append(certs, w.cert(t, fmt.Sprintf("together-%d", i)))
+	}
+	worker := w.env.Service.NewWorker(service.WorkerOptions{Concurrency: n, Poll: anHour})
+	ran := make(chan error, 1)
+	go func() { _, err := worker.RunOnce(context.Background()); ran <- err }()
+	for range n {
+		select {
+		case <-bar.arrived:
+		case <-time.After(time.Minute):
+			close(bar.gate)
+			t.Fatal("not every issuance reached the CA")
+		}
+	}
+	changed := certs[0]
+	if _, err := w.env.Service.UpdateCertificate(w.ctx, changed.ID, service.CertificateInput{Name: changed.Name,
+		CommonName: "renamed.example.com", SANs: changed.SANs, IssuerID: changed.IssuerID}); err != nil {
+		close(bar.gate)
+		t.Fatal(err)
+	}
+	close(bar.gate)
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the issuances did not end")
+	}
+	for _, c := range certs[1:] {
+		if got, vs := w.get(t, c.ID).Status, w.versions(t, c.ID); got != core.CertActive || len(vs) != 1 {
+			t.Errorf("%s: %s with %d versions, want active with one", c.Name, got, len(vs))
+		}
+	}
+	if vs := w.versions(t, changed.ID); len(vs) != 0 {
+		t.Errorf("the certificate whose declaration changed has %d versions, want none (issued again)", len(vs))
+	}
+	js := w.jobs(t, core.JobFilter{CertificateID: &changed.ID, Kind: core.JobIssue})
+	if len(js) != 1 || js[0].State != core.JobQueued {
+		t.Errorf("its issuance job: %+v, want queued again", js)
+	}
+}

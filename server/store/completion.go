@@ -48,12 +48,34 @@ type IssuanceCompletion struct {
 // their jobs, notifications and their delivery jobs (skipped when a
 // notification with the same dedupe key exists), audit events.
 func (q *Queries) CompleteIssuance(ctx context.Context, c IssuanceCompletion) error {
+	return q.CompleteIssuances(ctx, []IssuanceCompletion{c})
+}
+
+// CompleteIssuances is CompleteIssuance for several issuances in one round
+// trip (a group commit). Should any of them fail (ErrSpecChanged,
+// ErrLeaseLost, ...), the error is returned and the caller must roll the
+// transaction back: the others' statements ran too.
+func (q *Queries) CompleteIssuances(ctx context.Context, cs []IssuanceCompletion) error {
 	tx, ok := q.db.(pgx.Tx)
 	if !ok {
-		return errors.New("store: CompleteIssuance needs a transaction")
+		return errors.New("store: CompleteIssuances needs a transaction")
 	}
-	v := c.Version
 	b := &pgx.Batch{}
+	for _, c := range cs {
+		queueIssuance(b, c)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if errors.Is(err, ErrSpecChanged) || errors.Is(err, ErrLeaseLost) {
+			return err
+		}
+		return mapError(err, "issuance")
+	}
+	return nil
+}
+
+// queueIssuance queues the statements of one completion (CompleteIssuance).
+func queueIssuance(b *pgx.Batch, c IssuanceCompletion) {
+	v := c.Version
 	b.Queue(`INSERT INTO certificate_versions (id, certificate_id, spec_revision, serial_number,
 		fingerprint_sha256, subject, sans, not_before, not_after, certificate_pem, chain_pem, csr_pem, private_key_enc,
 		renewal_window_start, renewal_window_end, issuer_id, job_id, status, created_at)
@@ -110,13 +132,6 @@ func (q *Queries) CompleteIssuance(ctx context.Context, c IssuanceCompletion) er
 	for _, e := range c.Audits {
 		queueAudit(b, e)
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		if errors.Is(err, ErrSpecChanged) || errors.Is(err, ErrLeaseLost) {
-			return err
-		}
-		return mapError(err, "issuance")
-	}
-	return nil
 }
 
 func queueJob(b *pgx.Batch, j core.Job) {
