@@ -25,12 +25,14 @@ type IssuerProvider interface {
 	Issuer(name string) (plugin.Issuer, error)
 }
 
-// issuer returns the plugin of an issuer type.
+// issuer returns the plugin of an issuer type. The host's errors (no such
+// plugin, one being replaced) come as Failures.
 func (s *Service) issuer(typ string) (plugin.Issuer, error) {
 	if s.issuers == nil {
 		return nil, core.Errorf(core.EUNAVAILABLE, "this server runs no issuer plugins")
 	}
-	return s.issuers.Issuer(typ)
+	iss, err := s.issuers.Issuer(typ)
+	return iss, fromPlugin(err)
 }
 
 // errDeclarationChanged: the job's CSR was made for an older declaration.
@@ -177,17 +179,20 @@ func (s *Service) runIssuance(ctx context.Context, owner string, j core.Job) err
 }
 
 // callIssuer asks the issuer for a certificate, or the next of a series.
+// The issuer's errors come back as Failures.
 func (s *Service) callIssuer(ctx context.Context, iss plugin.Issuer, j core.Job, in issuanceInput, req plugin.IssueRequest) (plugin.IssueResult, error) {
 	if j.Kind == core.JobRenew && in.current != nil {
 		res, err := iss.RenewCertificate(ctx, plugin.RenewRequest{IssueRequest: req,
 			PreviousSerial: in.current.SerialNumber, PreviousCertificatePEM: in.current.CertificatePEM})
+		err = fromPlugin(err)
 		// A CA without a renewal operation of its own (one that embeds
 		// plugin.UnimplementedIssuer) renews by issuing anew.
-		if plugin.ErrorCode(err) != plugin.CodeUnimplemented {
+		if failureCode(err) != FailUnsupported {
 			return res, err
 		}
 	}
-	return iss.IssueCertificate(ctx, req)
+	res, err := iss.IssueCertificate(ctx, req)
+	return res, fromPlugin(err)
 }
 
 func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInput, error) {
@@ -294,18 +299,18 @@ func (s *Service) serverKey(ctx context.Context, in issuanceInput) (crypto.Signe
 func versionFromResult(in issuanceInput, res plugin.IssueResult, j core.Job) (core.CertificateVersion, error) {
 	block, _ := pem.Decode([]byte(res.CertificatePEM))
 	if block == nil || block.Type != "CERTIFICATE" {
-		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned no PEM certificate")
+		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned no PEM certificate")
 	}
 	leaf, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned a certificate that does not parse: %v", err)
+		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned a certificate that does not parse: %v", err)
 	}
 	csr, err := x509.ParseCertificateRequest(in.csrDER)
 	if err != nil {
 		return core.CertificateVersion{}, err
 	}
 	if !publicKeysEqual(leaf.PublicKey, csr.PublicKey) {
-		return core.CertificateVersion{}, plugin.Errorf(plugin.CodePermanent, "issuer returned a certificate for another key than the CSR's")
+		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned a certificate for another key than the CSR's")
 	}
 	fp := sha256.Sum256(leaf.Raw)
 	sans := []string{} // never nil: a certificate may carry no SAN at all, and the column is NOT NULL
