@@ -119,13 +119,13 @@ func randomSerial() (*big.Int, error) {
 }
 
 // loadCA parses and checks the CA of a configuration, or returns nil, nil
-// when there is none yet. Errors are CodeInvalidConfig naming the field.
+// when there is none yet; parsed keeps the keys parsed before (nil: none). Errors are CodeInvalidConfig naming the field.
 // The checks: certificate and key come together; the certificate is a CA
 // allowed to sign certificates, has a subject key identifier and is valid
 // at now; the key is usable and matches it; the chain, when given, is in
 // order and the CA verifies against it; a CA that must sign CRLs (crl_url
 // set) may sign them.
-func loadCA(s settings, now time.Time) (*ca, error) {
+func loadCA(s settings, now time.Time, parsed *caKeys) (*ca, error) {
 	switch {
 	case !s.hasCA():
 		return nil, nil
@@ -150,7 +150,7 @@ func loadCA(s settings, now time.Time) (*ca, error) {
 		return nil, plugin.InvalidConfig(fieldCRLURL,
 			"is set but the CA certificate lacks the cRLSign key usage, so it cannot sign the CRL")
 	}
-	key, err := parsePrivateKey(s.caKeyPEM)
+	key, err := parsed.parse(s.caKeyPEM)
 	if err != nil {
 		return nil, plugin.InvalidConfig(fieldCAKey, "%v", err)
 	}

@@ -65,12 +65,13 @@ var schema = plugin.Schema{Fields: []plugin.Field{
 // issuer is the local CA. It keeps no state: the CA comes with every call's
 // configuration.
 type issuer struct {
-	now func() time.Time // the clock; tests set it
-	log *slog.Logger
+	now  func() time.Time // the clock; tests set it
+	log  *slog.Logger
+	keys *caKeys // nil parses the CA key at every call
 }
 
 func newIssuer() *issuer {
-	return &issuer{now: time.Now, log: plugin.Logger()}
+	return &issuer{now: time.Now, log: plugin.Logger(), keys: &caKeys{}}
 }
 
 var _ plugin.Issuer = (*issuer)(nil)
@@ -102,7 +103,7 @@ func (i *issuer) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRe
 	if !s.hasCA() {
 		return s.checkGeneration()
 	}
-	_, err = loadCA(s, i.now())
+	_, err = loadCA(s, i.now(), i.keys)
 	return err
 }
 
@@ -119,7 +120,7 @@ func (i *issuer) Provision(ctx context.Context, req plugin.ProvisionRequest) (pl
 		return plugin.ProvisionResult{}, err
 	}
 	if s.hasCA() {
-		if _, err := loadCA(s, i.now()); err != nil {
+		if _, err := loadCA(s, i.now(), i.keys); err != nil {
 			return plugin.ProvisionResult{}, err
 		}
 		return plugin.ProvisionResult{Config: cfg}, nil
@@ -152,7 +153,7 @@ func (i *issuer) IssueCertificate(ctx context.Context, req plugin.IssueRequest) 
 	if !req.Now.IsZero() {
 		now = req.Now // the host's clock: certctl's schedule and the CA agree on time
 	}
-	ca, err := loadCA(s, now)
+	ca, err := loadCA(s, now, i.keys)
 	if err != nil {
 		return plugin.IssueResult{}, err
 	}
@@ -200,7 +201,7 @@ func (i *issuer) SignCRL(ctx context.Context, req plugin.CRLRequest) ([]byte, er
 		return nil, err
 	}
 	now := i.now()
-	ca, err := loadCA(s, now)
+	ca, err := loadCA(s, now, i.keys)
 	if err != nil {
 		return nil, err
 	}
