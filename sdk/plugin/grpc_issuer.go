@@ -36,14 +36,14 @@ func (s *issuerServer) Provision(ctx context.Context, r *pb.ProvisionRequest) (*
 func issueRequestFromProto(r *pb.IssueRequest) (IssueRequest, error) {
 	cfg, err := configArg(r.GetConfigJson())
 	return IssueRequest{Config: cfg, CSR: r.GetCsrDer(), CommonName: r.GetCommonName(), SANs: r.GetSans(),
-		Profile: r.GetProfile(), Validity: fromDur(r.GetValidity()), IdempotencyKey: r.GetIdempotencyKey(), Now: fromTS(r.GetNow()),
+		Profile: r.GetProfile(), IdempotencyKey: r.GetIdempotencyKey(), Now: fromTS(r.GetNow()),
 		OrderID: r.GetOrderId(), PresentedChallenges: r.GetPresentedChallenges()}, err
 }
 
 func issueRequestToProto(r IssueRequest) (*pb.IssueRequest, error) {
 	raw, err := MarshalConfig(r.Config)
 	return &pb.IssueRequest{ConfigJson: raw, CsrDer: r.CSR, CommonName: r.CommonName, Sans: r.SANs, Profile: r.Profile,
-		Validity: dur(r.Validity), IdempotencyKey: r.IdempotencyKey, Now: ts(r.Now), OrderId: r.OrderID,
+		IdempotencyKey: r.IdempotencyKey, Now: ts(r.Now), OrderId: r.OrderID,
 		PresentedChallenges: r.PresentedChallenges}, err
 }
 

@@ -149,13 +149,15 @@ type IssueRequest struct {
 	CSR        []byte   // DER-encoded PKCS#10 request; its signature is checked by the host
 	CommonName string   // as declared; the CSR carries the same
 	SANs       []string // DNS names, IP addresses, e-mail addresses and URIs, as declared
-	// Profile is an issuer-specific certificate profile, "" for the
-	// default, and Validity the lifetime asked for, 0 for the issuer's
-	// default. certctl's server sends the certificate's profile (its
-	// "profile" field, "" when unset: fall back to the configuration) and
-	// no Validity today: take the lifetime from the configuration.
-	Profile  string
-	Validity time.Duration
+	// Profile is an issuer-specific certificate profile: certctl's server
+	// sends the certificate's "profile" field, "" when it names none (then
+	// use the configuration's, or the CA's default).
+	//
+	// There is no lifetime: certctl's renewal policies say when to renew,
+	// not how long a certificate lives, so an issuer takes the lifetime
+	// from its configuration (a "validity" field, or the CA's default).
+	// The protocol's IssueRequest.validity field is unused.
+	Profile string
 	// IdempotencyKey is the same for retries of one logical request, so an
 	// issuer that can (ACME orders, ...) never issues twice.
 	IdempotencyKey string

@@ -48,10 +48,7 @@ func (i *issuer) sign(ctx context.Context, ca *ca, s settings, req plugin.IssueR
 	if err := n.checkPolicy(req.CommonName, s.allowedDomains); err != nil {
 		return "", plugin.Errorf(plugin.CodeInvalidInput, "%v", err)
 	}
-	if req.Validity < 0 {
-		return "", plugin.Errorf(plugin.CodeInvalidInput, "validity %s is negative", req.Validity)
-	}
-	notBefore, notAfter := validityPeriod(now, req.Validity, s, ca)
+	notBefore, notAfter := validityPeriod(now, s, ca)
 	if notAfter.Equal(ca.notAfter()) {
 		i.log.Warn("certificate lifetime shortened to the CA's", "common_name", req.CommonName,
 			"not_after", notAfter.UTC().Format(time.RFC3339))
@@ -116,15 +113,11 @@ func profileExtKeyUsage(profile string) ([]x509.ExtKeyUsage, error) {
 }
 
 // validityPeriod dates a certificate: from a minute ago (but not before the
-// CA) for the requested lifetime, else the configured one, at most
+// CA) for the configured lifetime, at most
 // max_validity and never past the expiry of the CA or of a certificate
 // above it.
-func validityPeriod(now time.Time, requested time.Duration, s settings, c *ca) (notBefore, notAfter time.Time) {
-	lifetime := requested
-	if lifetime == 0 {
-		lifetime = s.validity
-	}
-	lifetime = min(lifetime, s.maxValidity)
+func validityPeriod(now time.Time, s settings, c *ca) (notBefore, notAfter time.Time) {
+	lifetime := min(s.validity, s.maxValidity)
 	notBefore = now.Add(-clockSkew)
 	if notBefore.Before(c.cert.NotBefore) {
 		notBefore = c.cert.NotBefore

@@ -188,27 +188,24 @@ func TestIssueProfiles(t *testing.T) {
 
 func TestIssueValidity(t *testing.T) {
 	csr := makeCSR(t, testKey(t, "ecdsa-p256"), "v.example.com")
+	// The lifetime is the configuration's: requests carry none.
 	tests := []struct {
-		name      string
-		cfg       plugin.Config
-		requested time.Duration
-		now       time.Time // when issuing; the CA is made at t0
-		want      time.Duration
-		wantAt    time.Time // NotAfter when it is not now+want
+		name   string
+		cfg    plugin.Config
+		now    time.Time // when issuing; the CA is made at t0
+		want   time.Duration
+		wantAt time.Time // NotAfter when it is not now+want
 	}{
-		{"default", plugin.Config{}, 0, t0, 90 * day, time.Time{}},
-		{"requested", plugin.Config{}, 30 * day, t0, 30 * day, time.Time{}},
-		{"capped by max_validity", plugin.Config{}, 500 * day, t0, 397 * day, time.Time{}},
-		{"configured", plugin.Config{fieldValidity: "10d", fieldMaxValidity: "20d"}, 0, t0, 10 * day, time.Time{}},
-		{"configured cap", plugin.Config{fieldValidity: "10d", fieldMaxValidity: "20d"}, 45 * day, t0, 20 * day, time.Time{}},
-		{"short lifetime", plugin.Config{}, 2 * time.Hour, t0, 2 * time.Hour, time.Time{}},
-		{"capped by the CA", plugin.Config{fieldCAValidity: "100d"}, 0, t0.Add(30 * day), 0, t0.Add(100 * day)},
+		{"default", plugin.Config{}, t0, 90 * day, time.Time{}},
+		{"configured", plugin.Config{fieldValidity: "10d", fieldMaxValidity: "20d"}, t0, 10 * day, time.Time{}},
+		{"configured at the cap", plugin.Config{fieldValidity: "20d", fieldMaxValidity: "20d"}, t0, 20 * day, time.Time{}},
+		{"short lifetime", plugin.Config{fieldValidity: "2h"}, t0, 2 * time.Hour, time.Time{}},
+		{"capped by the CA", plugin.Config{fieldCAValidity: "100d"}, t0.Add(30 * day), 0, t0.Add(100 * day)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := provisioned(t, testIssuer(t0), tt.cfg)
-			leaf, _ := issue(t, testIssuer(tt.now), plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: "v.example.com",
-				Validity: tt.requested})
+			leaf, _ := issue(t, testIssuer(tt.now), plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: "v.example.com"})
 			want := tt.wantAt
 			if want.IsZero() {
 				want = tt.now.Add(tt.want)
@@ -267,7 +264,6 @@ func TestIssueRefusals(t *testing.T) {
 		{"non-ASCII SAN", plugin.IssueRequest{Config: cfg, CSR: good, CommonName: "a.example.com", SANs: []string{"bücher.example"}}, plugin.CodeInvalidInput, ""},
 		{"server CN not a name", plugin.IssueRequest{Config: cfg, CSR: good, CommonName: "My Web Server"}, plugin.CodeInvalidInput, ""},
 		{"CN too long", plugin.IssueRequest{Config: cfg, CSR: good, CommonName: "a-very-long-label-that-goes-on-and-on.and-on-and-on.example.com.example.com"}, plugin.CodeInvalidInput, ""},
-		{"negative validity", plugin.IssueRequest{Config: cfg, CSR: good, CommonName: "a.example.com", Validity: -time.Hour}, plugin.CodeInvalidInput, ""},
 		{"policy: SAN outside", plugin.IssueRequest{Config: policy, CSR: good, CommonName: "a.example.com", SANs: []string{"evil.com"}}, plugin.CodeInvalidInput, ""},
 		{"policy: CN outside", plugin.IssueRequest{Config: policy, CSR: good, CommonName: "example.org"}, plugin.CodeInvalidInput, ""},
 		{"policy: suffix is not a subdomain", plugin.IssueRequest{Config: policy, CSR: good, CommonName: "notexample.com"}, plugin.CodeInvalidInput, ""},
@@ -370,9 +366,10 @@ func TestSubCA(t *testing.T) {
 		c := cfg.Clone()
 		c[fieldCACert] = certPEM(long)
 		c[fieldMaxValidity] = "3650d"
+		c[fieldValidity] = "90d"
 		now := mid.NotAfter.Add(-10 * day)
 		leaf, _ := issue(t, testIssuer(now), plugin.IssueRequest{Config: c, CSR: makeCSR(t, subKey, "x"),
-			CommonName: "x.example", Validity: 90 * day})
+			CommonName: "x.example"})
 		if !leaf.NotAfter.Equal(mid.NotAfter) {
 			t.Errorf("NotAfter %s, want the intermediate's %s", leaf.NotAfter, mid.NotAfter)
 		}

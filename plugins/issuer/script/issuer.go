@@ -54,7 +54,7 @@ var schema = plugin.Schema{Fields: []plugin.Field{
 	{Name: fieldWorkingDir, Type: plugin.TypeString,
 		Description: "The directory the commands run in (an absolute path); the plugin's own when empty."},
 	{Name: fieldValidity, Type: plugin.TypeDuration, Default: "90d",
-		Description: "The lifetime to ask for when the request names none, passed as CERTCTL_VALIDITY_SECONDS."},
+		Description: "The lifetime to ask for, passed as CERTCTL_VALIDITY_SECONDS."},
 	{Name: fieldProfile, Type: plugin.TypeString,
 		Description: "The profile to pass as CERTCTL_PROFILE when the request names none."},
 }}

@@ -81,7 +81,7 @@ func issueEnv(req plugin.IssueRequest, s settings, op, previousSerial string) ([
 		return nil, plugin.Errorf(plugin.CodeInvalidInput, "the idempotency key or profile holds a control character")
 	}
 	n := sortNames(req.CommonName, req.SANs)
-	validity := cmp.Or(req.Validity, s.validity)
+	validity := s.validity
 	vars := []string{
 		"CERTCTL_OPERATION=" + op,
 		"CERTCTL_COMMON_NAME=" + req.CommonName,

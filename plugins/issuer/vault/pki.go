@@ -4,7 +4,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -73,7 +72,7 @@ func (c *client) sign(ctx context.Context, req plugin.IssueRequest, csr *x509.Ce
 	if len(uris) > 0 {
 		data["uri_sans"] = strings.Join(uris, ",")
 	}
-	if ttl := cmp.Or(req.Validity, c.s.ttl); ttl > 0 {
+	if ttl := c.s.ttl; ttl > 0 {
 		data["ttl"] = strconv.FormatInt(int64(ttl/time.Second), 10) + "s"
 	}
 	path := c.s.signPath()

@@ -33,11 +33,9 @@ type IssuerCases struct {
 	// www.plugintest.example.com.
 	CommonName string
 	SANs       []string
-	// Profile and Validity are passed in every IssueRequest. Leave them
-	// empty to test what certctl's server sends for a certificate that
-	// names no profile (it never sets Validity).
-	Profile  string
-	Validity time.Duration
+	// Profile is passed in every IssueRequest. Leave it empty to test
+	// what certctl's server sends for a certificate that names no profile.
+	Profile string
 	// Roots verify issued chains; nil means the last certificate of the
 	// returned chain is trusted (set Roots for a CA whose chain stops
 	// below its root).
@@ -177,7 +175,7 @@ func (s *Session) issue(ctx context.Context, keyType string, prev *issued) (*iss
 		return nil, fmt.Errorf("create CSR: %w", err)
 	}
 	req := plugin.IssueRequest{Config: cfg, CSR: csr, CommonName: c.CommonName, SANs: c.SANs, Profile: c.Profile,
-		Validity: c.Validity, IdempotencyKey: fmt.Sprintf("plugintest-%s-%d", keyType, time.Now().UnixNano())}
+		IdempotencyKey: fmt.Sprintf("plugintest-%s-%d", keyType, time.Now().UnixNano())}
 	iss := s.Process.Issuer()
 	var res plugin.IssueResult
 	what := "IssueCertificate"

@@ -466,10 +466,13 @@ type IssueRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	ConfigJson []byte                 `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
 	// DER-encoded PKCS#10 certificate request.
-	CsrDer         []byte               `protobuf:"bytes,2,opt,name=csr_der,json=csrDer,proto3" json:"csr_der,omitempty"`
-	CommonName     string               `protobuf:"bytes,3,opt,name=common_name,json=commonName,proto3" json:"common_name,omitempty"`
-	Sans           []string             `protobuf:"bytes,4,rep,name=sans,proto3" json:"sans,omitempty"`
-	Profile        string               `protobuf:"bytes,5,opt,name=profile,proto3" json:"profile,omitempty"`
+	CsrDer     []byte   `protobuf:"bytes,2,opt,name=csr_der,json=csrDer,proto3" json:"csr_der,omitempty"`
+	CommonName string   `protobuf:"bytes,3,opt,name=common_name,json=commonName,proto3" json:"common_name,omitempty"`
+	Sans       []string `protobuf:"bytes,4,rep,name=sans,proto3" json:"sans,omitempty"`
+	Profile    string   `protobuf:"bytes,5,opt,name=profile,proto3" json:"profile,omitempty"`
+	// Unused: no host sends it (certctl's renewal policies hold no
+	// lifetime; issuers take it from their configuration) and the Go SDK
+	// neither sends nor reads it. Kept so that version 1 stays as it was.
 	Validity       *durationpb.Duration `protobuf:"bytes,6,opt,name=validity,proto3" json:"validity,omitempty"`
 	IdempotencyKey string               `protobuf:"bytes,7,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	// The host's current time. Issuers that sign themselves (the local CA)
