@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,14 +14,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/certctl/certctl/sdk/plugin"
+	"github.com/certctl/certctl/sdk/plugin/plugintest"
 	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/service"
 )
 
 // Upgrading a plugin under the server: install the new binary, register
-// it. These tests run the real local CA plugin from a plugin directory of
-// their own, since they replace its binary.
+// it. These tests run real plugin binaries from plugin directories of
+// their own, since they replace them.
 
 const localPluginFile = "certctl-plugin-issuer-local"
 
@@ -29,16 +31,16 @@ const localPluginFile = "certctl-plugin-issuer-local"
 func localPluginDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	installPlugin(t, filepath.Join(pluginDir, localPluginFile), dir, "")
+	installPlugin(t, filepath.Join(pluginDir, localPluginFile), dir, localPluginFile, "")
 	return dir
 }
 
-// installPlugin installs a copy of the binary from as the local CA's
-// plugin file in dir as an operator does (write beside it, rename over
-// it), with extra appended so that its checksum is another (an ELF binary
-// runs the same with bytes after its end): a new version, as far as the
-// host can tell.
-func installPlugin(t *testing.T, from, dir, extra string) {
+// installPlugin installs a copy of the binary from as the plugin file
+// name in dir as an operator does (write beside it, rename over it), with
+// extra appended so that its checksum is another (an ELF binary runs the
+// same with bytes after its end): a new version, as far as the host can
+// tell.
+func installPlugin(t *testing.T, from, dir, name, extra string) {
 	t.Helper()
 	src, err := os.Open(from)
 	if err != nil {
@@ -61,7 +63,7 @@ func installPlugin(t *testing.T, from, dir, extra string) {
 	if err := tmp.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, localPluginFile)); err != nil {
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -72,43 +74,54 @@ type pluginState struct {
 	Pid, Restarts  int
 }
 
-// localStatus returns the local CA plugin's status as the service lists it.
-func localStatus(t *testing.T, svc *service.Service, ctx context.Context) pluginState {
+// issuerPlugin returns the status of the issuer plugin name as the
+// service lists it.
+func issuerPlugin(t *testing.T, svc *service.Service, ctx context.Context, name string) pluginState {
 	t.Helper()
 	sts, err := svc.ListPlugins(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range sts {
-		if string(st.Kind) == string(plugin.KindIssuer) && st.Name == "local" {
+		if string(st.Kind) == string(plugin.KindIssuer) && st.Name == name {
 			return pluginState{SHA256: st.SHA256, Status: st.Status, Pid: st.Pid, Restarts: st.Restarts}
 		}
 	}
-	t.Fatalf("no issuer/local in %+v", sts)
+	t.Fatalf("no issuer/%s in %+v", name, sts)
 	return pluginState{}
 }
 
-// A batch of issuances runs through the server's worker while the local
-// CA's binary is replaced and registered: every job succeeds at its first
-// attempt, and every certificate gets exactly one version.
+// A batch of issuances runs through the server's worker while the
+// issuer's binary is replaced and registered: every job succeeds at its
+// first attempt, and every certificate gets exactly one version. The
+// issuer is gatedissuer (sdk/plugin/host/testdata), which holds calls in
+// flight until the test opens its gate: the register happens with a
+// worker's worth of calls inside the old process.
 func TestPluginUpgradeUnderLoadFailsNoJob(t *testing.T) {
 	t.Parallel()
-	dir := localPluginDir(t)
+	const file = "certctl-plugin-issuer-gated"
+	bin := plugintest.Build(t, "github.com/certctl/certctl/sdk/plugin/host/testdata/gatedissuer")
+	dir := t.TempDir()
+	installPlugin(t, bin, dir, file, "")
 	env := apitest.Start(t, apitest.Options{PluginDir: dir})
 	ctx := core.WithActor(context.Background(), core.SystemActor)
-	ca, err := env.Service.CreateIssuer(ctx, service.IssuerInput{Name: "ca", Type: "local",
-		Config: map[string]any{"ca_key_type": "ecdsa-p256"}})
+	gate := t.TempDir()
+	iss, err := env.Service.CreateIssuer(ctx, service.IssuerInput{Name: "gated", Type: "gated",
+		Config: map[string]any{"gate": gate}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := localStatus(t, env.Service, ctx)
+	before := issuerPlugin(t, env.Service, ctx, "gated")
+	if before.Pid == 0 { // creating the issuer had it check its configuration
+		t.Fatalf("no process after the issuer's creation: %+v", before)
+	}
 
-	const batch = 40
+	const batch, concurrency = 24, 8
 	var certs []uuid.UUID
 	for i := range batch {
-		name := "load" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		name := fmt.Sprintf("load%02d", i)
 		c, err := env.Service.CreateCertificate(ctx, service.CertificateInput{Name: name, CommonName: name + ".example.com",
-			IssuerID: ca.ID})
+			IssuerID: iss.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,34 +134,42 @@ func TestPluginUpgradeUnderLoadFailsNoJob(t *testing.T) {
 		}
 		return js
 	}
-	ended := func(state string) int {
-		n := 0
-		for _, j := range jobs() {
-			if j.State == state {
-				n++
-			}
+	arrived := func(pid int) int {
+		files, err := filepath.Glob(filepath.Join(gate, fmt.Sprintf("arrived-%d-*", pid)))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return n
+		return len(files)
 	}
 
 	workCtx, stop := context.WithCancel(context.Background())
-	worker := env.Service.NewWorker(service.WorkerOptions{Concurrency: 8})
+	worker := env.Service.NewWorker(service.WorkerOptions{Concurrency: concurrency})
 	done := make(chan struct{})
 	go func() { worker.Run(workCtx); close(done) }()
 	defer func() { stop(); <-done }()
 
-	// Replace and register once the batch is under way.
-	waitUntil(t, "the first issuances", func() bool { return ended(core.JobSucceeded) >= 3 })
-	installPlugin(t, filepath.Join(pluginDir, localPluginFile), dir, "v2")
-	st, err := env.Service.RegisterPlugin(ctx, plugin.KindIssuer, "local")
+	// A worker's worth of issuances are inside the old process ...
+	waitUntil(t, "the first issuances to reach the plugin", func() bool { return arrived(before.Pid) == concurrency })
+	// ... when the new binary is installed and registered.
+	installPlugin(t, bin, dir, file, "v2")
+	st, err := env.Service.RegisterPlugin(ctx, plugin.KindIssuer, "gated")
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}
-	if st.SHA256 == before.SHA256 || st.Status != "running" {
-		t.Fatalf("after register: %+v", st)
+	if st.SHA256 == before.SHA256 || st.Status != "running" || st.Pid == before.Pid {
+		t.Fatalf("after register: %+v (before: %+v)", st, before)
+	}
+	if err := os.WriteFile(filepath.Join(gate, "open"), nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	waitUntil(t, "the batch to end", func() bool {
-		return ended(core.JobSucceeded)+ended(core.JobFailed) == batch
+		n := 0
+		for _, j := range jobs() {
+			if j.State == core.JobSucceeded || j.State == core.JobFailed {
+				n++
+			}
+		}
+		return n == batch
 	})
 	for _, j := range jobs() {
 		if j.State != core.JobSucceeded || j.Attempt != 1 {
@@ -164,8 +185,12 @@ func TestPluginUpgradeUnderLoadFailsNoJob(t *testing.T) {
 			t.Errorf("certificate %s has %d versions, want 1", id, len(vs))
 		}
 	}
-	if st := localStatus(t, env.Service, ctx); st.SHA256 == before.SHA256 || st.Status != "running" || st.Restarts != 0 {
-		t.Errorf("plugin after the batch: %+v", st)
+	// The calls in flight ended on the old process, the others went to the new one.
+	if old, cur := arrived(before.Pid), arrived(st.Pid); old != concurrency || cur != batch-concurrency {
+		t.Errorf("issuances served: %d by the old process, %d by the new, want %d and %d", old, cur, concurrency, batch-concurrency)
+	}
+	if now := issuerPlugin(t, env.Service, ctx, "gated"); now.Pid != st.Pid || now.Status != "running" || now.Restarts != 0 {
+		t.Errorf("plugin after the batch: %+v", now)
 	}
 }
 
@@ -186,8 +211,8 @@ func TestJobWaitsForPluginRegister(t *testing.T) {
 	// The new binary is installed, and the process that ran the old one
 	// is gone (it crashed, or the server restarted): the next call needs
 	// a new process.
-	installPlugin(t, filepath.Join(pluginDir, localPluginFile), dir, "v2")
-	if pid := localStatus(t, env.Service, ctx).Pid; pid > 0 {
+	installPlugin(t, filepath.Join(pluginDir, localPluginFile), dir, localPluginFile, "v2")
+	if pid := issuerPlugin(t, env.Service, ctx, "local").Pid; pid > 0 {
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +248,7 @@ func TestJobWaitsForPluginRegister(t *testing.T) {
 		}
 		c.Add(time.Hour) // past the retry's backoff
 	}
-	if st := localStatus(t, env.Service, ctx); st.Status != "checksum_mismatch" {
+	if st := issuerPlugin(t, env.Service, ctx, "local"); st.Status != "checksum_mismatch" {
 		t.Errorf("plugin while waiting: %+v", st)
 	}
 
