@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,28 +10,6 @@ import (
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/server/apitest"
 )
-
-// installAs puts content in dir as the plugin file name, the way an
-// operator upgrades (write beside it, rename over it).
-func installAs(t *testing.T, dir, name string, content io.Reader) {
-	t.Helper()
-	tmp, err := os.CreateTemp(dir, ".install-*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(tmp, content); err != nil {
-		t.Fatal(err)
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := tmp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // A register whose new binary dies at start answers 400 without a field
 // (the request has no body) and says why, with the exit status and what
@@ -46,7 +23,7 @@ func TestFailedRegisterSaysWhyAndKeepsThePluginServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	installAs(t, dir, file, local)
+	apitest.InstallPlugin(t, dir, file, local)
 	local.Close()
 	env := apitest.Start(t, apitest.Options{PluginDir: dir})
 	var iss api.Issuer
@@ -68,7 +45,7 @@ func TestFailedRegisterSaysWhyAndKeepsThePluginServing(t *testing.T) {
 
 	// A "new version" that cannot start: a script that says why and exits.
 	const complaint = "local: cannot read /etc/certctl/ca.pem: permission denied"
-	installAs(t, dir, file, strings.NewReader("#!/bin/sh\necho '"+complaint+"' >&2\nexit 3\n"))
+	apitest.InstallPlugin(t, dir, file, strings.NewReader("#!/bin/sh\necho '"+complaint+"' >&2\nexit 3\n"))
 	r := env.MustDo(t, "POST", "/api/v1/plugins/issuer/local/register", env.AdminKey, nil, 400)
 	var raw struct {
 		Error map[string]any `json:"error"`

@@ -47,25 +47,7 @@ func installPlugin(t *testing.T, from, dir, name, extra string) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(dir, ".install-*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(tmp, src); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tmp.WriteString(extra); err != nil {
-		t.Fatal(err)
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := tmp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		t.Fatal(err)
-	}
+	apitest.InstallPlugin(t, dir, name, io.MultiReader(src, strings.NewReader(extra)))
 }
 
 // pluginState is what these tests look at in a plugin's status.
