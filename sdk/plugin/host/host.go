@@ -565,7 +565,7 @@ func (h *Host) Register(ctx context.Context, kind plugin.Kind, name string) (Sta
 	if old != nil {
 		h.retiring[old] = struct{}{}
 		h.wg.Add(1)
-		go h.retire(old)
+		go h.retire(m, old)
 	}
 	h.mu.Unlock()
 	attrs := []any{"plugin", name, "kind", kind, "version", info.Version, "sha256", sum, "pid", st.Pid}
@@ -579,7 +579,7 @@ func (h *Host) Register(ctx context.Context, kind plugin.Kind, name string) (Sta
 // retire stops a process Register replaced once the calls it was serving
 // have ended (each is bounded by its deadline), or at once when the host
 // stops.
-func (h *Host) retire(old *instance) {
+func (h *Host) retire(m *managed, old *instance) {
 	defer h.wg.Done()
 	idle := make(chan struct{})
 	go func() { old.calls.Wait(); close(idle) }()
@@ -588,7 +588,9 @@ func (h *Host) retire(old *instance) {
 	case <-h.stop: // Shutdown stops it with the others
 		return
 	}
+	pid := old.proc.Pid()
 	old.proc.Kill() // gracefully, then forcefully
+	h.o.Logger.Info("replaced plugin process stopped after its last calls", "plugin", m.name, "kind", m.kind, "pid", pid)
 	h.mu.Lock()
 	delete(h.retiring, old)
 	h.mu.Unlock()
