@@ -52,6 +52,11 @@ const embeddedDatabase = "certctl"
 // it fails. It prints the URL and, on first start, the admin API key to
 // stdout; logs go to stderr. ready, if not nil, receives the address the
 // server listens on once it serves.
+//
+// Run reads as the list of the server's steps. Each step that starts
+// something registers how to stop it (s.onStop); the stops run in reverse,
+// each by its time in the shutdown plan, whether Run ends by a signal or a
+// failure.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
 	cfg, err := ParseConfig(args, getenv, stderr)
 	if err != nil {
@@ -65,265 +70,387 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	s := &server{cfg: cfg, logger: logger}
+	defer s.stop()
 
-	// plan, once shutdown begins, says by when each deferred stop below
-	// must be done: Run returns within --shutdown-timeout.
-	var plan shutdownPlan
+	if err := s.openDatabase(ctx); err != nil {
+		return err
+	}
+	if err := s.loadSecrets(getenv); err != nil {
+		return err
+	}
+	if err := s.prepare(ctx); err != nil {
+		return fmt.Errorf("prepare database: %w", err)
+	}
+	s.startAuditBacklog(ctx)
+	if err := s.buildHTTP(); err != nil {
+		return err
+	}
+	if err := s.listen(ctx); err != nil {
+		return err
+	}
+	s.announce(stdout, ready)
+	s.startWorkers(ctx)
+	return s.serve(ctx)
+}
 
-	dbURL := cfg.DatabaseURL
-	var cluster *pgembed.Cluster
+// server is what Run's steps build, one after the other.
+type server struct {
+	cfg    Config
+	logger *slog.Logger
+	// plan, once shutdown begins, says by when each stop must be done:
+	// Run returns within --shutdown-timeout.
+	plan  shutdownPlan
+	stops []func() // run in reverse by stop
+
+	cluster  *pgembed.Cluster // nil with an external database
+	pool     *pgxpool.Pool
+	st       *store.Store
+	box      *secrets.Box
+	plugins  *host.Host
+	svc      *service.Service
+	adminKey string // a first start's admin key, shown once
+
+	hub    *service.AgentHub
+	api    *httpapi.Server
+	ln     net.Listener
+	srv    *http.Server
+	http01 *http.Server // nil without --http01-listen
+	scheme string
+	// stopping ends when shutdown begins: requests waiting on ?wait= answer.
+	stopping      context.Context
+	beginShutdown context.CancelFunc
+	eng           *engine
+}
+
+// onStop registers how to stop what a step started.
+func (s *server) onStop(f func()) { s.stops = append(s.stops, f) }
+
+// stop runs the registered stops, the last registered first.
+func (s *server) stop() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		s.stops[i]()
+	}
+}
+
+// openDatabase starts the embedded database when no URL is configured, and
+// opens the connection pool.
+func (s *server) openDatabase(ctx context.Context) error {
+	dbURL := s.cfg.DatabaseURL
 	if dbURL == "" {
-		cluster, dbURL, err = startEmbedded(ctx, cfg, logger)
+		cluster, url, err := startEmbedded(ctx, s.cfg, s.logger)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			stopCtx, cancel := plan.step(ctx, plan.end, 30*time.Second)
+		s.cluster, dbURL = cluster, url
+		s.onStop(func() {
+			stopCtx, cancel := s.plan.step(ctx, s.plan.end, 30*time.Second)
 			defer cancel()
 			if err := cluster.Stop(stopCtx); err != nil {
-				logger.Error("stop embedded database", "err", err)
+				s.logger.Error("stop embedded database", "err", err)
 			}
-		}()
+		})
 	}
-
-	pool, err := db.Open(ctx, dbURL, int32(cfg.DBMaxConns))
+	pool, err := db.Open(ctx, dbURL, int32(s.cfg.DBMaxConns))
 	if err != nil {
 		return err
 	}
-	defer func() {
-		closeCtx, cancel := plan.step(ctx, plan.poolEnd, time.Minute)
+	s.pool, s.st = pool, store.New(pool)
+	s.onStop(func() {
+		closeCtx, cancel := s.plan.step(ctx, s.plan.poolEnd, time.Minute)
 		defer cancel()
-		closePool(closeCtx, pool, logger)
-	}()
+		closePool(closeCtx, pool, s.logger)
+	})
+	return nil
+}
 
-	st := store.New(pool)
-	keys, keyCreated, err := secrets.LoadKey(getenv("CERTCTL_ENCRYPTION_KEY"), getenv("CERTCTL_ENCRYPTION_KEY_PREVIOUS"), cfg.DataDir)
+// loadSecrets loads (or on first use creates) the encryption key of the
+// secrets at rest.
+func (s *server) loadSecrets(getenv func(string) string) error {
+	keys, keyCreated, err := secrets.LoadKey(getenv("CERTCTL_ENCRYPTION_KEY"), getenv("CERTCTL_ENCRYPTION_KEY_PREVIOUS"), s.cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("encryption key: %w", err)
 	}
-	box, err := secrets.New(keys.Current, keys.Previous...)
-	if err != nil {
+	if s.box, err = secrets.New(keys.Current, keys.Previous...); err != nil {
 		return fmt.Errorf("encryption key: %w", err)
 	}
 	if keyCreated {
-		logger.Info("created an encryption key for secrets at rest; back it up, and give every replica the same key",
-			"file", filepath.Join(cfg.DataDir, secrets.KeyFileName), "key_id", box.KeyID())
+		s.logger.Info("created an encryption key for secrets at rest; back it up, and give every replica the same key",
+			"file", filepath.Join(s.cfg.DataDir, secrets.KeyFileName), "key_id", s.box.KeyID())
 	}
-	if prev := box.PreviousKeyIDs(); len(prev) > 0 {
-		logger.Info("previous encryption keys configured: they open what they sealed, the current key seals; "+
+	if prev := s.box.PreviousKeyIDs(); len(prev) > 0 {
+		s.logger.Info("previous encryption keys configured: they open what they sealed, the current key seals; "+
 			"POST /api/v1/encryption-key/rotate re-seals everything with the current key",
-			"key_id", box.KeyID(), "previous_key_ids", prev)
+			"key_id", s.box.KeyID(), "previous_key_ids", prev)
 	}
+	return nil
+}
 
-	var plugins *host.Host
-	defer func() {
-		if plugins != nil {
-			stopCtx, cancel := plan.step(ctx, plan.pluginsEnd, time.Minute)
+// prepare does, under the startup lock (one replica at a time), what needs
+// the database before serving: migrations, the plugins, the services and
+// the first start's bootstrap.
+func (s *server) prepare(ctx context.Context) error {
+	s.onStop(func() {
+		if s.plugins != nil {
+			stopCtx, cancel := s.plan.step(ctx, s.plan.pluginsEnd, time.Minute)
 			defer cancel()
-			if err := plugins.Shutdown(stopCtx); err != nil {
-				logger.Warn("plugin processes that did not exit in time were killed")
+			if err := s.plugins.Shutdown(stopCtx); err != nil {
+				s.logger.Warn("plugin processes that did not exit in time were killed")
 			}
 		}
-	}()
-	var svc *service.Service
-	var adminKey string
-	err = db.WithStartupLock(ctx, pool, func(ctx context.Context) error {
-		version, err := db.Migrate(ctx, pool, quieter(logger))
-		if err != nil {
-			return err
-		}
-		logger.Info("database ready", "database", databaseKind(cluster), "schema_version", version)
-		plugins, err = startPlugins(ctx, cfg, st, logger)
-		if err != nil {
-			return err
-		}
-		jobs := service.DefaultJobSettings()
-		jobs.PendingLimit = cfg.OrderPendingLimit
-		svc = service.New(service.Options{Store: st, Logger: logger, Secrets: box, PublicURL: publicURL(cfg),
-			Connectors: service.HostCatalog{Host: plugins}, Plugins: PluginRegistry(plugins), Notifiers: plugins, Issuers: plugins, Jobs: &jobs})
-		if err := svc.CheckEncryptionKey(ctx); err != nil {
-			return err
-		}
-		if adminKey, err = svc.Bootstrap(ctx, cfg.BootstrapAdminKey); err != nil {
-			return err
-		}
-		if _, ok := plugins.Lookup(plugin.KindIssuer, "local"); ok {
-			created, err := svc.EnsureDefaultIssuer(ctx)
-			if err != nil {
-				return err
-			}
-			if created {
-				logger.Info("created the default local CA issuer", "name", "local")
-			}
-		}
-		return ensureDefaultACME(ctx, cfg, svc, plugins, logger)
 	})
-	if err != nil {
-		return fmt.Errorf("prepare database: %w", err)
-	}
+	return db.WithStartupLock(ctx, s.pool, func(ctx context.Context) error {
+		if err := s.migrate(ctx); err != nil {
+			return err
+		}
+		if err := s.loadPlugins(ctx); err != nil {
+			return err
+		}
+		if err := s.newService(ctx); err != nil {
+			return err
+		}
+		return s.bootstrap(ctx)
+	})
+}
 
-	// Audit events of failures that found the database unavailable wait
-	// for it and are written once it answers. The loop stops after the
-	// requests and jobs (the engine's stop is deferred later, so it runs
-	// first) and makes its last attempt before the pool closes.
-	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
-	auditDone := make(chan struct{})
-	go func() { defer close(auditDone); svc.RunAuditBacklog(auditCtx) }()
-	defer func() {
-		stopAudit()
-		<-auditDone
-		lastCtx, cancel := plan.step(ctx, plan.pluginsEnd, 5*time.Second)
-		defer cancel()
-		svc.CloseAuditBacklog(lastCtx)
-	}()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newPoolCollector(pool))
-	hub := service.NewAgentHub()
-	// Behind a TLS-terminating proxy the console's cookies are still
-	// Secure when the public URL says https.
-	ui, err := console.New(console.Options{Service: svc, Logger: logger,
-		SecureCookies: strings.HasPrefix(publicURL(cfg), "https://")})
+// migrate applies the database migrations.
+func (s *server) migrate(ctx context.Context) error {
+	version, err := db.Migrate(ctx, s.pool, quieter(s.logger))
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.New(httpapi.Options{
-		Service: svc, Logger: logger, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, AgentHub: hub, Console: ui,
+	s.logger.Info("database ready", "database", databaseKind(s.cluster), "schema_version", version)
+	return nil
+}
+
+// loadPlugins finds the plugins and checks them against the catalogue.
+func (s *server) loadPlugins(ctx context.Context) error {
+	h, err := startPlugins(ctx, s.cfg, s.st, s.logger)
+	if err != nil {
+		return err
+	}
+	s.plugins = h
+	return nil
+}
+
+// newService builds the service over the store, the secrets and the
+// plugins, and checks that the encryption key opens what is stored.
+func (s *server) newService(ctx context.Context) error {
+	jobs := service.DefaultJobSettings()
+	jobs.PendingLimit = s.cfg.OrderPendingLimit
+	s.svc = service.New(service.Options{Store: s.st, Logger: s.logger, Secrets: s.box, PublicURL: publicURL(s.cfg),
+		Connectors: service.HostCatalog{Host: s.plugins}, Plugins: PluginRegistry(s.plugins), Notifiers: s.plugins,
+		Issuers: s.plugins, Jobs: &jobs})
+	return s.svc.CheckEncryptionKey(ctx)
+}
+
+// bootstrap creates, on a first start, the admin key and the default
+// issuers.
+func (s *server) bootstrap(ctx context.Context) error {
+	var err error
+	if s.adminKey, err = s.svc.Bootstrap(ctx, s.cfg.BootstrapAdminKey); err != nil {
+		return err
+	}
+	if _, ok := s.plugins.Lookup(plugin.KindIssuer, "local"); ok {
+		created, err := s.svc.EnsureDefaultIssuer(ctx)
+		if err != nil {
+			return err
+		}
+		if created {
+			s.logger.Info("created the default local CA issuer", "name", "local")
+		}
+	}
+	return ensureDefaultACME(ctx, s.cfg, s.svc, s.plugins, s.logger)
+}
+
+// startAuditBacklog starts writing the audit events of failures that found
+// the database unavailable, once it answers. The loop stops after the
+// requests and jobs (the workers' stop is registered later, so it runs
+// first) and makes its last attempt before the pool closes.
+func (s *server) startAuditBacklog(ctx context.Context) {
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	auditDone := make(chan struct{})
+	go func() { defer close(auditDone); s.svc.RunAuditBacklog(auditCtx) }()
+	s.onStop(func() {
+		stopAudit()
+		<-auditDone
+		lastCtx, cancel := s.plan.step(ctx, s.plan.pluginsEnd, 5*time.Second)
+		defer cancel()
+		s.svc.CloseAuditBacklog(lastCtx)
+	})
+}
+
+// buildHTTP builds the HTTP API with the console, the metrics registry and
+// the agent hub.
+func (s *server) buildHTTP() error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newPoolCollector(s.pool))
+	s.hub = service.NewAgentHub()
+	// Behind a TLS-terminating proxy the console's cookies are still
+	// Secure when the public URL says https.
+	ui, err := console.New(console.Options{Service: s.svc, Logger: s.logger,
+		SecureCookies: strings.HasPrefix(publicURL(s.cfg), "https://")})
+	if err != nil {
+		return err
+	}
+	s.api, err = httpapi.New(httpapi.Options{
+		Service: s.svc, Logger: s.logger, Registry: reg, MaxBodyBytes: s.cfg.MaxBodyBytes, AgentHub: s.hub, Console: ui,
 		// The listener opens only once migrations are applied, so readiness
 		// is the database answering.
 		Ready: func(ctx context.Context) error {
-			if err := pool.Ping(ctx); err != nil {
+			if err := s.pool.Ping(ctx); err != nil {
 				return core.Errorf(core.EUNAVAILABLE, "database unreachable")
 			}
 			return nil
 		},
 	})
-	if err != nil {
-		return err
-	}
+	return err
+}
 
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+// listen opens the listeners: the API's (with TLS when configured), the
+// HTTP-01 responder's and the profiler's.
+func (s *server) listen(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.ListenAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+		return fmt.Errorf("listen on %s: %w", s.cfg.ListenAddr, err)
 	}
-	// stopping ends when shutdown begins: requests waiting on ?wait= answer.
-	stopping, beginShutdown := context.WithCancel(context.WithoutCancel(ctx))
-	defer beginShutdown()
-	srv := &http.Server{
-		Handler:           endWaitsOnShutdown(api, stopping),
+	s.ln = ln
+	s.stopping, s.beginShutdown = context.WithCancel(context.WithoutCancel(ctx))
+	s.onStop(s.beginShutdown)
+	s.srv = &http.Server{
+		Handler:           endWaitsOnShutdown(s.api, s.stopping),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
-	scheme := "http"
-	if cfg.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	s.scheme = "http"
+	if s.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("load TLS certificate: %w", err)
 		}
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-		scheme = "https"
+		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		s.scheme = "https"
 	}
-
-	// The HTTP-01 responder's own listener (where ACME CAs connect, port
-	// 80), started and stopped with the main one.
-	var http01 *http.Server
-	if cfg.HTTP01Listen != "" {
-		hln, err := net.Listen("tcp", cfg.HTTP01Listen)
+	if err := s.listenHTTP01(); err != nil {
+		ln.Close()
+		return err
+	}
+	if s.cfg.PprofAddr != "" {
+		pln, err := net.Listen("tcp", s.cfg.PprofAddr)
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("listen on %s (--http01-listen): %w", cfg.HTTP01Listen, err)
+			return fmt.Errorf("listen on %s (--pprof-addr): %w", s.cfg.PprofAddr, err)
 		}
-		http01 = &http.Server{Handler: api.HTTP01Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-		logger.Info("serving ACME HTTP-01 challenge responses", "addr", hln.Addr().String())
-		go func() {
-			if err := http01.Serve(hln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				logger.Error("HTTP-01 listener failed", "addr", cfg.HTTP01Listen, "err", err)
-			}
-		}()
-		defer http01.Close()
+		s.onStop(startPprof(pln, s.logger))
 	}
+	return nil
+}
 
-	if cfg.PprofAddr != "" {
-		pln, err := net.Listen("tcp", cfg.PprofAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen on %s (--pprof-addr): %w", cfg.PprofAddr, err)
+// listenHTTP01 starts the HTTP-01 responder's own listener (where ACME CAs
+// connect, port 80), stopped with the main one.
+func (s *server) listenHTTP01() error {
+	if s.cfg.HTTP01Listen == "" {
+		return nil
+	}
+	hln, err := net.Listen("tcp", s.cfg.HTTP01Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s (--http01-listen): %w", s.cfg.HTTP01Listen, err)
+	}
+	s.http01 = &http.Server{Handler: s.api.HTTP01Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	s.logger.Info("serving ACME HTTP-01 challenge responses", "addr", hln.Addr().String())
+	go func() {
+		if err := s.http01.Serve(hln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("HTTP-01 listener failed", "addr", s.cfg.HTTP01Listen, "err", err)
 		}
-		defer startPprof(pln, logger)()
-	}
-
-	url := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
-	logger.Info("serving", "url", url, "database", databaseKind(cluster))
-	// The banner comes after every startup log line, so that the URL and
-	// the one-time admin key are the last thing on the terminal.
-	printBanner(stdout, url, adminKey)
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
-
-	// The lifecycle engine: workers run jobs; the scheduler runs on the
-	// one server that wins the leader election.
-	eng := startEngine(ctx, svc, hub, cfg)
-	defer func() {
-		if plan.end.IsZero() { // a failure: no time for jobs in flight
-			plan = planShutdown(time.Now(), cfg.ShutdownTimeout)
-			plan.workEnd = time.Now()
-		}
-		eng.shutdown(logger, plan.workEnd, plan.engineEnd) // before plugins stop
 	}()
+	s.onStop(func() { s.http01.Close() })
+	return nil
+}
 
+// announce logs the URL and prints the banner, after every startup log
+// line, so that the URL and the one-time admin key are the last thing on
+// the terminal; then it tells ready.
+func (s *server) announce(stdout io.Writer, ready chan<- string) {
+	url := fmt.Sprintf("%s://%s", s.scheme, displayAddr(s.ln.Addr()))
+	s.logger.Info("serving", "url", url, "database", databaseKind(s.cluster))
+	printBanner(stdout, url, s.adminKey)
+	if ready != nil {
+		ready <- s.ln.Addr().String()
+	}
+}
+
+// startWorkers starts the lifecycle engine: workers run jobs; the
+// scheduler runs on the one server that wins the leader election.
+func (s *server) startWorkers(ctx context.Context) {
+	s.eng = startEngine(ctx, s.svc, s.hub, s.cfg)
+	s.onStop(func() {
+		if s.plan.end.IsZero() { // a failure: no time for jobs in flight
+			s.plan = planShutdown(time.Now(), s.cfg.ShutdownTimeout)
+			s.plan.workEnd = time.Now()
+		}
+		s.eng.shutdown(s.logger, s.plan.workEnd, s.plan.engineEnd) // before plugins stop
+	})
+}
+
+// serve serves until ctx ends, serving fails or the embedded database is
+// lost, then shuts the requests and jobs in flight down.
+func (s *server) serve(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() {
-		if srv.TLSConfig != nil {
-			serveErr <- srv.ServeTLS(ln, "", "") // ServeTLS sets up HTTP/2 as well
+		if s.srv.TLSConfig != nil {
+			serveErr <- s.srv.ServeTLS(s.ln, "", "") // ServeTLS sets up HTTP/2 as well
 			return
 		}
-		serveErr <- srv.Serve(ln)
+		serveErr <- s.srv.Serve(s.ln)
 	}()
 
 	// The embedded database is restarted in place when it dies (the
 	// server stays up, /readyz answers 503 meanwhile, and the pool
 	// reconnects); Done means that restarting it was given up.
 	var clusterDone <-chan struct{}
-	if cluster != nil {
-		clusterDone = cluster.Done()
+	if s.cluster != nil {
+		clusterDone = s.cluster.Done()
 	}
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	case <-clusterDone:
-		_ = srv.Close()
-		return fmt.Errorf("embedded database failed and could not be restarted: %w", cluster.Err())
+		_ = s.srv.Close()
+		return fmt.Errorf("embedded database failed and could not be restarted: %w", s.cluster.Err())
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	plan = planShutdown(time.Now(), cfg.ShutdownTimeout)
-	beginShutdown()
-	// Requests and jobs in flight finish side by side until the work phase
-	// ends (then they are cut off); the deferred steps above then stop the
-	// plugins and the database, each by its time in the plan.
+	return s.shutdown(ctx, serveErr)
+}
+
+// shutdown ends the requests and jobs in flight side by side until the
+// work phase ends (then they are cut off); the registered stops then stop
+// the plugins and the database, each by its time in the plan.
+func (s *server) shutdown(ctx context.Context, serveErr <-chan error) error {
+	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	s.plan = planShutdown(time.Now(), s.cfg.ShutdownTimeout)
+	s.beginShutdown()
 	engineDone := make(chan struct{})
-	go func() { defer close(engineDone); eng.shutdown(logger, plan.workEnd, plan.engineEnd) }()
-	shutdownCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), plan.workEnd)
+	go func() { defer close(engineDone); s.eng.shutdown(s.logger, s.plan.workEnd, s.plan.engineEnd) }()
+	shutdownCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), s.plan.workEnd)
 	defer cancel()
-	if http01 != nil {
-		_ = http01.Shutdown(shutdownCtx)
+	if s.http01 != nil {
+		_ = s.http01.Shutdown(shutdownCtx)
 	}
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		logger.Warn("requests still running at the shutdown deadline were cut off")
-		_ = srv.Close()
+	if err := s.srv.Shutdown(shutdownCtx); err != nil {
+		s.logger.Warn("requests still running at the shutdown deadline were cut off")
+		_ = s.srv.Close()
 	}
 	<-engineDone
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	logger.Info("stopped")
+	s.logger.Info("stopped")
 	return nil
 }
 
