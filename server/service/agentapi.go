@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"time"
@@ -94,22 +95,41 @@ func IsAgentCredential(secret string) bool {
 }
 
 // AuthenticateAgent returns the actor of an agent credential. A retired
-// agent is told so (403), an unknown or revoked credential is 401.
+// agent is told so (403), an unknown or revoked credential is 401. A
+// credential found valid is trusted for AgentAuthTTL without asking the
+// database again.
 func (s *Service) AuthenticateAgent(ctx context.Context, credential string) (core.Actor, error) {
-	a, revoked, err := s.store.Q().AgentByCredential(ctx, hashSecret(credential))
-	if errIs(err, core.ENOTFOUND) {
-		return core.Actor{}, core.Errorf(core.EUNAUTHORIZED, "invalid agent credential")
-	}
+	a, err := s.agentByCredential(ctx, credential)
 	if err != nil {
 		return core.Actor{}, err
 	}
+	return core.AgentActor(a.ID, a.Name), nil
+}
+
+// agentByCredential returns the agent of a valid credential, as the cache
+// or else the database knows it.
+func (s *Service) agentByCredential(ctx context.Context, credential string) (core.Agent, error) {
+	hash := sha256.Sum256([]byte(credential))
+	now := s.clock()
+	if a, ok := s.fleet.auth.get(hash, now); ok {
+		return a, nil
+	}
+	gen := s.fleet.auth.generation()
+	a, revoked, err := s.store.Q().AgentByCredential(ctx, hash[:])
+	if errIs(err, core.ENOTFOUND) {
+		return core.Agent{}, core.Errorf(core.EUNAUTHORIZED, "invalid agent credential")
+	}
+	if err != nil {
+		return core.Agent{}, err
+	}
 	if a.Status == core.AgentRetired {
-		return core.Actor{}, core.Errorf(core.EFORBIDDEN, "agent %q is retired; enroll again with a new token to come back", a.Name)
+		return core.Agent{}, core.Errorf(core.EFORBIDDEN, "agent %q is retired; enroll again with a new token to come back", a.Name)
 	}
 	if revoked {
-		return core.Actor{}, core.Errorf(core.EUNAUTHORIZED, "agent credential was revoked (rotated); use the new one")
+		return core.Agent{}, core.Errorf(core.EUNAUTHORIZED, "agent credential was revoked (rotated); use the new one")
 	}
-	return core.AgentActor(a.ID, a.Name), nil
+	s.fleet.auth.put(hash, gen, a, now.Add(AgentAuthTTL))
+	return a, nil
 }
 
 // agentID returns the calling agent's id.
@@ -148,6 +168,7 @@ func (s *Service) RotateAgentCredential(ctx context.Context) (string, error) {
 			}
 			return "", nil, q.RevokeAgentCredentials(ctx, id, credID, s.clock())
 		})
+	s.fleet.auth.forget(id) // the old credential stops working here at once
 	return secret, err
 }
 
@@ -165,25 +186,49 @@ type WorkItem struct {
 	Challenges []core.Challenge
 }
 
+// Long polls for work wait for a notification (see AgentHub), or until
+// the earliest retry of the agent's deployments comes due, and re-check
+// the database on their own only rarely: a notification is lost only
+// when a server dies between a commit and the notification it sends
+// afterwards (store.Store.InTx), and the hub wakes every poll when its
+// listener reconnects. Without a hub (notify nil) they re-check often.
+const (
+	agentWorkSafetyRecheck = time.Minute
+	agentWorkRecheck       = 5 * time.Second
+)
+
 // AgentWork returns the calling agent's work, waiting up to wait for some
-// to arrive (long poll). notify, when not nil, is closed or receives when
-// new work may be there.
+// to arrive (long poll). notify, when not nil, receives when new work may
+// be there.
 func (s *Service) AgentWork(ctx context.Context, wait time.Duration, notify <-chan struct{}) ([]WorkItem, error) {
 	id, err := agentID(ctx)
 	if err != nil {
 		return nil, err
 	}
+	recheckEvery := agentWorkSafetyRecheck
+	if notify == nil {
+		recheckEvery = agentWorkRecheck
+	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		items, err := s.agentWorkNow(ctx, id)
+		items, next, err := s.agentWorkNow(ctx, id)
 		if err != nil && ctx.Err() != nil {
 			return nil, nil // the agent went away: nothing to answer, nothing to log
 		}
 		if err != nil || len(items) > 0 || wait <= 0 {
 			return items, err
 		}
-		recheck := time.NewTimer(5 * time.Second) // also without notifications: a missed one costs at most this
+		recheckIn := recheckEvery
+		if next != nil {
+			// A retry comes due: look again then, just after, when the
+			// query sees it due.
+			recheckIn = min(recheckIn, max(next.Sub(s.clock()), 0)+50*time.Millisecond)
+		}
+		recheck := time.NewTimer(recheckIn)
+		if s.fleet.waiting != nil {
+			s.fleet.waiting(id)
+		}
 		select {
 		case <-ctx.Done():
 			recheck.Stop()
@@ -198,21 +243,23 @@ func (s *Service) AgentWork(ctx context.Context, wait time.Duration, notify <-ch
 	}
 }
 
-func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem, error) {
+// agentWorkNow returns the agent's work now, and when its next retry
+// comes due (nil when none is scheduled).
+func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem, *time.Time, error) {
 	q := s.store.Q()
 	now := s.clock()
-	jobs, err := q.AgentJobs(ctx, agent, now, 50)
+	jobs, next, err := q.AgentJobs(ctx, agent, now, 50)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out, err := s.agentCleanupWork(ctx, q, agent)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, j := range jobs {
 		c, err := q.GetCertificate(ctx, *j.CertificateID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		item := WorkItem{Job: j, Certificate: c}
 		switch j.Kind {
@@ -221,7 +268,7 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 				// The CA's order waits for this agent's HTTP-01 responses.
 				chs, err := presentWork(ctx, q, j, agent)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				if len(chs) == 0 {
 					continue
@@ -231,13 +278,13 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 			}
 			p, err := s.policyFor(ctx, c.RenewalPolicyID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			item.ReuseKey = p.ReuseKey
 		case core.JobDeploy:
 			if c.KeyMode == core.KeyModeServer {
 				if err := s.refuseServerKeyDeploy(ctx, j, c, agent); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				continue
 			}
@@ -246,20 +293,20 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 				continue // another poll of this agent took it
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			item.Job = taken
 			v, err := q.GetVersionByID(ctx, *j.Payload.VersionID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			t, err := q.GetTarget(ctx, *j.TargetID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cfg, err := s.openConfig(t.Config, t.Secret, sealContext(plugin.KindTarget, t.ID.String()))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			item.Version, item.Target, item.Config = &v, &t, cfg
 			if d, err := q.DeploymentByJob(ctx, j.ID); err == nil {
@@ -268,7 +315,7 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 		}
 		out = append(out, item)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // refuseServerKeyDeploy fails a deploy job that would hand agent a

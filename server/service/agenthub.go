@@ -57,11 +57,28 @@ func (h *AgentHub) Notify(agent uuid.UUID) {
 	}
 }
 
-// Run feeds the hub from the database's agent_work notifications until ctx
-// ends, reconnecting after failures.
+// NotifyAll wakes every poll: when notifications may have been missed.
+func (h *AgentHub) NotifyAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, chs := range h.waiters {
+		for ch := range chs {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// RunAgentHub feeds the hub from the database's agent_work notifications
+// until ctx ends, reconnecting after failures. One connection per server
+// listens for all its polls. Each time it starts listening it wakes every
+// poll, since what was announced while it was not listening is lost: the
+// polls look again, so that no work waits for their slow re-check.
 func (s *Service) RunAgentHub(ctx context.Context, h *AgentHub) {
 	for ctx.Err() == nil {
-		err := s.store.Listen(ctx, "agent_work", func(payload string) {
+		err := s.store.ListenFrom(ctx, "agent_work", h.NotifyAll, func(payload string) {
 			if id, err := uuid.Parse(payload); err == nil {
 				h.Notify(id)
 			}

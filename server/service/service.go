@@ -30,6 +30,7 @@ type Service struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	publicURL  string
+	fleet      agentFleet
 	touched    sync.Map // API key id → when this process last recorded its use
 	rules      rulesCache
 	cache      issuanceCache

@@ -106,13 +106,30 @@ func (q *Queries) MarkAgentsOffline(ctx context.Context, before, now time.Time) 
 
 // AgentJobs returns the work waiting for an agent: issuances waiting for
 // its CSR, and deployments it has not taken (or that are due again, or
-// that an operator retried: those are queued).
-func (q *Queries) AgentJobs(ctx context.Context, agentID uuid.UUID, now time.Time, limit int) ([]core.Job, error) {
-	return collectJobs(q.db.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+// that an operator retried: those are queued). next is when the earliest
+// of its deployments that is not due yet comes due (nil when none, or
+// when limit due jobs filled the answer): a notification announces a
+// retry when it is scheduled, not when it comes due, so a long poll waits
+// until then. One query gives both, on the agent's few rows.
+func (q *Queries) AgentJobs(ctx context.Context, agentID uuid.UUID, now time.Time, limit int) (due []core.Job, next *time.Time, err error) {
+	jobs, err := collectJobs(q.db.Query(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE agent_id = $1 AND (
 			(state = 'waiting' AND kind IN ('issue', 'renew', 'deploy')) OR
-			(state IN ('retrying', 'queued') AND kind = 'deploy' AND run_at <= $2))
-		ORDER BY run_at LIMIT $3`, agentID, now, limit))
+			(state IN ('retrying', 'queued') AND kind = 'deploy'))
+		ORDER BY (state = 'waiting' OR run_at <= $2) DESC, run_at LIMIT $3`, agentID, now, limit+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, j := range jobs {
+		if j.State != core.JobWaiting && j.RunAt.After(now) {
+			next = &j.RunAt
+			break
+		}
+		if len(due) < limit {
+			due = append(due, j)
+		}
+	}
+	return due, next, nil
 }
 
 // TakeAgentJob leases a deploy job to its agent until until.
