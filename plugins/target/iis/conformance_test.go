@@ -12,7 +12,7 @@ import (
 // binding then has the deployed certificate.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, &secretList{})
+	e := newEnv(t)
 	valid := e.cfg
 	with := func(k string, v any) plugin.Config {
 		c := valid.Clone()
