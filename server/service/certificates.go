@@ -165,7 +165,9 @@ func (s *Service) CreateCertificate(ctx context.Context, in CertificateInput) (c
 			out = core.Certificate{
 				ID: newID(), Name: in.Name, CommonName: in.CommonName, SANs: in.SANs, IssuerID: in.IssuerID,
 				TargetIDs: in.TargetIDs, KeyType: in.KeyType, KeyMode: in.KeyMode, RenewalPolicyID: in.RenewalPolicyID,
-				Status: core.CertPending, Labels: in.Labels, SpecRevision: 1, CreatedAt: now, UpdatedAt: now,
+				// Issuing from the start: its issuance job is created below
+				// in this transaction (a status written once, not twice).
+				Status: core.CertIssuing, Labels: in.Labels, SpecRevision: 1, CreatedAt: now, UpdatedAt: now,
 				Profile: in.Profile,
 			}
 			if err := q.CreateCertificate(ctx, out); err != nil {

@@ -63,6 +63,9 @@ func (s *Service) enqueueIssuance(ctx context.Context, q *store.Queries, a core.
 	if c.CurrentVersionID == nil {
 		status = core.CertIssuing
 	}
+	if c.Status == status && c.LastError == "" && c.NextRenewalAt == nil {
+		return true, nil // as the update would leave it: a certificate created issuing
+	}
 	return true, q.SetCertificateStatus(ctx, c.ID, status, "", nil, s.clock())
 }
 

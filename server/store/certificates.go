@@ -46,6 +46,9 @@ func (q *Queries) CreateCertificate(ctx context.Context, c core.Certificate) err
 	if err != nil {
 		return mapError(err, "certificate")
 	}
+	if len(c.TargetIDs) == 0 {
+		return nil // a new certificate has no targets to remove either
+	}
 	return q.setCertificateTargets(ctx, c.ID, c.TargetIDs)
 }
 
