@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -210,6 +211,50 @@ func runChecks(t *testing.T, s *plugintest.Session, want map[string]bool) {
 	for name := range want {
 		if !seen[name] {
 			t.Errorf("check %s did not run", name)
+		}
+	}
+}
+
+// A plugin that embeds plugin.UnimplementedIssuer builds and serves with
+// nothing but Info, but embedding makes nothing optional: the kit fails it
+// wherever an issuer must validate a configuration or issue, with the
+// unimplemented error naming the method, and passes what an issuer may
+// leave unimplemented (orders, revocation).
+func TestBareIssuerFails(t *testing.T) {
+	skipShort(t)
+	s, err := plugintest.Start(t, plugintest.Options{
+		Binary:      plugintest.Build(t, "./testdata/bareissuer"),
+		Kind:        plugin.KindIssuer,
+		ValidConfig: plugin.Config{},
+		Issuer:      &plugintest.IssuerCases{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runChecks(t, s, map[string]bool{
+		"wrong_kind_handshake": true,
+		"info":                 true,
+		"valid_config":         false, // ValidateConfig is unimplemented
+		"garbage_config":       true,  // refused, if only as unimplemented
+		"canceled_context":     false, // the call after it fails
+		"short_deadline":       false, // ditto
+		"concurrent_calls":     false,
+		"issue/ecdsa-p256":     false, // IssueCertificate is unimplemented
+		"renew":                false,
+		"garbage_csr":          false, // unimplemented, not invalid_input
+		"unknown_order":        true,
+		"sign_crl":             false, // it needs a certificate issued first
+		"revoke_bad_serial":    true,
+		"still_answers":        true,
+	})
+	for _, c := range s.Checks() {
+		want := map[string]string{"valid_config": "does not implement ValidateConfig",
+			"issue/ecdsa-p256": "does not implement IssueCertificate"}[c.Name]
+		if want == "" {
+			continue
+		}
+		if err := c.Run(context.Background()); plugin.ErrorCode(err) != plugin.CodeUnimplemented || !strings.Contains(err.Error(), want) {
+			t.Errorf("check %s: %v, want an unimplemented error saying %q", c.Name, err, want)
 		}
 	}
 }
