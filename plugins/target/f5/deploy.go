@@ -26,7 +26,7 @@ import (
 // the profile already references a certificate with this serial (and is
 // attached where asked), nothing is sent and Changed is false. On any
 // failure before the commit, the profile keeps its previous certificate.
-func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest) (plugin.DeployResult, error) {
+func (t *target) DeployCertificate(ctx context.Context, req plugin.DeployRequest) (plugin.DeployResult, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
 		return plugin.DeployResult{}, err

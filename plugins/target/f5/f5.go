@@ -12,24 +12,24 @@ import (
 // version is the plugin's own version.
 const version = "0.1.0"
 
-// Target is the F5 BIG-IP target plugin: it implements plugin.Target.
-type Target struct {
+// target is the F5 BIG-IP target plugin: it implements plugin.Target.
+type target struct {
 	log   *slog.Logger
 	locks keylock.Locks // one per profile: deployments to it must not interleave their transactions
 }
 
-var _ plugin.Target = (*Target)(nil)
+var _ plugin.Target = (*target)(nil)
 
 // New returns the plugin, logging to log (nil discards).
-func New(log *slog.Logger) *Target {
+func newTarget(log *slog.Logger) *target {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Target{log: log.With("target", "f5")}
+	return &target{log: log.With("target", "f5")}
 }
 
 // Info describes the plugin.
-func (t *Target) Info(context.Context) (plugin.Info, error) {
+func (t *target) Info(context.Context) (plugin.Info, error) {
 	return plugin.Info{
 		Name:    "f5",
 		Kind:    plugin.KindTarget,
@@ -43,7 +43,7 @@ func (t *Target) Info(context.Context) (plugin.Info, error) {
 // ValidateConfig checks a configuration without contacting the BIG-IP
 // (the server that stores it may not reach it; the agent that deploys
 // does, and a dry run checks the login, partition and profile).
-func (t *Target) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+func (t *target) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
 	cfg := req.Config
 	if err := ctx.Err(); err != nil {
 		return err

@@ -41,4 +41,4 @@ package main
 
 import "github.com/certctl/certctl/sdk/plugin"
 
-func main() { plugin.Serve(New(plugin.Logger())) }
+func main() { plugin.Serve(newTarget(plugin.Logger())) }

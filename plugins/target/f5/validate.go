@@ -24,7 +24,7 @@ const (
 // certificate's serial, asking again for a few seconds while the BIG-IP
 // still serves another one. A BIG-IP or virtual server that cannot be
 // reached is a transient error; another certificate is Valid false.
-func (t *Target) ValidateDeployment(ctx context.Context, req plugin.ValidateDeploymentRequest) (plugin.ValidateDeploymentResult, error) {
+func (t *target) ValidateDeployment(ctx context.Context, req plugin.ValidateDeploymentRequest) (plugin.ValidateDeploymentResult, error) {
 	if err := ctx.Err(); err != nil {
 		return plugin.ValidateDeploymentResult{}, err
 	}
@@ -46,7 +46,7 @@ func (t *Target) ValidateDeployment(ctx context.Context, req plugin.ValidateDepl
 }
 
 // validate compares what the BIG-IP has, and serves, with want.
-func (t *Target) validate(ctx context.Context, cl *client, c config, want *big.Int) (plugin.ValidateDeploymentResult, error) {
+func (t *target) validate(ctx context.Context, cl *client, c config, want *big.Int) (plugin.ValidateDeploymentResult, error) {
 	wantText := tlsprobe.FormatSerial(want)
 	prof, err := cl.getProfile(ctx, c.profile)
 	if err != nil {
