@@ -9,11 +9,19 @@
 // can write one in Go with this package (or in another language from the
 // protocol in proto/).
 //
+// A plugin embeds the Unimplemented type of its kind (UnimplementedIssuer,
+// UnimplementedTarget, UnimplementedNotifier) and implements Info and the
+// methods it supports, so that a method added to an interface later does
+// not break its build. Every method takes one request struct and returns
+// a result struct, so that fields can be added the same way.
+//
 // Configuration travels as JSON objects (Config). Each plugin describes its
 // configuration with a Schema; hosts validate and redact configuration with
 // it before the plugin sees it, and plugins check it further in
-// ValidateConfig. Errors cross the process boundary with a Code so that the
-// host can tell a bad configuration from a failure worth retrying.
+// ValidateConfig. A plugin declares its configuration as a Go struct with
+// tags, from which SchemaFrom makes the Schema and DecodeConfig reads the
+// values. Errors cross the process boundary with a Code so that the host
+// can tell a bad configuration from a failure worth retrying.
 //
 // The SDK is a Go module of its own, github.com/certctl/certctl/sdk (the
 // sdk directory of certctl's repository), versioned apart from certctl with
