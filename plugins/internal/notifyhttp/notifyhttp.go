@@ -90,7 +90,7 @@ func (s *Sender) Post(ctx context.Context, d notifyconf.Delivery, req Request) (
 	policy := d.Retry
 	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
 		s.log.Warn("delivery attempt failed, retrying", "service", req.Service,
-			"endpoint", notifyconf.RedactURL(req.URL), "attempt", attempt, "wait", wait.String(), "error", err.Error())
+			"endpoint", notifyconf.RedactURL(req.URL), "attempt", attempt, "wait", wait.String(), "err", err.Error())
 	}
 	var resp *Response
 	err := retry.Do(ctx, policy, func(ctx context.Context, attempt int) error {

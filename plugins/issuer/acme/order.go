@@ -492,7 +492,7 @@ func (c *conn) certificate(ctx context.Context, log *slog.Logger, o *acme.Order)
 		if err != nil {
 			// The certificate is issued: renewal information is advice,
 			// and the host renews by its own policy without it.
-			log.Warn("no renewal information", "certificate", o.CertURL, "error", err)
+			log.Warn("no renewal information", "certificate", o.CertURL, "err", err)
 		} else {
 			res.RenewalWindowStart, res.RenewalWindowEnd = start, end
 		}
@@ -618,7 +618,7 @@ func (f *flow) dnsChecker() *dns01.Checker {
 		if err != nil {
 			// loadSettings checked the configuration; a checker that cannot
 			// be made (no resolver) checks nothing and times out clearly.
-			f.log.Warn("DNS propagation checker", "error", err)
+			f.log.Warn("DNS propagation checker", "err", err)
 			ck, _ = dns01.NewChecker(dns01.Config{Resolvers: []string{"127.0.0.1:53"}})
 		}
 		f.checker = ck
@@ -634,13 +634,13 @@ func (f *flow) cleanup(ctx context.Context, o *acme.Order) {
 	}
 	s, err := f.dnsSolver()
 	if err != nil {
-		f.log.Warn("DNS-01 cleanup", "error", err)
+		f.log.Warn("DNS-01 cleanup", "err", err)
 		return
 	}
 	for _, zurl := range o.AuthzURLs {
 		z, err := f.c.acme.GetAuthorization(ctx, zurl)
 		if err != nil {
-			f.log.Warn("DNS-01 cleanup: read authorization", "authorization", zurl, "error", err)
+			f.log.Warn("DNS-01 cleanup: read authorization", "authorization", zurl, "err", err)
 			continue
 		}
 		ch := pickChallenge(z, challengeDNS01)
@@ -652,7 +652,7 @@ func (f *flow) cleanup(ctx context.Context, o *acme.Order) {
 			continue
 		}
 		if err := s.CleanUp(ctx, dns01.Challenge{Domain: authzName(z), KeyAuthorization: keyAuth}); err != nil {
-			f.log.Warn("DNS-01 cleanup", "identifier", authzName(z), "error", err)
+			f.log.Warn("DNS-01 cleanup", "identifier", authzName(z), "err", err)
 		}
 	}
 	f.st.presented = time.Time{}

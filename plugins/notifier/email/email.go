@@ -65,7 +65,7 @@ func (e *notifier) send(ctx context.Context, raw plugin.Config, n plugin.Notific
 	policy := cfg.delivery.Retry
 	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
 		e.log.Warn("delivery attempt failed, retrying", "service", name, "server", cfg.addr(),
-			"attempt", attempt, "wait", wait.String(), "error", err.Error())
+			"attempt", attempt, "wait", wait.String(), "err", err.Error())
 	}
 	err = retry.Do(ctx, policy, func(ctx context.Context, _ int) error {
 		return deliver(ctx, cfg, msg)

@@ -150,7 +150,7 @@ func (c *client) logout(ctx context.Context) {
 		err := c.send(ctx, request{method: http.MethodDelete, path: "/mgmt/shared/authz/tokens/" + url.PathEscape(tok),
 			what: "DELETE /mgmt/shared/authz/tokens/(token)"}, nil, true)
 		if err != nil && !isStatus(err, http.StatusUnauthorized) && !isStatus(err, http.StatusNotFound) {
-			c.log.Warn("could not delete the BIG-IP login token; it will expire by itself", "address", c.cfg.base, "error", err.Error())
+			c.log.Warn("could not delete the BIG-IP login token; it will expire by itself", "address", c.cfg.base, "err", err.Error())
 		}
 	}
 	c.tokens, c.token = nil, ""
@@ -348,7 +348,7 @@ func (c *client) removeUpload(ctx context.Context, name string) {
 	err := c.do(ctx, request{method: http.MethodPost, path: "/mgmt/tm/util/unix-rm",
 		body: map[string]string{"command": "run", "utilCmdArgs": downloadsDir + name}}, nil)
 	if err != nil {
-		c.log.Warn("could not remove an uploaded file from the BIG-IP", "address", c.cfg.base, "file", downloadsDir+name, "error", err.Error())
+		c.log.Warn("could not remove an uploaded file from the BIG-IP", "address", c.cfg.base, "file", downloadsDir+name, "err", err.Error())
 	}
 }
 
@@ -411,7 +411,7 @@ func (c *client) discard(ctx context.Context, tx *transaction) {
 	if err := c.do(ctx, request{method: http.MethodDelete, path: "/mgmt/tm/transaction/" + tx.id}, nil); err != nil &&
 		!isStatus(err, http.StatusNotFound) {
 		c.log.Warn("could not discard an uncommitted BIG-IP transaction; it expires by itself", "address", c.cfg.base,
-			"transaction", tx.id, "error", err.Error())
+			"transaction", tx.id, "err", err.Error())
 	}
 }
 

@@ -145,7 +145,7 @@ func (t *target) importCertificate(ctx context.Context, r *remote, c config, m *
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		if err := r.run(cctx, cleanupScript(tempName), nil); err != nil {
-			log.Warn("deleting the temporary PFX files failed", "error", err)
+			log.Warn("deleting the temporary PFX files failed", "err", err)
 		}
 	}
 	var sent int64
@@ -185,7 +185,7 @@ func (t *target) restore(ctx context.Context, r *remote, c config, p probeResult
 	defer cancel()
 	var res restoreResult
 	if err := r.run(rctx, restoreScript(c, p, thumbprint, imported), &res); err != nil {
-		log.Error("binding failed, and restoring the previous certificate failed too", "error", err)
+		log.Error("binding failed, and restoring the previous certificate failed too", "err", err)
 		return appendMessage(cause, fmt.Sprintf("; restoring the previous certificate failed too, so the binding may be left without it: %v", err))
 	}
 	var did string

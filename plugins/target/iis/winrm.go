@@ -284,7 +284,7 @@ func (r *remote) close() {
 	defer cancel()
 	r.tr.setContext(ctx)
 	if err := r.shell.Close(); err != nil {
-		r.log.Warn("closing the WinRM shell failed", "error", r.scrub(err.Error()))
+		r.log.Warn("closing the WinRM shell failed", "err", r.scrub(err.Error()))
 	}
 	r.tr.client.CloseIdleConnections()
 }
@@ -386,7 +386,7 @@ func (r *remote) exec(ctx context.Context, cmdline string) (output, error) {
 		r.tr.setContext(sctx)
 	}
 	if err := cmd.Close(); err != nil {
-		r.log.Debug("signalling the end of a command failed", "error", r.scrub(err.Error()))
+		r.log.Debug("signalling the end of a command failed", "err", r.scrub(err.Error()))
 	}
 	if err := errors.Join(errOut, errErr); err != nil {
 		if ctxErr := cctx.Err(); ctxErr != nil {

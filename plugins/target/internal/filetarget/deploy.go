@@ -157,7 +157,7 @@ func (t *Target) DeployCertificate(ctx context.Context, req plugin.DeployRequest
 	if err := j.Finish(); err != nil {
 		// Deployed all the same; the journal left behind says "written",
 		// which the next call completes again (a reload) and removes.
-		t.log.Warn("removing the deployment journal failed", "journal", jpath, "error", err)
+		t.log.Warn("removing the deployment journal failed", "journal", jpath, "err", err)
 	}
 	res := done(plugin.DeployResult{Changed: true,
 		Message: fmt.Sprintf("wrote %s; %s succeeded", paths(changed), t.commandsText(c))})
@@ -202,7 +202,7 @@ func (t *Target) undo(ctx context.Context, c config, j *journal.Journal, reloade
 	if restoreErr != nil {
 		// The journal stays: the next call for these files tries again.
 		restored = "restoring the previous files FAILED: " + restoreErr.Error()
-		t.log.Error("restoring the previous files failed", "files", strings.Join(written, ", "), "error", restoreErr)
+		t.log.Error("restoring the previous files failed", "files", strings.Join(written, ", "), "err", restoreErr)
 	}
 	var again, againOutput string
 	if reloaded {
@@ -224,10 +224,10 @@ func (t *Target) undo(ctx context.Context, c config, j *journal.Journal, reloade
 	}
 	if restoreErr == nil {
 		if err := j.Finish(); err != nil {
-			t.log.Warn("removing the deployment journal failed", "journal", j.Path(), "error", err)
+			t.log.Warn("removing the deployment journal failed", "journal", j.Path(), "err", err)
 		}
 	}
-	t.log.Warn("deployment failed, previous files put back", "files", strings.Join(written, ", "), "error", cause,
+	t.log.Warn("deployment failed, previous files put back", "files", strings.Join(written, ", "), "err", cause,
 		"restored", restored+again)
 	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(cause, ctxErr) {
 		return fmt.Errorf("deployment interrupted, %s%s: %w", restored, again, cause)

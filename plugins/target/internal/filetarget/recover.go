@@ -127,7 +127,7 @@ func (t *Target) recoverJournal(ctx context.Context, jpath string) (recovery, er
 		detail, err := t.complete(ctx, c, d.Serial)
 		if err == nil {
 			if err := j.Finish(); err != nil {
-				t.log.Warn("removing the deployment journal failed", "journal", jpath, "error", err)
+				t.log.Warn("removing the deployment journal failed", "journal", jpath, "err", err)
 			}
 			r.Outcome, r.Detail = RecoveredCompleted, detail
 			t.log.Info("interrupted deployment completed", "serial", d.Serial, "certificate", d.Certificate,
@@ -144,7 +144,7 @@ func (t *Target) recoverJournal(ctx context.Context, jpath string) (recovery, er
 	// must not be left between two sets of files.
 	rctx := context.WithoutCancel(ctx)
 	if err := j.Restore(firstLine(reason)); err != nil {
-		t.log.Error("rolling back an interrupted deployment failed", "journal", jpath, "error", err)
+		t.log.Error("rolling back an interrupted deployment failed", "journal", jpath, "err", err)
 		return recovery{}, plugin.Errorf(plugin.CodePermanent,
 			"an interrupted deployment of serial %s (%s) could not be rolled back: %v; its journal %s stays for the next try",
 			d.Serial, firstLine(reason), err, jpath)
@@ -164,7 +164,7 @@ func (t *Target) recoverJournal(ctx context.Context, jpath string) (recovery, er
 		r.Detail += "\noutput:\n" + output
 	}
 	if err := j.Finish(); err != nil {
-		t.log.Warn("removing the deployment journal failed", "journal", jpath, "error", err)
+		t.log.Warn("removing the deployment journal failed", "journal", jpath, "err", err)
 	}
 	t.log.Warn("interrupted deployment rolled back", "serial", d.Serial, "certificate", d.Certificate,
 		"started_at", j.StartedAt(), "detail", r.Detail)
