@@ -68,6 +68,8 @@ type Options struct {
 	Jobs         *service.JobSettings
 	// AgentHub wakes agents' long polls from database notifications.
 	AgentHub bool
+	// AgentMaxInflight bounds the agent requests served at once (0: none).
+	AgentMaxInflight int
 	// WrapIssuers, when set, wraps the issuer plugins (to inject failures).
 	WrapIssuers func(service.IssuerProvider) service.IssuerProvider
 	// PluginDir, when set, runs the plugins in it (see BuildPlugins) and
@@ -118,7 +120,7 @@ func Start(t testing.TB, o Options) *Env {
 		t.Cleanup(func() { stop(); <-done })
 	}
 	h, err := httpapi.New(httpapi.Options{Service: svc, Logger: o.Logger, Registry: prometheus.NewRegistry(),
-		MaxBodyBytes: o.MaxBodyBytes, AgentHub: hub})
+		MaxBodyBytes: o.MaxBodyBytes, AgentHub: hub, AgentMaxInflight: o.AgentMaxInflight})
 	if err != nil {
 		t.Fatalf("apitest: build API: %v", err)
 	}

@@ -296,6 +296,7 @@ func (s *server) buildHTTP() error {
 	}
 	s.api, err = httpapi.New(httpapi.Options{
 		Service: s.svc, Logger: s.logger, Registry: reg, MaxBodyBytes: s.cfg.MaxBodyBytes, AgentHub: s.hub, Console: ui,
+		AgentMaxInflight: s.cfg.AgentMaxInflight,
 		// The listener opens only once migrations are applied, so readiness
 		// is the database answering.
 		Ready: func(ctx context.Context) error {

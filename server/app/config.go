@@ -32,6 +32,9 @@ type Config struct {
 	LogFormat         string
 	MaxBodyBytes      int64
 	DBMaxConns        int
+	// AgentMaxInflight bounds the agent requests served at once; 0 means
+	// no bound (see httpapi.Options.AgentMaxInflight).
+	AgentMaxInflight  int
 	ShutdownTimeout   time.Duration
 	PublicURL         string
 	Workers           int
@@ -77,6 +80,7 @@ func (c *Config) settings() []setting {
 		{"log-format", "CERTCTL_LOG_FORMAT", "text or json", &c.LogFormat, "text"},
 		{"max-body-bytes", "CERTCTL_MAX_BODY_BYTES", "largest request body accepted", &c.MaxBodyBytes, "1048576"},
 		{"db-max-conns", "CERTCTL_DB_MAX_CONNS", "largest number of database connections", &c.DBMaxConns, "20"},
+		{"agent-max-inflight", "CERTCTL_AGENT_MAX_INFLIGHT", "agent requests served at once (a waiting long poll does not count); more are answered 429 with Retry-After, which agents honour; about twice --db-max-conns; 0 for no bound", &c.AgentMaxInflight, "40"},
 		{"shutdown-timeout", "CERTCTL_SHUTDOWN_TIMEOUT", "the longest a shutdown (SIGINT, SIGTERM) takes: requests and jobs in flight may finish until a reserve is left for stopping plugins and the database", &c.ShutdownTimeout, "20s"},
 		{"public-url", "CERTCTL_PUBLIC_URL", "URL clients reach this server at (CRL distribution points); empty derives it from the listen address", &c.PublicURL, ""},
 		{"workers", "CERTCTL_WORKERS", "jobs (issuance, renewal, revocation, notifications) this server runs at once; 0 runs none", &c.Workers, "16"},
@@ -201,6 +205,9 @@ func (c *Config) validate() error {
 	}
 	if c.DBMaxConns < 2 {
 		return errors.New("--db-max-conns must be at least 2")
+	}
+	if c.AgentMaxInflight < 0 {
+		return errors.New("--agent-max-inflight must not be negative")
 	}
 	if c.HTTP01Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP01Listen); err != nil {

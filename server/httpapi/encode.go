@@ -50,6 +50,9 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path,
 			"request_id", core.RequestIDFrom(r.Context()), "err", err)
 	}
+	if code == core.EUNAVAILABLE && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfterSeconds()) // e.g. no database connection free in time: come back soon
+	}
 	detail := api.ErrorDetail{Code: code, Message: core.ErrorMessage(err), RequestID: core.RequestIDFrom(r.Context())}
 	var e *core.Error
 	if errors.As(err, &e) {

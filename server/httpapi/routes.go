@@ -33,9 +33,10 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	r.Handle(acmeChallengePath+"{token}", s.h(s.acmeChallenge)).Methods(http.MethodGet)
 
 	// The agent API: enrollment with a token, then the agent's own credential.
-	r.Handle("/api/v1/agent/enroll", s.h(s.agentEnroll)).Methods(http.MethodPost)
+	// Past a bound of agent requests at once, more are shed (shed.go).
+	r.Handle("/api/v1/agent/enroll", s.shedAgents(s.h(s.agentEnroll))).Methods(http.MethodPost)
 	agent := func(method, path string, f handlerFunc) {
-		r.Handle("/api/v1/agent"+path, s.authenticateAgent(s.h(f))).Methods(method)
+		r.Handle("/api/v1/agent"+path, s.shedAgents(s.authenticateAgent(s.h(f)))).Methods(method)
 	}
 	agent(http.MethodPost, "/heartbeat", s.agentHeartbeat)
 	agent(http.MethodGet, "/work", s.agentWork)

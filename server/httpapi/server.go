@@ -30,6 +30,10 @@ type Options struct {
 	MaxBodyBytes int64                       // 0 means DefaultMaxBodyBytes
 	AgentHub     *service.AgentHub           // wakes agents' long polls; nil means they re-check every few seconds
 	Console      http.Handler                // the web console, served at every path outside the API; nil means none
+	// AgentMaxInflight bounds the agent requests served at once (long
+	// polls count only while they look at the database); more are
+	// answered 429 with Retry-After. 0 means no bound.
+	AgentMaxInflight int
 }
 
 // Server serves the API.
@@ -42,6 +46,8 @@ type Server struct {
 	router  *mux.Router
 	hub     *service.AgentHub
 	console http.Handler
+	// agentSlots bounds the agent requests served at once; nil for none.
+	agentSlots agentSlots
 }
 
 // New returns the API's http.Handler.
@@ -61,6 +67,9 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{svc: o.Service, logger: o.Logger, ready: o.Ready, maxBody: o.MaxBodyBytes, metrics: m, router: mux.NewRouter(),
 		hub: o.AgentHub, console: o.Console}
+	if o.AgentMaxInflight > 0 {
+		s.agentSlots = make(agentSlots, o.AgentMaxInflight)
+	}
 	s.routes(o.Registry)
 	return s, nil
 }

@@ -115,7 +115,12 @@ func (s *Service) agentByCredential(ctx context.Context, credential string) (cor
 		return a, nil
 	}
 	gen := s.fleet.auth.generation()
-	a, revoked, err := s.store.Q().AgentByCredential(ctx, hash[:])
+	q, release, err := s.store.QWithin(ctx, agentDBWait)
+	if err != nil {
+		return core.Agent{}, err
+	}
+	a, revoked, err := q.AgentByCredential(ctx, hash[:])
+	release()
 	if errIs(err, core.ENOTFOUND) {
 		return core.Agent{}, core.Errorf(core.EUNAUTHORIZED, "invalid agent credential")
 	}
@@ -226,6 +231,10 @@ func (s *Service) AgentWork(ctx context.Context, wait time.Duration, notify <-ch
 			recheckIn = min(recheckIn, max(next.Sub(s.clock()), 0)+50*time.Millisecond)
 		}
 		recheck := time.NewTimer(recheckIn)
+		slot := slotFrom(ctx)
+		if slot != nil {
+			slot.Release()
+		}
 		if s.fleet.waiting != nil {
 			s.fleet.waiting(id)
 		}
@@ -240,13 +249,22 @@ func (s *Service) AgentWork(ctx context.Context, wait time.Duration, notify <-ch
 		case <-recheck.C:
 		}
 		recheck.Stop()
+		if slot != nil {
+			if err := slot.Reacquire(ctx); err != nil {
+				return nil, nil // the agent went away while waiting its turn
+			}
+		}
 	}
 }
 
 // agentWorkNow returns the agent's work now, and when its next retry
 // comes due (nil when none is scheduled).
 func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem, *time.Time, error) {
-	q := s.store.Q()
+	q, release, err := s.store.QWithin(ctx, agentDBWait)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
 	now := s.clock()
 	jobs, next, err := q.AgentJobs(ctx, agent, now, 50)
 	if err != nil {

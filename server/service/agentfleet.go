@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -97,3 +98,31 @@ func (c *agentAuthCache) forget(agent uuid.UUID) {
 		}
 	}
 }
+
+// A Slot is a request's place among the agent requests a server serves at
+// once (the transport bounds them, and sheds the rest). A long poll gives
+// its place up while it waits, doing nothing, and takes one again, waiting
+// its turn, to look at the database when woken: thousands of open polls
+// do not crowd out the requests that work.
+type Slot interface {
+	Release()
+	Reacquire(ctx context.Context) error
+}
+
+type slotKey struct{}
+
+// WithSlot returns ctx carrying the request's slot.
+func WithSlot(ctx context.Context, s Slot) context.Context {
+	return context.WithValue(ctx, slotKey{}, s)
+}
+
+func slotFrom(ctx context.Context) Slot {
+	s, _ := ctx.Value(slotKey{}).(Slot)
+	return s
+}
+
+// agentDBWait bounds how long an agent request waits for a database
+// connection: past it the server is overloaded, and the agent is better
+// told to come back (503 with Retry-After) than kept waiting while it
+// holds a connection, a goroutine and a descriptor.
+const agentDBWait = time.Second

@@ -1,0 +1,82 @@
+package httpapi
+
+// shed.go: a bound on the agent requests served at once. Past the knee a
+// server that queues every request makes every one of them slow (each
+// waiting request holds a connection, a goroutine and a descriptor, and
+// waits for a database connection behind all the others); one that
+// refuses the excess at once (429 with Retry-After, which agents honour)
+// stays fast for the requests it takes.
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+
+	"github.com/certctl/certctl/sdk/api"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/service"
+)
+
+// agentSlots holds one token per agent request being served.
+type agentSlots chan struct{}
+
+// agentSlot is one request's place: held while the request works, given
+// up by a long poll while it waits (service.Slot). Only the request's own
+// goroutine uses it.
+type agentSlot struct {
+	slots agentSlots
+	held  bool
+}
+
+func (s *agentSlot) Release() {
+	if s.held {
+		<-s.slots
+		s.held = false
+	}
+}
+
+// Reacquire waits its turn: a woken poll was admitted once, and is not
+// shed in the middle of its wait.
+func (s *agentSlot) Reacquire(ctx context.Context) error {
+	if s.held {
+		return nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+		s.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retryAfterSeconds is what a shed request is told to wait: 1 to 3
+// seconds at random, so that the agents refused together do not all come
+// back together.
+func retryAfterSeconds() string {
+	return strconv.Itoa(1 + rand.IntN(3))
+}
+
+// shedAgents admits an agent request when fewer than the bound are being
+// served, and answers 429 with Retry-After otherwise, before doing
+// anything (so that any request, a POST too, may simply be sent again).
+func (s *Server) shedAgents(next http.Handler) http.Handler {
+	if s.agentSlots == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slot := &agentSlot{slots: s.agentSlots}
+		select {
+		case s.agentSlots <- struct{}{}:
+			slot.held = true
+		default:
+			w.Header().Set("Retry-After", retryAfterSeconds())
+			encode(w, http.StatusTooManyRequests, api.ErrorResponse{Error: api.ErrorDetail{Code: core.EUNAVAILABLE,
+				Message: "the server is busy; retry after the delay in Retry-After", RequestID: core.RequestIDFrom(r.Context())}})
+			return
+		}
+		defer slot.Release()
+		next.ServeHTTP(w, r.WithContext(service.WithSlot(r.Context(), slot)))
+	})
+}
