@@ -111,3 +111,109 @@ func TestValidateSAN(t *testing.T) {
 		wantValid(t, c.san, ValidateSAN("sans[3]", c.san), c.ok, "sans[3]")
 	}
 }
+
+func TestValidateName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"web", true}, {"0day", true}, {"a.b-c_d", true}, {strings.Repeat("a", 63), true},
+		{"", false}, {"Web", false}, {"-web", false}, {".web", false}, {"web site", false}, {"wéb", false},
+		{strings.Repeat("a", 64), false}, {"web/1", false},
+	} {
+		wantValid(t, "ValidateName("+tt.name+")", ValidateName("name", tt.name), tt.ok, "name")
+	}
+}
+
+func TestValidateType(t *testing.T) {
+	for _, tt := range []struct {
+		typ string
+		ok  bool
+	}{
+		{"local", true}, {"my-ca2", true}, {"a" + strings.Repeat("b", 31), true},
+		{"", false}, {"2ca", false}, {"-ca", false}, {"my_ca", false}, {"my.ca", false}, {"Local", false},
+		{"a" + strings.Repeat("b", 32), false},
+	} {
+		wantValid(t, "ValidateType("+tt.typ+")", ValidateType("type", tt.typ), tt.ok, "type")
+	}
+}
+
+func TestValidateOneOf(t *testing.T) {
+	allowed := []string{"agent", "server"}
+	wantValid(t, "agent", ValidateOneOf("key_mode", "agent", allowed), true, "key_mode")
+	wantValid(t, "Agent", ValidateOneOf("key_mode", "Agent", allowed), false, "key_mode")
+	wantValid(t, "empty", ValidateOneOf("key_mode", "", allowed), false, "key_mode")
+	err := ValidateOneOf("key_mode", "x", allowed)
+	if err == nil || !strings.Contains(err.Error(), "agent, server") {
+		t.Errorf("the error does not list what is allowed: %v", err)
+	}
+	wantValid(t, "nothing allowed", ValidateOneOf("f", "x", nil), false, "f")
+}
+
+func TestValidateLabels(t *testing.T) {
+	many := map[string]string{}
+	for i := range 65 {
+		many[strings.Repeat("k", i+1)] = "v"
+	}
+	sixtyFour := map[string]string{}
+	for i := range 64 {
+		sixtyFour[strings.Repeat("k", i%63+1)+strings.Repeat("x", i/63)] = "v"
+	}
+	for _, tt := range []struct {
+		what   string
+		labels map[string]string
+		ok     bool
+	}{
+		{"none", nil, true},
+		{"usual", map[string]string{"team": "payments", "app.kubernetes.io/name": "web", "Env": ""}, true},
+		{"value of 256", map[string]string{"k": strings.Repeat("v", 256)}, true},
+		{"64 labels", sixtyFour, true},
+		{"65 labels", many, false},
+		{"value of 257", map[string]string{"k": strings.Repeat("v", 257)}, false},
+		{"empty key", map[string]string{"": "v"}, false},
+		{"key starting with a dot", map[string]string{".k": "v"}, false},
+		{"key with a space", map[string]string{"a b": "v"}, false},
+		{"key of 64", map[string]string{strings.Repeat("k", 64): "v"}, false},
+	} {
+		if tt.what == "64 labels" && len(tt.labels) != 64 {
+			t.Fatalf("the test's 64 labels are %d", len(tt.labels))
+		}
+		wantValid(t, tt.what, ValidateLabels("labels", tt.labels), tt.ok, "labels")
+	}
+}
+
+func TestValidateConfig(t *testing.T) {
+	big := map[string]any{}
+	for i := range 201 {
+		big[strings.Repeat("f", i+1)] = i
+	}
+	two := map[string]any{"url": "https://x", strings.Repeat("f", 128): nil}
+	for _, tt := range []struct {
+		what   string
+		config map[string]any
+		ok     bool
+	}{
+		{"none", nil, true},
+		{"usual", two, true},
+		{"201 fields", big, false},
+		{"empty field name", map[string]any{"": 1}, false},
+		{"field name of 129", map[string]any{strings.Repeat("f", 129): 1}, false},
+	} {
+		wantValid(t, tt.what, ValidateConfig("config", tt.config), tt.ok, "config")
+	}
+}
+
+func TestNormalizeSANs(t *testing.T) {
+	got := NormalizeSANs([]string{" WWW.Example.com ", "www.example.com", "::ffff:10.0.0.1", "10.0.0.1",
+		"2001:DB8:0:0::1", "spiffe://Example.org/Web", "Ops@Example.com", "fe80::1%eth0"})
+	want := []string{"www.example.com", "10.0.0.1", "2001:db8::1", "spiffe://Example.org/Web", "ops@example.com", "fe80::1%eth0"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("NormalizeSANs = %q, want %q", got, want)
+	}
+	if again := NormalizeSANs(got); strings.Join(again, " ") != strings.Join(got, " ") {
+		t.Errorf("normalizing twice = %q, want %q", again, got)
+	}
+	if out := NormalizeSANs(nil); out == nil || len(out) != 0 {
+		t.Errorf("NormalizeSANs(nil) = %#v, want an empty slice", out)
+	}
+}
