@@ -1,0 +1,62 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/certctl/certctl/server/apitest"
+	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/db"
+	"github.com/certctl/certctl/server/store"
+)
+
+// newStore is a store on a fresh migrated database of the test's own.
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	pool, err := db.Open(context.Background(), apitest.NewDatabase(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return store.New(pool)
+}
+
+// newID is a time-ordered id, as the service makes them: pages are in id
+// order.
+func newID(t *testing.T) uuid.UUID {
+	t.Helper()
+	id, err := uuid.NewV7()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// at is a fixed time in the database's precision (microseconds, UTC).
+func at(minute int) time.Time {
+	return time.Date(2026, 12, 1, 10, minute, 0, 0, time.UTC)
+}
+
+// wantCode fails t unless err is a core error with code.
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code != code {
+		t.Errorf("%s: %v, want a %s error", what, err, code)
+	}
+}
+
+// createIssuer inserts an issuer called name.
+func createIssuer(t *testing.T, q *store.Queries, name string) core.Issuer {
+	t.Helper()
+	i := core.Issuer{ID: newID(t), Name: name, Type: "local", Config: map[string]any{"common_name": name},
+		CreatedAt: at(0), UpdatedAt: at(0)}
+	if err := q.CreateIssuer(context.Background(), i); err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
