@@ -60,6 +60,8 @@ func startEngine(ctx context.Context, svc *service.Service, hub *service.AgentHu
 	e := &engine{stop: stop}
 	e.wg.Add(1)
 	go func() { defer e.wg.Done(); svc.RunAgentHub(ctx, hub) }()
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); svc.RunHeartbeats(ctx, 0) }() // agents' heartbeats written in batches
 	if cfg.Workers > 0 {
 		e.worker = svc.NewWorker(service.WorkerOptions{Concurrency: cfg.Workers, Owner: workerOwner(), Lease: cfg.JobLease})
 		e.wg.Add(2)

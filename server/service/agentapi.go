@@ -152,7 +152,13 @@ func (s *Service) Heartbeat(ctx context.Context, facts AgentFacts) (core.Agent, 
 	if err != nil {
 		return core.Agent{}, err
 	}
-	return s.store.Q().RecordHeartbeat(ctx, id, facts, s.clock())
+	now := s.clock()
+	// Kept for the next batch when this server knows the agent (it was
+	// just authenticated) and writes batches (heartbeats.go).
+	if a, ok := s.fleet.auth.agentOf(id, now); ok && s.fleet.beats.keep(store.Heartbeat{AgentID: id, Facts: facts, At: now}) {
+		return heartbeatAgent(a, facts, now), nil
+	}
+	return s.store.Q().RecordHeartbeat(ctx, id, facts, now)
 }
 
 // RotateAgentCredential gives the calling agent a new credential and

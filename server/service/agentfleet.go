@@ -14,7 +14,8 @@ import (
 // cheaply: who a credential belongs to, for a few seconds (so that an
 // agent's requests do not each cost a query to authenticate).
 type agentFleet struct {
-	auth agentAuthCache
+	auth  agentAuthCache
+	beats heartbeatBuffer // heartbeats.go
 	// waiting, when set (tests), is called each time a long poll of agent
 	// has looked at the database and starts to wait.
 	waiting func(agent uuid.UUID)
@@ -37,6 +38,7 @@ type agentAuthCache struct {
 	mu      sync.Mutex
 	gen     uint64 // moves on every invalidation
 	entries map[[32]byte]agentAuthEntry
+	byAgent map[uuid.UUID][32]byte // the credential last verified of each agent
 }
 
 type agentAuthEntry struct {
@@ -50,6 +52,17 @@ func (c *agentAuthCache) get(hash [32]byte, now time.Time) (core.Agent, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.entries[hash]
 	if !ok || !now.Before(e.expires) {
+		return core.Agent{}, false
+	}
+	return e.agent, true
+}
+
+// agentOf returns an agent as verified less than the TTL ago.
+func (c *agentAuthCache) agentOf(id uuid.UUID, now time.Time) (core.Agent, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[c.byAgent[id]]
+	if !ok || e.agent.ID != id || !now.Before(e.expires) {
 		return core.Agent{}, false
 	}
 	return e.agent, true
@@ -72,19 +85,24 @@ func (c *agentAuthCache) put(hash [32]byte, gen uint64, a core.Agent, expires ti
 		return
 	}
 	if c.entries == nil {
-		c.entries = map[[32]byte]agentAuthEntry{}
+		c.entries, c.byAgent = map[[32]byte]agentAuthEntry{}, map[uuid.UUID][32]byte{}
 	}
 	if len(c.entries) >= agentAuthMax {
 		for h, e := range c.entries {
 			if !e.expires.After(expires.Add(-AgentAuthTTL)) {
 				delete(c.entries, h)
+				if c.byAgent[e.agent.ID] == h {
+					delete(c.byAgent, e.agent.ID)
+				}
 			}
 		}
 		if len(c.entries) >= agentAuthMax {
 			clear(c.entries) // all fresh: more agents than the bound; start again
+			clear(c.byAgent)
 		}
 	}
 	c.entries[hash] = agentAuthEntry{agent: a, expires: expires}
+	c.byAgent[a.ID] = hash
 }
 
 // forget drops every credential of agent.
@@ -92,6 +110,7 @@ func (c *agentAuthCache) forget(agent uuid.UUID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	delete(c.byAgent, agent)
 	for h, e := range c.entries {
 		if e.agent.ID == agent {
 			delete(c.entries, h)

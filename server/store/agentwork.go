@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -90,6 +92,44 @@ func (q *Queries) RecordHeartbeat(ctx context.Context, id uuid.UUID, f AgentFact
 		WHERE id = $1 RETURNING `+agentColumns, id, f.OS, f.Arch, f.Hostname, f.AgentVersion, f.IPAddress, f.UptimeSeconds,
 		f.Plugins, now))
 	return a, mapError(err, "agent")
+}
+
+// Heartbeat is one agent's heartbeat, to be written with others.
+type Heartbeat struct {
+	AgentID uuid.UUID
+	Facts   AgentFacts
+	At      time.Time
+}
+
+// RecordHeartbeats writes heartbeats of distinct agents in one statement,
+// as RecordHeartbeat does each. One older than what an agent's row holds
+// (written meanwhile by another server) changes nothing.
+func (q *Queries) RecordHeartbeats(ctx context.Context, hs []Heartbeat) error {
+	n := len(hs)
+	ids, at := make([]uuid.UUID, n), make([]time.Time, n)
+	os, arch, host, version, plugins := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ips, uptime := make([]*netip.Addr, n), make([]int64, n)
+	for i, h := range hs {
+		f := h.Facts
+		if f.Plugins == nil {
+			f.Plugins = []core.AgentPlugin{}
+		}
+		p, err := json.Marshal(f.Plugins)
+		if err != nil {
+			return fmt.Errorf("store: heartbeat plugins: %w", err)
+		}
+		ids[i], at[i], os[i], arch[i], host[i], version[i], plugins[i] = h.AgentID, h.At, f.OS, f.Arch, f.Hostname, f.AgentVersion, string(p)
+		ips[i], uptime[i] = f.IPAddress, f.UptimeSeconds
+	}
+	_, err := q.db.Exec(ctx, `UPDATE agents a SET os = u.os, arch = u.arch, hostname = u.hostname,
+		agent_version = u.agent_version, ip_address = u.ip, uptime_seconds = u.uptime, plugins = u.plugins::jsonb,
+		last_heartbeat_at = u.at, updated_at = u.at,
+		status = CASE WHEN a.status = 'retired' THEN a.status ELSE 'online' END
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::inet[], $7::bigint[], $8::text[],
+			$9::timestamptz[]) AS u(id, os, arch, hostname, agent_version, ip, uptime, plugins, at)
+		WHERE a.id = u.id AND (a.last_heartbeat_at IS NULL OR a.last_heartbeat_at <= u.at)`,
+		ids, os, arch, host, version, ips, uptime, plugins, at)
+	return mapError(err, "agents")
 }
 
 // MarkAgentsOffline marks offline the online agents silent since before,
