@@ -135,11 +135,11 @@ func (s *issuerServer) SignCRL(ctx context.Context, r *pb.SignCRLRequest) (*pb.S
 		req.Revoked = append(req.Revoked, RevokedCertificate{SerialNumber: e.GetSerialNumber(), RevokedAt: fromTS(e.GetRevokedAt()),
 			Reason: int(e.GetReason())})
 	}
-	der, err := s.impl.SignCRL(ctx, req)
+	res, err := s.impl.SignCRL(ctx, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.SignCRLResponse{CrlDer: der}, nil
+	return &pb.SignCRLResponse{CrlDer: res.DER}, nil
 }
 
 // issuerClient is an Issuer backed by a plugin process (host side).
@@ -224,10 +224,10 @@ func (c *issuerClient) GetOrderStatus(ctx context.Context, req OrderStatusReques
 	return issueResultFromProto(r), nil
 }
 
-func (c *issuerClient) SignCRL(ctx context.Context, req CRLRequest) ([]byte, error) {
+func (c *issuerClient) SignCRL(ctx context.Context, req CRLRequest) (CRLResult, error) {
 	raw, err := MarshalConfig(req.Config)
 	if err != nil {
-		return nil, err
+		return CRLResult{}, err
 	}
 	pr := &pb.SignCRLRequest{ConfigJson: raw, Number: req.Number, ThisUpdate: ts(req.ThisUpdate), NextUpdate: ts(req.NextUpdate)}
 	for _, e := range req.Revoked {
@@ -236,7 +236,7 @@ func (c *issuerClient) SignCRL(ctx context.Context, req CRLRequest) ([]byte, err
 	}
 	r, err := c.c.SignCRL(ctx, pr)
 	if err != nil {
-		return nil, fromStatus(ctx, err)
+		return CRLResult{}, fromStatus(ctx, err)
 	}
-	return r.GetCrlDer(), nil
+	return CRLResult{DER: r.GetCrlDer()}, nil
 }

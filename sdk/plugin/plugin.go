@@ -132,7 +132,7 @@ type Issuer interface {
 	// fetched and the stored CRL is missing, past half its life, or older
 	// than a revocation (and at least 10 seconds old); req is complete:
 	// every unexpired revoked certificate of the issuer.
-	SignCRL(ctx context.Context, req CRLRequest) ([]byte, error)
+	SignCRL(ctx context.Context, req CRLRequest) (CRLResult, error)
 }
 
 // ProvisionRequest asks an issuer to prepare a configuration.
@@ -281,6 +281,11 @@ type CRLRequest struct {
 	ThisUpdate time.Time
 	NextUpdate time.Time
 	Revoked    []RevokedCertificate
+}
+
+// CRLResult is a signed CRL.
+type CRLResult struct {
+	DER []byte // the CRL, DER-encoded
 }
 
 // Target is a deployment connector: it puts a certificate where it is

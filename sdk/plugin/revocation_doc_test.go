@@ -49,21 +49,22 @@ func (issuer) RevokeCertificate(_ context.Context, req plugin.RevokeRequest) err
 
 // SignCRL signs the complete list certctl sends; it needs a CA certificate
 // with the cRLSign key usage.
-func (issuer) SignCRL(_ context.Context, req plugin.CRLRequest) ([]byte, error) {
+func (issuer) SignCRL(_ context.Context, req plugin.CRLRequest) (plugin.CRLResult, error) {
 	_, ca, err := loadCA(req.Config, true)
 	if err != nil {
-		return nil, err
+		return plugin.CRLResult{}, err
 	}
 	tmpl := &x509.RevocationList{Number: big.NewInt(req.Number), ThisUpdate: req.ThisUpdate, NextUpdate: req.NextUpdate}
 	for _, r := range req.Revoked {
 		serial, ok := new(big.Int).SetString(r.SerialNumber, 16)
 		if !ok {
-			return nil, plugin.Errorf(plugin.CodeInvalidInput, "serial %q is not hexadecimal", r.SerialNumber)
+			return plugin.CRLResult{}, plugin.Errorf(plugin.CodeInvalidInput, "serial %q is not hexadecimal", r.SerialNumber)
 		}
 		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
 			x509.RevocationListEntry{SerialNumber: serial, RevocationTime: r.RevokedAt, ReasonCode: r.Reason})
 	}
-	return x509.CreateRevocationList(rand.Reader, tmpl, ca.Leaf, ca.PrivateKey.(crypto.Signer))
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Leaf, ca.PrivateKey.(crypto.Signer))
+	return plugin.CRLResult{DER: der}, err
 }
 
 // End of what docs/plugins.md shows.
@@ -128,11 +129,12 @@ func TestDocsRevocationExample(t *testing.T) {
 
 	cfg, ca := testCA(t, x509.KeyUsageCertSign|x509.KeyUsageCRLSign)
 	now := time.Now().Truncate(time.Second)
-	der, err := iss.SignCRL(ctx, plugin.CRLRequest{Config: cfg, Number: 7, ThisUpdate: now, NextUpdate: now.Add(24 * time.Hour),
+	signed, err := iss.SignCRL(ctx, plugin.CRLRequest{Config: cfg, Number: 7, ThisUpdate: now, NextUpdate: now.Add(24 * time.Hour),
 		Revoked: []plugin.RevokedCertificate{
 			{SerialNumber: "0a1b", RevokedAt: now.Add(-time.Hour), Reason: plugin.ReasonKeyCompromise},
 			{SerialNumber: "ff", RevokedAt: now.Add(-time.Minute), Reason: plugin.ReasonSuperseded},
 		}})
+	der := signed.DER
 	if err != nil {
 		t.Fatalf("SignCRL: %v", err)
 	}

@@ -68,8 +68,8 @@ func (UnimplementedIssuer) GetOrderStatus(context.Context, OrderStatusRequest) (
 }
 
 // SignCRL implements Issuer.
-func (UnimplementedIssuer) SignCRL(context.Context, CRLRequest) ([]byte, error) {
-	return nil, unimplemented(KindIssuer, "SignCRL")
+func (UnimplementedIssuer) SignCRL(context.Context, CRLRequest) (CRLResult, error) {
+	return CRLResult{}, unimplemented(KindIssuer, "SignCRL")
 }
 
 // ValidateConfig implements Plugin.

@@ -202,16 +202,16 @@ func (s *Service) CRL(ctx context.Context, issuerRef string) ([]byte, time.Time,
 		req.Revoked = append(req.Revoked, plugin.RevokedCertificate{SerialNumber: r.SerialNumber, RevokedAt: r.RevokedAt,
 			Reason: reasonCode(r.Reason)})
 	}
-	der, err := p.SignCRL(ctx, req)
+	signed, err := p.SignCRL(ctx, req)
 	if err != nil {
 		if failureCode(fromPlugin(err)) == FailUnsupported {
 			return nil, time.Time{}, core.Errorf(core.ENOTFOUND, "issuer %q does not publish a CRL through certctl", iss.Name)
 		}
 		return nil, time.Time{}, pluginError(err, plugin.KindIssuer, iss.Type)
 	}
-	next := store.CRL{IssuerID: iss.ID, Number: req.Number, ThisUpdate: now, NextUpdate: req.NextUpdate, DER: der, Entries: len(revoked)}
+	next := store.CRL{IssuerID: iss.ID, Number: req.Number, ThisUpdate: now, NextUpdate: req.NextUpdate, DER: signed.DER, Entries: len(revoked)}
 	if err := q.SaveCRL(ctx, next, crl.Number, found); err != nil {
 		return nil, time.Time{}, err
 	}
-	return der, next.NextUpdate, nil
+	return signed.DER, next.NextUpdate, nil
 }

@@ -153,8 +153,8 @@ func (i *issuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (plu
 	return plugin.IssueResult{Status: plugin.StatusPending}, nil
 }
 
-func (i *issuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
-	return nil, plugin.Errorf(plugin.CodeUnimplemented, "no CRL")
+func (i *issuer) SignCRL(context.Context, plugin.CRLRequest) (plugin.CRLResult, error) {
+	return plugin.CRLResult{}, plugin.Errorf(plugin.CodeUnimplemented, "no CRL")
 }
 
 func main() {

@@ -222,8 +222,8 @@ func (i *issuer) RevokeCertificate(ctx context.Context, req plugin.RevokeRequest
 }
 
 // SignCRL: an ACME CA publishes its own revocation information.
-func (i *issuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
-	return nil, plugin.Errorf(plugin.CodeUnimplemented, "an ACME CA publishes its own CRLs")
+func (i *issuer) SignCRL(context.Context, plugin.CRLRequest) (plugin.CRLResult, error) {
+	return plugin.CRLResult{}, plugin.Errorf(plugin.CodeUnimplemented, "an ACME CA publishes its own CRLs")
 }
 
 // accountSettings reads cfg for a call that needs the account.

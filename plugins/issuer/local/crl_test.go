@@ -27,8 +27,9 @@ func TestSignCRL(t *testing.T) {
 				{SerialNumber: "0a:1b:2c", RevokedAt: t0.Add(-2 * time.Hour), Reason: 4},
 				{SerialNumber: "FFEE", RevokedAt: t0.Add(-3 * time.Hour), Reason: 0},
 			}
-			der, err := iss.SignCRL(context.Background(), plugin.CRLRequest{Config: cfg, Number: 42,
+			signed, err := iss.SignCRL(context.Background(), plugin.CRLRequest{Config: cfg, Number: 42,
 				ThisUpdate: t0, NextUpdate: t0.Add(6 * time.Hour), Revoked: revoked})
+			der := signed.DER
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +66,8 @@ func TestSignCRLDefaultsAndRefusals(t *testing.T) {
 	cfg := provisioned(t, iss, plugin.Config{fieldCAKeyType: "ecdsa-p256"})
 	ctx := context.Background()
 
-	der, err := iss.SignCRL(ctx, plugin.CRLRequest{Config: cfg, Number: 1})
+	signed, err := iss.SignCRL(ctx, plugin.CRLRequest{Config: cfg, Number: 1})
+	der := signed.DER
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -192,23 +192,24 @@ func (i *issuer) GetOrderStatus(_ context.Context, req plugin.OrderStatusRequest
 		"no order %q: the local CA issues synchronously and keeps no orders", orderID)
 }
 
-func (i *issuer) SignCRL(ctx context.Context, req plugin.CRLRequest) ([]byte, error) {
+func (i *issuer) SignCRL(ctx context.Context, req plugin.CRLRequest) (plugin.CRLResult, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return plugin.CRLResult{}, err
 	}
 	s, err := readSettings(req.Config)
 	if err != nil {
-		return nil, err
+		return plugin.CRLResult{}, err
 	}
 	now := i.now()
 	ca, err := loadCA(s, now, i.keys)
 	if err != nil {
-		return nil, err
+		return plugin.CRLResult{}, err
 	}
 	if ca == nil {
-		return nil, plugin.InvalidConfig(fieldCACert, "issuer not provisioned: the configuration has no CA")
+		return plugin.CRLResult{}, plugin.InvalidConfig(fieldCACert, "issuer not provisioned: the configuration has no CA")
 	}
-	return signCRL(ca, req, now)
+	der, err := signCRL(ca, req, now)
+	return plugin.CRLResult{DER: der}, err
 }
 
 // settings is a configuration read into typed values, defaults applied.

@@ -72,8 +72,9 @@ func TestThroughProcess(t *testing.T) {
 		t.Errorf("lifetime %s, want the configured 7 days (and the minute of clock skew)", got)
 	}
 
-	der, err := iss.SignCRL(ctx, plugin.CRLRequest{Config: cfg, Number: 7, ThisUpdate: time.Now(),
+	signed, err := iss.SignCRL(ctx, plugin.CRLRequest{Config: cfg, Number: 7, ThisUpdate: time.Now(),
 		Revoked: []plugin.RevokedCertificate{{SerialNumber: leaf.SerialNumber.Text(16), RevokedAt: time.Now(), Reason: 1}}})
+	der := signed.DER
 	if err != nil {
 		t.Fatalf("SignCRL: %v", err)
 	}

@@ -185,8 +185,8 @@ func (i *issuer) GetOrderStatus(_ context.Context, req plugin.OrderStatusRequest
 }
 
 // SignCRL is not offered: the CA behind the command publishes its own CRL.
-func (i *issuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
-	return nil, plugin.Errorf(plugin.CodeUnimplemented,
+func (i *issuer) SignCRL(context.Context, plugin.CRLRequest) (plugin.CRLResult, error) {
+	return plugin.CRLResult{}, plugin.Errorf(plugin.CodeUnimplemented,
 		"the script issuer signs no CRLs: publish the CA's own CRL (e.g. openssl ca -gencrl)")
 }
 

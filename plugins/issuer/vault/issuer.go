@@ -187,8 +187,8 @@ func (i *issuer) GetOrderStatus(_ context.Context, req plugin.OrderStatusRequest
 }
 
 // SignCRL is not offered: Vault publishes its own CRL (<mount>/crl).
-func (i *issuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
-	return nil, plugin.Errorf(plugin.CodeUnimplemented,
+func (i *issuer) SignCRL(context.Context, plugin.CRLRequest) (plugin.CRLResult, error) {
+	return plugin.CRLResult{}, plugin.Errorf(plugin.CodeUnimplemented,
 		"Vault signs its own CRLs: clients fetch them from Vault (<address>/v1/<mount>/crl)")
 }
 

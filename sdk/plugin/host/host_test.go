@@ -158,8 +158,8 @@ func (fakeIssuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (pl
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound, "no orders")
 }
 
-func (fakeIssuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
-	return nil, plugin.Errorf(plugin.CodeUnimplemented, "no CRLs")
+func (fakeIssuer) SignCRL(context.Context, plugin.CRLRequest) (plugin.CRLResult, error) {
+	return plugin.CRLResult{}, plugin.Errorf(plugin.CodeUnimplemented, "no CRLs")
 }
 
 // pluginDir copies the test binary into a fresh plugin directory as the

@@ -47,8 +47,10 @@ func (p issuerProxy) GetOrderStatus(ctx context.Context, req plugin.OrderStatusR
 	})
 }
 
-func (p issuerProxy) SignCRL(ctx context.Context, req plugin.CRLRequest) ([]byte, error) {
-	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) ([]byte, error) { return pr.Issuer().SignCRL(ctx, req) })
+func (p issuerProxy) SignCRL(ctx context.Context, req plugin.CRLRequest) (plugin.CRLResult, error) {
+	return call(p.m, ctx, func(ctx context.Context, pr *plugin.Process) (plugin.CRLResult, error) {
+		return pr.Issuer().SignCRL(ctx, req)
+	})
 }
 
 type targetProxy struct{ m *managed }

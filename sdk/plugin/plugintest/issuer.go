@@ -408,9 +408,10 @@ func (s *Session) checkSignCRL(ctx context.Context) error {
 		return err
 	}
 	now := time.Now().Truncate(time.Second)
-	der, err := s.Process.Issuer().SignCRL(ctx, plugin.CRLRequest{Config: cfg, Number: 1, ThisUpdate: now.Add(-time.Minute),
+	signed, err := s.Process.Issuer().SignCRL(ctx, plugin.CRLRequest{Config: cfg, Number: 1, ThisUpdate: now.Add(-time.Minute),
 		NextUpdate: now.Add(24 * time.Hour), Revoked: []plugin.RevokedCertificate{{
 			SerialNumber: cert.leaf.SerialNumber.Text(16), RevokedAt: now.Add(-time.Minute), Reason: plugin.ReasonKeyCompromise}}})
+	der := signed.DER
 	if plugin.ErrorCode(err) == plugin.CodeUnimplemented {
 		return nil
 	}

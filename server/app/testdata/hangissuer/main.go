@@ -104,8 +104,8 @@ func (*hangIssuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (p
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound, "no orders")
 }
 
-func (*hangIssuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
-	return nil, plugin.Errorf(plugin.CodeUnimplemented, "no CRLs")
+func (*hangIssuer) SignCRL(context.Context, plugin.CRLRequest) (plugin.CRLResult, error) {
+	return plugin.CRLResult{}, plugin.Errorf(plugin.CodeUnimplemented, "no CRLs")
 }
 
 func main() { plugin.Serve(newHangIssuer()) }

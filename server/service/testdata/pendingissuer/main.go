@@ -300,8 +300,8 @@ func (i *issuer) GetOrderStatus(_ context.Context, req plugin.OrderStatusRequest
 	return issued(cfg, o)
 }
 
-func (*issuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
-	return nil, plugin.Errorf(plugin.CodeUnimplemented, "no CRLs")
+func (*issuer) SignCRL(context.Context, plugin.CRLRequest) (plugin.CRLResult, error) {
+	return plugin.CRLResult{}, plugin.Errorf(plugin.CodeUnimplemented, "no CRLs")
 }
 
 func main() { plugin.Serve(&issuer{}) }

@@ -84,8 +84,8 @@ func (*badIssuer) GetOrderStatus(context.Context, plugin.OrderStatusRequest) (pl
 	return plugin.IssueResult{}, plugin.Errorf(plugin.CodeNotFound, "no orders")
 }
 
-func (*badIssuer) SignCRL(context.Context, plugin.CRLRequest) ([]byte, error) {
-	return []byte("not a CRL"), nil
+func (*badIssuer) SignCRL(context.Context, plugin.CRLRequest) (plugin.CRLResult, error) {
+	return plugin.CRLResult{DER: []byte("not a CRL")}, nil
 }
 
 func main() { plugin.Serve(newBadIssuer()) }
