@@ -60,3 +60,28 @@ func createIssuer(t *testing.T, q *store.Queries, name string) core.Issuer {
 	}
 	return i
 }
+
+// createCertificate inserts a managed certificate of issuer iss.
+func createCertificate(t *testing.T, q *store.Queries, name string, iss uuid.UUID) core.Certificate {
+	t.Helper()
+	c := core.Certificate{ID: newID(t), Name: name, CommonName: name + ".example.com", SANs: []string{name + ".example.com"},
+		IssuerID: iss, KeyType: "ecdsa-p256", KeyMode: core.KeyModeServer, Status: core.CertPending,
+		Labels: map[string]string{}, CreatedAt: at(0), UpdatedAt: at(0)}
+	if err := q.CreateCertificate(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// createVersion inserts an active version of c with serial, valid until
+// notAfter.
+func createVersion(t *testing.T, q *store.Queries, c core.Certificate, serial string, notAfter time.Time) core.CertificateVersion {
+	t.Helper()
+	v := core.CertificateVersion{ID: newID(t), CertificateID: c.ID, SerialNumber: serial, FingerprintSHA256: "fp-" + serial,
+		Subject: "CN=" + c.CommonName, SANs: c.SANs, NotBefore: at(0), NotAfter: notAfter, CertificatePEM: "PEM " + serial,
+		IssuerID: &c.IssuerID, Status: core.VersionActive, CreatedAt: at(0)}
+	if err := q.CreateVersion(context.Background(), v, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
