@@ -56,8 +56,10 @@ func (q *Queries) CompleteIssuance(ctx context.Context, c IssuanceCompletion) er
 // ErrLeaseLost, ...), the error is returned and the caller must roll the
 // transaction back: the others' statements ran too.
 func (q *Queries) CompleteIssuances(ctx context.Context, cs []IssuanceCompletion) error {
-	tx, ok := q.db.(pgx.Tx)
-	if !ok {
+	tx, ok := q.db.(interface {
+		SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+	})
+	if !ok || !q.tx {
 		return errors.New("store: CompleteIssuances needs a transaction")
 	}
 	b := &pgx.Batch{}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,25 +49,58 @@ func (s *Store) Pool() *pgxpool.Pool {
 }
 
 // InTx runs fn in a transaction, committed when fn returns nil and rolled
-// back otherwise. The notifications its triggers raise are sent just
-// after the commit (see notify.go).
+// back otherwise (also when fn panics). The notifications its triggers
+// raise are sent just after the commit (see notify.go); they are read and
+// the transaction committed in one round trip.
 func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error) error {
-	var deferred string
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: beginDeferringNotify}, func(tx pgx.Tx) error {
-		if err := fn(&Queries{db: tx}); err != nil {
-			return err
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	// A connection that comes back inside a transaction (a rollback that
+	// failed) is closed by the pool, not reused.
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, beginDeferringNotify); err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			defer cancel()
+			_, _ = conn.Exec(rctx, "ROLLBACK")
 		}
-		return tx.QueryRow(ctx, deferredNotifySQL).Scan(&deferred)
+	}()
+	if err := fn(&Queries{db: conn, tx: true}); err != nil {
+		return err
+	}
+	var deferred string
+	b := &pgx.Batch{}
+	b.Queue(deferredNotifySQL).QueryRow(func(r pgx.Row) error { return r.Scan(&deferred) })
+	b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
+		if ct.String() == "ROLLBACK" { // the transaction had failed
+			return pgx.ErrTxCommitRollback
+		}
+		return nil
 	})
-	if err == nil && deferred != "" {
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	committed = true
+	if deferred != "" {
 		s.sendDeferred(ctx, deferred)
 	}
-	return err
+	return nil
 }
+
+// rollbackTimeout bounds rolling back a transaction whose context may
+// have ended.
+const rollbackTimeout = 5 * time.Second
 
 // Queries are the operations on the domain's tables.
 type Queries struct {
 	db DBTX
+	tx bool // db is a connection inside InTx's transaction
 }
 
 // mapError turns database errors into core errors a client can act on.
