@@ -109,3 +109,62 @@ func TestInTxNotifiesAfterCommit(t *testing.T) {
 		t.Fatalf("notifications %q, want %q", got, want)
 	}
 }
+
+// A transaction is committed only when all of it succeeded: one whose
+// statement failed (the error swallowed by fn) or whose fn panicked
+// leaves nothing behind, and the pool goes on working.
+func TestInTxCommitsOnlyWhatSucceeded(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pool, err := db.Open(ctx, apitest.NewDatabase(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	count := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM jobs`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	now := time.Now()
+	job := core.Job{ID: uuid.Must(uuid.NewV7()), Kind: core.JobNotify, State: core.JobQueued, MaxAttempts: 3,
+		RunAt: now, CreatedAt: now, UpdatedAt: now}
+
+	err = st.InTx(ctx, func(q *store.Queries) error {
+		if err := q.InsertJob(ctx, job); err != nil {
+			return err
+		}
+		_, _ = q.Raw().Exec(ctx, `SELECT 1/0`) // fails; the error is dropped
+		return nil
+	})
+	if err == nil {
+		t.Fatal("a transaction with a failed statement was committed")
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = st.InTx(ctx, func(q *store.Queries) error {
+			if err := q.InsertJob(ctx, job); err != nil {
+				return err
+			}
+			panic("in the middle")
+		})
+	}()
+	if n := count(); n != 0 {
+		t.Fatalf("%d jobs after two failed transactions, want none", n)
+	}
+	for range 3 { // more transactions than the pool has connections
+		if err := st.InTx(ctx, func(q *store.Queries) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.InTx(ctx, func(q *store.Queries) error { return q.InsertJob(ctx, job) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d jobs, want the one committed", n)
+	}
+}
