@@ -85,3 +85,14 @@ func createVersion(t *testing.T, q *store.Queries, c core.Certificate, serial st
 	}
 	return v
 }
+
+// createAgent inserts a pending agent called name.
+func createAgent(t *testing.T, q *store.Queries, name, os string) core.Agent {
+	t.Helper()
+	a := core.Agent{ID: newID(t), Name: name, Status: core.AgentPending, Labels: map[string]string{"zone": "dmz"}, OS: os,
+		Arch: "amd64", Hostname: name + ".internal", AgentVersion: "1.0.0", EnrolledAt: at(0), CreatedAt: at(0), UpdatedAt: at(0)}
+	if err := q.CreateAgent(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
