@@ -3,9 +3,12 @@ package service_test
 import (
 	"context"
 	"os"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/sdk/plugin/plugintest"
 	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/core"
@@ -66,5 +69,47 @@ func TestExampleIssuerRenewsThroughIssueCertificate(t *testing.T) {
 		if got := v.NotAfter.Sub(v.NotBefore); got != 7*24*time.Hour+time.Minute {
 			t.Errorf("version %s lives %s, want the configured 7 days and a minute", v.SerialNumber, got)
 		}
+	}
+}
+
+// An issuer with nothing to provision leaves Provision to
+// plugin.UnimplementedIssuer: the server stores its configuration as it
+// is (normalised, the secret sealed) on create and update, instead of
+// refusing the issuer. The plugin (testdata/noprovision) reads its
+// configuration with plugin.DecodeConfig, so a misspelled field is refused
+// naming it.
+func TestIssuerWithoutProvisionIsStoredAsIs(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open(plugintest.Build(t, "./testdata/noprovision"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dir := t.TempDir()
+	apitest.InstallPlugin(t, dir, "certctl-plugin-issuer-noprovision", f)
+	env := apitest.Start(t, apitest.Options{PluginDir: dir})
+	ctx := core.WithActor(context.Background(), core.SystemActor)
+	iss, err := env.Service.CreateIssuer(ctx, service.IssuerInput{Name: "ca", Type: "noprovision",
+		Config: map[string]any{"endpoint": "https://ca.example", "token": "s3cret"}})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	want := plugin.Config{"endpoint": "https://ca.example", "token": "s3cret", "retries": float64(3)}
+	if got, err := env.Service.IssuerConfig(iss); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("stored configuration %v, %v; want %v", got, err, want)
+	}
+	iss, err = env.Service.UpdateIssuer(ctx, iss.ID, service.IssuerInput{Name: "ca", Type: "noprovision",
+		Config: map[string]any{"retries": 5}})
+	if err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	want["retries"] = float64(5)
+	if got, err := env.Service.IssuerConfig(iss); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("updated configuration %v, %v; want %v", got, err, want)
+	}
+	_, err = env.Service.CreateIssuer(ctx, service.IssuerInput{Name: "typo", Type: "noprovision",
+		Config: map[string]any{"endpoint": "https://ca.example", "tokne": "s3cret"}})
+	if err == nil || !strings.Contains(err.Error(), "tokne") {
+		t.Errorf("create with a misspelled field: %v, want it refused naming tokne", err)
 	}
 }
