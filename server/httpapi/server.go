@@ -31,8 +31,9 @@ type Options struct {
 	AgentHub     *service.AgentHub           // wakes agents' long polls; nil means they re-check every few seconds
 	Console      http.Handler                // the web console, served at every path outside the API; nil means none
 	// AgentMaxInflight bounds the agent requests served at once (long
-	// polls count only while they look at the database); more are
-	// answered 429 with Retry-After. 0 means no bound.
+	// polls count only while they look at the database); up to ten times
+	// as many wait their turn, up to 2 s each; more are answered 429 with
+	// Retry-After. 0 means no bound.
 	AgentMaxInflight int
 }
 
@@ -46,8 +47,9 @@ type Server struct {
 	router  *mux.Router
 	hub     *service.AgentHub
 	console http.Handler
-	// agentSlots bounds the agent requests served at once; nil for none.
-	agentSlots agentSlots
+	// agentSlots bounds the agent requests served at once, agentQueue
+	// those waiting for a slot (shed.go); nil for none.
+	agentSlots, agentQueue agentSlots
 }
 
 // New returns the API's http.Handler.
@@ -69,6 +71,7 @@ func New(o Options) (*Server, error) {
 		hub: o.AgentHub, console: o.Console}
 	if o.AgentMaxInflight > 0 {
 		s.agentSlots = make(agentSlots, o.AgentMaxInflight)
+		s.agentQueue = make(agentSlots, agentQueueFactor*o.AgentMaxInflight)
 	}
 	s.routes(o.Registry)
 	return s, nil

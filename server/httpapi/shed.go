@@ -1,6 +1,7 @@
 package httpapi
 
-// shed.go: a bound on the agent requests served at once. Past the knee a
+// shed.go: a bound on the agent requests served at once, and on those
+// waiting for their turn. Past the knee a
 // server that queues every request makes every one of them slow (each
 // waiting request holds a connection, a goroutine and a descriptor, and
 // waits for a database connection behind all the others); one that
@@ -12,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/server/core"
@@ -58,9 +60,21 @@ func retryAfterSeconds() string {
 	return strconv.Itoa(1 + rand.IntN(3))
 }
 
+// agentQueueFactor and agentQueueWait shape the queue in front of the
+// bound: up to factor × the bound requests may wait their turn, each at
+// most agentQueueWait, so that a burst (10,000 agents reconnecting) is
+// smoothed rather than refused, while a server that stays behind still
+// answers at once instead of making everyone wait without end.
+const (
+	agentQueueFactor = 10
+	agentQueueWait   = 2 * time.Second
+)
+
 // shedAgents admits an agent request when fewer than the bound are being
-// served, and answers 429 with Retry-After otherwise, before doing
-// anything (so that any request, a POST too, may simply be sent again).
+// served, queues it (within limits) otherwise, and answers 429 with
+// Retry-After when the queue is full or its turn does not come in time,
+// before doing anything (so that any request, a POST too, may simply be
+// sent again).
 func (s *Server) shedAgents(next http.Handler) http.Handler {
 	if s.agentSlots == nil {
 		return next
@@ -71,12 +85,38 @@ func (s *Server) shedAgents(next http.Handler) http.Handler {
 		case s.agentSlots <- struct{}{}:
 			slot.held = true
 		default:
-			w.Header().Set("Retry-After", retryAfterSeconds())
-			encode(w, http.StatusTooManyRequests, api.ErrorResponse{Error: api.ErrorDetail{Code: core.EUNAVAILABLE,
-				Message: "the server is busy; retry after the delay in Retry-After", RequestID: core.RequestIDFrom(r.Context())}})
-			return
+			if !s.waitTurn(r.Context()) {
+				if r.Context().Err() != nil {
+					return // the agent went away
+				}
+				w.Header().Set("Retry-After", retryAfterSeconds())
+				encode(w, http.StatusTooManyRequests, api.ErrorResponse{Error: api.ErrorDetail{Code: core.EUNAVAILABLE,
+					Message: "the server is busy; retry after the delay in Retry-After", RequestID: core.RequestIDFrom(r.Context())}})
+				return
+			}
+			slot.held = true
 		}
 		defer slot.Release()
 		next.ServeHTTP(w, r.WithContext(service.WithSlot(r.Context(), slot)))
 	})
+}
+
+// waitTurn waits in the queue for a slot, and reports whether it took one.
+func (s *Server) waitTurn(ctx context.Context) bool {
+	select {
+	case s.agentQueue <- struct{}{}:
+	default:
+		return false // the queue is full
+	}
+	defer func() { <-s.agentQueue }()
+	t := time.NewTimer(agentQueueWait)
+	defer t.Stop()
+	select {
+	case s.agentSlots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -51,6 +51,7 @@ type config struct {
 	target            time.Duration
 	maxErrorRate      float64
 	polls             bool
+	attempts          int
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&c.adminKey, "admin-key", os.Getenv("CERTCTL_API_KEY"), "admin API key, to create enrollment tokens (default $CERTCTL_API_KEY)")
 	flag.IntVar(&c.serverPID, "server-pid", 0, "pid of the server process, to report its memory and CPU from /proc (0: skip)")
 	flag.IntVar(&c.agents, "agents", 10000, "agents to simulate")
+	flag.IntVar(&c.attempts, "attempts", 1, "attempts of each enrollment, heartbeat and poll: 1 counts every refusal as a failure; 4 retries as the agent does (the SDK's default: a 429 is sent again after its Retry-After), and a latency is then the whole call's")
 	flag.DurationVar(&c.heartbeat, "heartbeat", 30*time.Second, "heartbeat interval of each agent")
 	flag.DurationVar(&c.duration, "duration", 2*time.Minute, "measurement window, after enrollment")
 	flag.IntVar(&c.enrollConcurrency, "enroll-concurrency", 50, "token creations and enrollments in flight at once")
@@ -419,7 +421,7 @@ func enroll(ctx context.Context, c config, hc *http.Client, admin *client.Client
 	a := &sim{idx: i, name: name, facts: api.AgentFacts{OS: "linux", Arch: "amd64", Hostname: name + ".load.test",
 		IPAddress: fmt.Sprintf("10.%d.%d.%d", (i>>16)&0xff, (i>>8)&0xff, i&0xff), AgentVersion: "agentload",
 		Plugins: []api.AgentPlugin{{Name: "nginx", Kind: "target", Version: "1.0.0"}, {Name: "haproxy", Kind: "target", Version: "1.0.0"}}}}
-	anon, err := client.New(c.server, client.WithHTTPClient(hc), client.WithRetry(1, 0, 0), client.WithUserAgent("certctl-agentload"))
+	anon, err := client.New(c.server, client.WithHTTPClient(hc), agentRetry(c), client.WithUserAgent("certctl-agentload"))
 	if err != nil {
 		enrolls.fail(err)
 		return nil
@@ -436,13 +438,22 @@ func enroll(ctx context.Context, c config, hc *http.Client, admin *client.Client
 	}
 	enrolls.ok.Add(1)
 	enrollLat.add(time.Since(start))
-	// No retries: each failure is counted, and a latency is one attempt's.
+	// By default no retries: each failure is counted, and a latency is one attempt's.
 	a.client, err = client.New(c.server, client.WithAPIKey(resp.Credential), client.WithHTTPClient(hc),
-		client.WithRetry(1, 0, 0), client.WithUserAgent("certctl-agentload"))
+		agentRetry(c), client.WithUserAgent("certctl-agentload"))
 	if err != nil {
 		return nil
 	}
 	return a
+}
+
+// agentRetry is the retry policy of the simulated agents' calls: -attempts
+// of them, with the SDK's default delays (those of the real agent).
+func agentRetry(c config) client.Option {
+	if c.attempts <= 1 {
+		return client.WithRetry(1, 0, 0)
+	}
+	return client.WithRetry(c.attempts, client.DefaultBaseDelay, client.DefaultMaxDelay)
 }
 
 // heartbeatLoop sends heartbeats from first until end, every interval
