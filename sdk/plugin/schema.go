@@ -92,7 +92,11 @@ func (s Schema) Normalize(cfg Config) (Config, error) {
 	for _, name := range names {
 		f, ok := s.Field(name)
 		if !ok {
-			return nil, InvalidConfig(name, "unknown field (known: %s)", strings.Join(s.names(), ", "))
+			msg := fmt.Sprintf("unknown field (known: %s)", strings.Join(s.names(), ", "))
+			if near := s.nearest(name); near != "" {
+				msg += fmt.Sprintf("; did you mean %q?", near)
+			}
+			return nil, InvalidConfig(name, "%s", msg)
 		}
 		if cfg[name] == nil {
 			continue
@@ -116,6 +120,40 @@ func (s Schema) Normalize(cfg Config) (Config, error) {
 		}
 	}
 	return out, nil
+}
+
+// nearest returns the field name closest to a misspelled one (at most two
+// edits away, and fewer than its length), or "".
+func (s Schema) nearest(name string) string {
+	best, bestDist := "", 3
+	for _, f := range s.Fields {
+		if d := editDistance(name, f.Name); d < bestDist && d < len(f.Name) {
+			best, bestDist = f.Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes
+// (field names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func (s Schema) names() []string {

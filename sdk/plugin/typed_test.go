@@ -191,6 +191,15 @@ func TestDecodeConfig(t *testing.T) {
 	}
 }
 
+// An unknown field far from every known one gets no suggestion.
+func TestNoSuggestionForAFarName(t *testing.T) {
+	var dst testConfig
+	err := plugin.DecodeConfig(plugin.Config{"url": "u", "proxy_host": "p"}, &dst)
+	if err == nil || strings.Contains(err.Error(), "did you mean") {
+		t.Errorf("DecodeConfig = %v, want refused without a suggestion", err)
+	}
+}
+
 // TestDecodeConfigMistakes is the table of mistakes in a configuration:
 // each is an *Error with CodeInvalidConfig naming the field, and none
 // quotes a value (a sensitive one would leak).
@@ -202,6 +211,8 @@ func TestDecodeConfigMistakes(t *testing.T) {
 		want  string // in the message
 	}{
 		{"misspelled field", plugin.Config{"url": "u", "tokne": "s3cret"}, "tokne", "unknown field (known: url, token, timeout"},
+		{"misspelled field named", plugin.Config{"url": "u", "tokne": "s3cret"}, "tokne", `; did you mean "token"?`},
+		{"misspelled by a letter", plugin.Config{"url": "u", "timeouts": "1s"}, "timeouts", `did you mean "timeout"?`},
 		{"unknown field", plugin.Config{"url": "u", "proxy": "p"}, "proxy", "unknown field"},
 		{"required missing", plugin.Config{"token": "s3cret"}, "url", "is required"},
 		{"required empty", plugin.Config{"url": ""}, "url", "must not be empty"},
