@@ -31,8 +31,8 @@ type Options struct {
 	AgentHub     *service.AgentHub           // wakes agents' long polls; nil means they re-check every few seconds
 	Console      http.Handler                // the web console, served at every path outside the API; nil means none
 	// AgentMaxInflight bounds the agent requests served at once (long
-	// polls count only while they look at the database); up to ten times
-	// as many wait their turn, up to 2 s each; more are answered 429 with
+	// polls count only while they look at the database); up to fifty times
+	// as many wait their turn, up to 10 s each; more are answered 429 with
 	// Retry-After. 0 means no bound.
 	AgentMaxInflight int
 }

@@ -62,12 +62,16 @@ func retryAfterSeconds() string {
 
 // agentQueueFactor and agentQueueWait shape the queue in front of the
 // bound: up to factor × the bound requests may wait their turn, each at
-// most agentQueueWait, so that a burst (10,000 agents reconnecting) is
-// smoothed rather than refused, while a server that stays behind still
-// answers at once instead of making everyone wait without end.
+// most agentQueueWait, so that a burst (10,000 agents opening their polls
+// on a busy machine) is served seconds late rather than refused: an agent
+// refused retries within seconds, so refusing a burst only multiplies it
+// (with a queue of ten times the bound and 2 s, a 10,000-agent start made
+// 1,400 requests/s of refusals and retries where 560 were needed). Past
+// the queue, a server that stays behind answers at once instead of
+// holding a goroutine, a descriptor and memory for every request.
 const (
-	agentQueueFactor = 10
-	agentQueueWait   = 2 * time.Second
+	agentQueueFactor = 50
+	agentQueueWait   = 10 * time.Second
 )
 
 // shedAgents admits an agent request when fewer than the bound are being
