@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -74,5 +75,68 @@ func TestAppendAuditsOnce(t *testing.T) {
 		if e.ID != evs[2-i].ID || !e.OccurredAt.Equal(evs[2-i].OccurredAt) {
 			t.Errorf("event %d = %s at %s, want %s at %s", i, e.ID, e.OccurredAt, evs[2-i].ID, evs[2-i].OccurredAt)
 		}
+	}
+}
+
+// TestListAudit: the trail lists newest first, a page at a time, and each
+// filter selects its events; an event keeps its details.
+func TestListAudit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	q := newStore(t).Q()
+	var ids []uuid.UUID
+	for i, e := range []core.AuditEvent{
+		{Actor: "key:a", Action: "issuer.create", ResourceType: "issuer", ResourceID: "i1", Outcome: core.OutcomeSuccess},
+		{Actor: "key:b", Action: "issuer.delete", ResourceType: "issuer", ResourceID: "i1", Outcome: core.OutcomeDenied},
+		{Actor: "system", Action: "job.failed", ResourceType: "job", ResourceID: "j1", Outcome: core.OutcomeFailure},
+	} {
+		e.ID, e.OccurredAt, e.ActorType, e.ActorName, e.RequestID = newID(t), at(i), "api_key", "n", "r"
+		e.Details = map[string]any{"n": float64(i)}
+		if err := q.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	list := func(f core.AuditFilter) []uuid.UUID {
+		t.Helper()
+		if f.Limit == 0 {
+			f.Limit = 10
+		}
+		items, _, err := q.ListAudit(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uuid.UUID
+		for _, e := range items {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	since, until := at(1), at(2)
+	for _, tt := range []struct {
+		what string
+		f    core.AuditFilter
+		want []uuid.UUID
+	}{
+		{"all", core.AuditFilter{}, []uuid.UUID{ids[2], ids[1], ids[0]}},
+		{"actor", core.AuditFilter{Actor: "key:a"}, []uuid.UUID{ids[0]}},
+		{"action", core.AuditFilter{Action: "issuer.delete"}, []uuid.UUID{ids[1]}},
+		{"resource", core.AuditFilter{ResourceType: "issuer", ResourceID: "i1"}, []uuid.UUID{ids[1], ids[0]}},
+		{"outcome", core.AuditFilter{Outcome: core.OutcomeFailure}, []uuid.UUID{ids[2]}},
+		{"since", core.AuditFilter{Since: &since}, []uuid.UUID{ids[2], ids[1]}},
+		{"until", core.AuditFilter{Until: &until}, []uuid.UUID{ids[1], ids[0]}},
+		{"since and until", core.AuditFilter{Since: &since, Until: &until}, []uuid.UUID{ids[1]}},
+	} {
+		if got := list(tt.f); !slices.Equal(got, tt.want) {
+			t.Errorf("ListAudit %s = %v, want %v", tt.what, got, tt.want)
+		}
+	}
+	page, more, err := q.ListAudit(ctx, core.AuditFilter{Page: core.Page{Limit: 2}})
+	if err != nil || !more || len(page) != 2 || page[0].Details["n"] != float64(2) || page[0].Actor != "system" {
+		t.Errorf("first page = %+v, %v, %v", page, more, err)
+	}
+	page, more, _ = q.ListAudit(ctx, core.AuditFilter{Page: core.Page{Limit: 2, After: &page[1].ID}})
+	if more || len(page) != 1 || page[0].ID != ids[0] {
+		t.Errorf("second page = %+v, %v", page, more)
 	}
 }
