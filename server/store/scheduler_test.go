@@ -3,13 +3,16 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/pgtest"
 	"github.com/certctl/certctl/server/store"
 )
@@ -167,5 +170,84 @@ func TestWhileLeaderAtMostOne(t *testing.T) {
 	defer mu.Unlock()
 	for _, v := range violations {
 		t.Error(v)
+	}
+}
+
+// TestClaimDueCertificatesAndMarkExpired: the due scan claims live
+// certificates whose renewal time has come, oldest due first, up to its
+// limit, marks them renewing (so a second scan does not take them again)
+// and names the agent of their targets; MarkExpired turns active and
+// failed certificates past their expiry into expired ones, once.
+func TestClaimDueCertificatesAndMarkExpired(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	q := newStore(t).Q()
+	iss := createIssuer(t, q, "ca")
+	agent := createAgent(t, q, "web", "linux")
+	tg := core.Target{ID: newID(t), Name: "t", Type: "nginx", AgentID: &agent.ID, Config: map[string]any{}, CreatedAt: at(0), UpdatedAt: at(0)}
+	if err := q.CreateTarget(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	// issued makes a certificate current until notAfter, due at due, in status.
+	issued := func(name string, due, notAfter int, status string, targets ...uuid.UUID) core.Certificate {
+		t.Helper()
+		c := createCertificate(t, q, name, iss.ID)
+		if len(targets) > 0 {
+			c.TargetIDs = targets
+			if err := q.UpdateCertificate(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v := createVersion(t, q, c, name, at(notAfter))
+		if err := q.MakeVersionCurrent(ctx, c.ID, v.ID, at(notAfter), at(due), at(0)); err != nil {
+			t.Fatal(err)
+		}
+		if status != core.CertActive {
+			next := at(due)
+			if err := q.SetCertificateStatus(ctx, c.ID, status, "", &next, at(0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c
+	}
+	late := issued("late", 5, 50, core.CertActive, tg.ID)
+	failed := issued("failed", 8, 50, core.CertFailed)
+	later := issued("later", 9, 50, core.CertActive)
+	issued("future", 30, 50, core.CertActive)
+	issued("busy", 1, 50, core.CertRenewing)
+	stale := issued("stale", 40, 20, core.CertActive) // expired at 20, due only at 40
+
+	due, err := q.ClaimDueCertificates(ctx, at(10), 2)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("ClaimDueCertificates = %+v, %v", due, err)
+	}
+	got := []uuid.UUID{due[0].ID, due[1].ID}
+	slices.SortFunc(got, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	if !slices.Equal(got, []uuid.UUID{late.ID, failed.ID}) {
+		t.Errorf("claimed %v, want the two due first: late and failed", got)
+	}
+	for _, d := range due {
+		if d.ID == late.ID && (d.AgentID == nil || *d.AgentID != agent.ID || d.KeyMode != core.KeyModeServer) {
+			t.Errorf("late's claim = %+v, want its target's agent", d)
+		}
+	}
+	if c, _ := q.GetCertificate(ctx, late.ID); c.Status != core.CertRenewing || c.NextRenewalAt != nil {
+		t.Errorf("a claimed certificate = status %s, next renewal %v", c.Status, c.NextRenewalAt)
+	}
+	due, err = q.ClaimDueCertificates(ctx, at(10), 10)
+	if err != nil || len(due) != 1 || due[0].ID != later.ID {
+		t.Errorf("the second scan = %+v, %v; want only later", due, err)
+	}
+
+	expired, err := q.MarkExpired(ctx, at(25))
+	if err != nil || !slices.Equal(expired, []uuid.UUID{stale.ID}) {
+		t.Errorf("MarkExpired = %v, %v; want only stale", expired, err)
+	}
+	if again, _ := q.MarkExpired(ctx, at(26)); len(again) != 0 {
+		t.Errorf("MarkExpired again = %v", again)
+	}
+	// An expired certificate is still renewed when due.
+	if due, _ := q.ClaimDueCertificates(ctx, at(45), 10); len(due) != 2 || !slices.ContainsFunc(due, func(d store.DueCertificate) bool { return d.ID == stale.ID }) {
+		t.Errorf("the scan at 45 = %+v, want future and the expired stale", due)
 	}
 }
