@@ -103,3 +103,26 @@ func goList(t *testing.T, dir string, args ...string) []string {
 	}
 	return strings.Split(strings.TrimSpace(string(out)), "\n")
 }
+
+// TestMatches: a rule names a package and what is under it, or a folder
+// (ending in "/") and all under it, and no package that merely shares a
+// prefix of its name.
+func TestMatches(t *testing.T) {
+	for _, tt := range []struct {
+		p, rule string
+		want    bool
+	}{
+		{module + "sdk/plugin", "sdk/plugin", true},
+		{module + "sdk/plugin/host", "sdk/plugin", true},
+		{module + "sdk/pluginx", "sdk/plugin", false},
+		{module + "server/store", "server/", true},
+		{module + "server", "server/", false},
+		{"google.golang.org/grpc/codes", "google.golang.org/grpc", true},
+		{"google.golang.org/grpcx", "google.golang.org/grpc", false},
+		{module + "server/app", "server/service", false},
+	} {
+		if got := matches(tt.p, tt.rule); got != tt.want {
+			t.Errorf("matches(%s, %s) = %v, want %v", tt.p, tt.rule, got, tt.want)
+		}
+	}
+}
