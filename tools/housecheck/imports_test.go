@@ -28,12 +28,14 @@ func TestDependencyDirection(t *testing.T) {
 		"server/console": {"server/httpapi", "server/app"},
 	}
 	for pkg, banned := range never {
+		reported := map[string]bool{} // one line a rule, naming the first offender
 		for _, dep := range goList(t, root, "-deps", "-f", "{{.ImportPath}}", "./"+pkg) {
 			if dep == module+pkg {
 				continue
 			}
 			for _, b := range banned {
-				if matches(dep, b) {
+				if matches(dep, b) && !reported[b] {
+					reported[b] = true
 					t.Errorf("%s depends on %s (through its imports): it must not depend on %s", pkg, dep, b)
 				}
 			}
