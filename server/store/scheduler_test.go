@@ -251,3 +251,41 @@ func TestClaimDueCertificatesAndMarkExpired(t *testing.T) {
 		t.Errorf("the scan at 45 = %+v, want future and the expired stale", due)
 	}
 }
+
+// TestInsertRenewals: renewal jobs are inserted in bulk, skipping a
+// certificate that already has a live issuance, and each inserted one is
+// audited; the batch's scratch table is empty again after the commit.
+func TestInsertRenewals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	q := st.Q()
+	iss := createIssuer(t, q, "ca")
+	free, busy := createCertificate(t, q, "free", iss.ID), createCertificate(t, q, "busy", iss.ID)
+	busyJob := insertJob(t, q, busy, core.JobQueued)
+	renewal := func(c core.Certificate) core.Job {
+		return core.Job{ID: newID(t), Kind: core.JobRenew, State: core.JobQueued, CertificateID: &c.ID, MaxAttempts: 5, RunAt: at(1)}
+	}
+	jobs := []core.Job{renewal(free), renewal(busy)}
+	for range 2 { // twice: the scratch table of the first batch must not linger
+		if err := st.InTx(ctx, func(tx *store.Queries) error { return tx.InsertRenewals(ctx, jobs, at(1)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := q.GetJob(ctx, jobs[0].ID)
+	if err != nil || j.Kind != core.JobRenew || j.State != core.JobQueued || j.MaxAttempts != 5 || !j.RunAt.Equal(at(1)) {
+		t.Errorf("the free certificate's renewal = %+v, %v", j, err)
+	}
+	_, err = q.GetJob(ctx, jobs[1].ID)
+	wantCode(t, "a renewal of a certificate with a live issuance", err, core.ENOTFOUND)
+	if j, err := q.GetJob(ctx, busyJob); err != nil || j.Kind != core.JobIssue {
+		t.Errorf("the live issuance = %+v, %v", j, err)
+	}
+	events, _, err := q.ListAudit(ctx, core.AuditFilter{Action: "job.created", Page: core.Page{Limit: 10}})
+	if err != nil || len(events) != 1 || events[0].ResourceID != jobs[0].ID.String() || events[0].Details["trigger"] != "due" {
+		t.Errorf("audit of the renewals = %+v, %v; want one job.created for the free certificate", events, err)
+	}
+	if err := q.InsertRenewals(ctx, nil, at(2)); err != nil {
+		t.Errorf("no renewals: %v", err)
+	}
+}
