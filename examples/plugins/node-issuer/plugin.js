@@ -114,10 +114,10 @@ async function issue(req) {
   }
   if (!(await csr.verify().catch(() => false))) throw new PluginError('invalid_input', 'the CSR signature does not verify');
 
-  // The host's clock dates certificates when it sends one; certctl never
-  // sends a validity today, so the configuration's applies.
+  // The host's clock dates certificates when it sends one; the lifetime is
+  // the configuration's (the protocol's validity field is unused).
   const now = req.now ? millis(req.now) : Date.now();
-  const validity = req.validity && millis(req.validity) > 0 ? millis(req.validity) : parseDuration(cfg.validity);
+  const validity = parseDuration(cfg.validity);
   const names = [];
   for (const n of [req.common_name, ...req.sans]) {
     if (!n || names.some((g) => g.value === n)) continue;
