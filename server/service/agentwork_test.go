@@ -207,11 +207,9 @@ func TestAgentWorkHubWakesOnlyItsAgent(t *testing.T) {
 	t.Parallel()
 	env := apitest.Start(t, apitest.Options{})
 	hub := service.NewAgentHub()
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { env.Service.RunAgentHub(ctx, hub); close(done) }()
-	t.Cleanup(func() { stop(); <-done })
 
+	// Subscribed before the hub runs, so that its wake on starting to
+	// listen is sure to find all three.
 	a, b, last := uuid.New(), uuid.New(), uuid.New()
 	chA, stopA := hub.Subscribe(a)
 	defer stopA()
@@ -219,6 +217,11 @@ func TestAgentWorkHubWakesOnlyItsAgent(t *testing.T) {
 	defer stopB()
 	chLast, stopLast := hub.Subscribe(last)
 	defer stopLast()
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { env.Service.RunAgentHub(ctx, hub); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
 	// The listener wakes every poll once when it starts listening.
 	select {
 	case <-chLast:
