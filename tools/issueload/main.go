@@ -7,6 +7,12 @@
 // issuer's type, on every core), so that the figure says how much of the
 // hardware's signing rate the product delivers. `make load-issuance` starts
 // a server with default settings and runs it.
+//
+// -mode renew times the issuance pipeline alone: the certificates are
+// declared and issued first (not timed), then renewed with one bulk
+// request, timed until each has its new version. -ca-key-type creates a
+// local issuer with a CA key of that type for the run (and measures the
+// baseline with the same type) instead of using -issuer.
 package main
 
 import (
@@ -44,49 +50,94 @@ func main() {
 	serverPID := flag.Int("server-pid", 0, "pid of the server, to report its CPU time and its children's (PostgreSQL, plugins) (0: skip)")
 	n := flag.Int("n", 1000, "certificates to declare")
 	clients := flag.Int("clients", 8, "concurrent API clients declaring them")
-	issuer := flag.String("issuer", "local", "name of the issuer to use")
+	issuerName := flag.String("issuer", "local", "name of the issuer to use")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up when not every certificate is active by then")
 	baseline := flag.Duration("baseline", 3*time.Second, "how long to measure the in-process signing rate")
+	mode := flag.String("mode", "declare", "what is timed: declare (declarations through the API until all are active) "+
+		"or renew (declare and wait untimed, then one bulk renewal, timed until every certificate has its new version: "+
+		"the issuance pipeline without declarations)")
+	caKeyTypeFlag := flag.String("ca-key-type", "", "create a local issuer with this ca_key_type (ecdsa-p256, ecdsa-p384, ...) "+
+		"and use it instead of -issuer; the baseline uses the same CA key type")
 	flag.Parse()
 	if *server == "" || *key == "" {
 		fatalf("-server and -admin-key are required")
 	}
+	if *mode != "declare" && *mode != "renew" {
+		fatalf("-mode must be declare or renew")
+	}
+	if *mode == "renew" && *n > maxBulk {
+		fatalf("-mode renew renews with one bulk request: at most %d certificates", maxBulk)
+	}
 	c := &client{base: strings.TrimSuffix(*server, "/"), key: *key, http: &http.Client{Timeout: time.Minute}}
 
-	iss, err := c.findIssuer(*issuer)
+	var iss issuer
+	var err error
+	if *caKeyTypeFlag != "" {
+		iss, err = c.createLocalIssuer(fmt.Sprintf("issueload-%s-%d", *caKeyTypeFlag, time.Now().Unix()), *caKeyTypeFlag)
+	} else {
+		iss, err = c.findIssuer(*issuerName)
+	}
 	if err != nil {
 		fatalf("%v", err)
 	}
 	caKeyType, _ := iss.Config["ca_key_type"].(string)
+	if *caKeyTypeFlag != "" {
+		caKeyType = *caKeyTypeFlag
+	}
 	fmt.Printf("issuer %q (type %s, CA key %s); %d certificates from %d clients\n", iss.Name, iss.Type, orDash(caKeyType), *n, *clients)
 
-	cpu0 := procstat.SampleCPU(*serverPID)
 	prefix := fmt.Sprintf("load-%d-", time.Now().Unix())
-	start := time.Now()
-	if err := c.declare(prefix, iss.ID, *n, *clients); err != nil {
-		fatalf("declare: %v", err)
-	}
-	declared := time.Since(start)
-	deadline := start.Add(*timeout)
-	for {
-		active, err := c.countActive(prefix)
+	var cpu0, cpu1 procstat.CPUSample
+	var all time.Duration
+	if *mode == "declare" {
+		cpu0 = procstat.SampleCPU(*serverPID)
+		start := time.Now()
+		if err := c.declare(prefix, iss.ID, *n, *clients); err != nil {
+			fatalf("declare: %v", err)
+		}
+		declared := time.Since(start)
+		_, end, err := c.waitVersions(prefix, *n, "issuing", nil, start.Add(*timeout))
 		if err != nil {
-			fatalf("count: %v", err)
+			fatalf("%v", err)
 		}
-		if active >= *n {
-			break
+		all = end.Sub(start)
+		cpu1 = procstat.SampleCPU(*serverPID)
+		fmt.Printf("declared %d certificates in %s (%.0f/s)\n", *n, declared.Round(time.Millisecond), float64(*n)/declared.Seconds())
+		fmt.Printf("all active %s after the first request: %.0f certificates/s end to end\n", all.Round(time.Millisecond),
+			float64(*n)/all.Seconds())
+	} else {
+		start := time.Now()
+		if err := c.declare(prefix, iss.ID, *n, *clients); err != nil {
+			fatalf("declare: %v", err)
 		}
-		if time.Now().After(deadline) {
-			fatalf("only %d of %d active after %s", active, *n, *timeout)
+		first, _, err := c.waitVersions(prefix, *n, "issuing", nil, start.Add(*timeout))
+		if err != nil {
+			fatalf("%v", err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		fmt.Printf("declared %d certificates, all active after %s (not timed)\n", *n, time.Since(start).Round(time.Millisecond))
+		cpu0 = procstat.SampleCPU(*serverPID)
+		start = time.Now()
+		var res struct {
+			Matched int `json:"matched"`
+			Started int `json:"started"`
+		}
+		if err := c.do("POST", "/api/v1/certificates/renew", map[string]any{"name_prefix": prefix}, 200, &res); err != nil {
+			fatalf("bulk renew: %v", err)
+		}
+		requested := time.Since(start)
+		if res.Started != *n {
+			fatalf("bulk renew started %d of %d renewals (matched %d)", res.Started, *n, res.Matched)
+		}
+		_, end, err := c.waitVersions(prefix, *n, "renewing", first, start.Add(*timeout))
+		if err != nil {
+			fatalf("%v", err)
+		}
+		all = end.Sub(start)
+		cpu1 = procstat.SampleCPU(*serverPID)
+		fmt.Printf("bulk renewal of %d certificates requested in %s\n", *n, requested.Round(time.Millisecond))
+		fmt.Printf("all renewed %s after the request: %.0f certificates/s end to end\n", all.Round(time.Millisecond),
+			float64(*n)/all.Seconds())
 	}
-	all := time.Since(start)
-	cpu1 := procstat.SampleCPU(*serverPID)
-
-	fmt.Printf("declared %d certificates in %s (%.0f/s)\n", *n, declared.Round(time.Millisecond), float64(*n)/declared.Seconds())
-	fmt.Printf("all active %s after the first request: %.0f certificates/s end to end\n", all.Round(time.Millisecond),
-		float64(*n)/all.Seconds())
 	printCPU(cpu0, cpu1, *n, all)
 	rate, err := signingRate(caKeyType, *baseline)
 	if err != nil {
@@ -182,24 +233,113 @@ func (c *client) declare(prefix, issuerID string, n, clients int) error {
 	return <-errs
 }
 
-// countActive pages through the active certificates of this run.
-func (c *client) countActive(prefix string) (int, error) {
-	total, cursor := 0, ""
+// maxBulk is the most certificates one bulk action selects (docs/api.md).
+const maxBulk = 10000
+
+// createLocalIssuer creates a local CA with a generated CA key of caKeyType.
+func (c *client) createLocalIssuer(name, caKeyType string) (issuer, error) {
+	var iss issuer
+	err := c.do("POST", "/api/v1/issuers", map[string]any{"name": name, "type": "local",
+		"config": map[string]any{"ca_key_type": caKeyType}}, 201, &iss)
+	if err != nil {
+		return issuer{}, fmt.Errorf("create a local issuer with a %s CA: %w", caKeyType, err)
+	}
+	return iss, nil
+}
+
+// waitVersions waits until n certificates of this run are active with a
+// current version that is not their version in before (nil: any version),
+// and returns each one's current version and when the last got there
+// (the latest updated_at: the server runs on this machine, so its clock is
+// ours, and the time does not depend on how often this asks). While any
+// certificate is still in status busy (issuing, renewing), it asks only
+// for one of those, four times a second: listing every certificate ten
+// times a second cost the server and its database about a tenth of what
+// the issuances cost, which the CPU figures would charge to them.
+func (c *client) waitVersions(prefix string, n int, busy string, before map[string]string, deadline time.Time) (map[string]string, time.Time, error) {
+	for {
+		more, err := c.anyInStatus(prefix, busy)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("count: %w", err)
+		}
+		var current map[string]string
+		var at time.Time
+		done := 0
+		if !more {
+			if current, at, err = c.activeVersions(prefix); err != nil {
+				return nil, time.Time{}, fmt.Errorf("count: %w", err)
+			}
+			for name, v := range current {
+				if before == nil || before[name] != v {
+					done++
+				}
+			}
+			if done >= n {
+				return current, at, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			if current == nil {
+				current, _, _ = c.activeVersions(prefix)
+				for name, v := range current {
+					if before == nil || before[name] != v {
+						done++
+					}
+				}
+			}
+			what := "active"
+			if before != nil {
+				what = "renewed"
+			}
+			return nil, time.Time{}, fmt.Errorf("only %d of %d %s by the deadline", done, n, what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// anyInStatus reports whether a certificate of this run has status.
+func (c *client) anyInStatus(prefix, status string) (bool, error) {
+	q := url.Values{"status": {status}, "name_prefix": {prefix}, "limit": {"1"}}
+	var page struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := c.do("GET", "/api/v1/certificates?"+q.Encode(), nil, 200, &page); err != nil {
+		return false, err
+	}
+	return len(page.Items) > 0, nil
+}
+
+// activeVersions pages through the active certificates of this run and
+// returns each one's current version, by name, and the latest updated_at.
+func (c *client) activeVersions(prefix string) (map[string]string, time.Time, error) {
+	out, cursor := map[string]string{}, ""
+	var last time.Time
 	for {
 		q := url.Values{"status": {"active"}, "name_prefix": {prefix}, "limit": {"500"}}
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
 		var page struct {
-			Items      []json.RawMessage `json:"items"`
-			NextCursor *string           `json:"next_cursor"`
+			Items []struct {
+				Name             string    `json:"name"`
+				CurrentVersionID *string   `json:"current_version_id"`
+				UpdatedAt        time.Time `json:"updated_at"`
+			} `json:"items"`
+			NextCursor *string `json:"next_cursor"`
 		}
 		if err := c.do("GET", "/api/v1/certificates?"+q.Encode(), nil, 200, &page); err != nil {
-			return 0, err
+			return nil, time.Time{}, err
 		}
-		total += len(page.Items)
+		for _, it := range page.Items {
+			if it.CurrentVersionID != nil {
+				out[it.Name] = *it.CurrentVersionID
+			}
+			if it.UpdatedAt.After(last) {
+				last = it.UpdatedAt
+			}
+		}
 		if page.NextCursor == nil || *page.NextCursor == "" {
-			return total, nil
+			return out, last, nil
 		}
 		cursor = *page.NextCursor
 	}
