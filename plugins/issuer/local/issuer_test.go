@@ -36,7 +36,7 @@ func TestInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for field, want := range map[string]any{
-		fieldCommonName: "certctl local CA", fieldOrganization: "certctl", fieldCAKeyType: "ecdsa-p384",
+		fieldCommonName: "certctl local CA", fieldOrganization: "certctl", fieldCAKeyType: "ecdsa-p256",
 		fieldCAValidity: "3650d", fieldValidity: "90d", fieldMaxValidity: "397d",
 	} {
 		if cfg[field] != want {
@@ -141,7 +141,7 @@ func TestProvisionGeneratesCA(t *testing.T) {
 func TestProvisionDefaults(t *testing.T) {
 	cfg := provisioned(t, testIssuer(t0), plugin.Config{})
 	ca := parseCertPEM(t, cfg.String(fieldCACert))[0]
-	if kt, _ := leafKeyType(ca.PublicKey); kt != "ecdsa-p384" {
+	if kt, _ := leafKeyType(ca.PublicKey); kt != "ecdsa-p256" {
 		t.Errorf("default CA key type = %s", kt)
 	}
 	if ca.Subject.CommonName != "certctl local CA" || !reflect.DeepEqual(ca.Subject.Organization, []string{"certctl"}) {
