@@ -124,7 +124,9 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatalf("apitest: build API: %v", err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = h.Listener(srv.Listener, nil, 0) // as the server serves it: long polls park (httpapi/park.go)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &Env{URL: srv.URL, Plugins: plugins, AdminKey: key, Pool: pool, Store: st, Service: svc, Handler: h, Client: srv.Client()}
 }

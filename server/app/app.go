@@ -334,7 +334,10 @@ func (s *server) listen(ctx context.Context) error {
 			ln.Close()
 			return fmt.Errorf("load TLS certificate: %w", err)
 		}
-		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		// HTTP/2 offered as ServeTLS would: serve wraps the listener itself
+		// (httpapi.Server.Listener), and net/http sets HTTP/2 up for h2.
+		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert},
+			NextProtos: []string{"h2", "http/1.1"}}
 		s.scheme = "https"
 	}
 	if err := s.listenHTTP01(); err != nil {
@@ -403,13 +406,10 @@ func (s *server) startWorkers(ctx context.Context) {
 // lost, then shuts the requests and jobs in flight down.
 func (s *server) serve(ctx context.Context) error {
 	serveErr := make(chan error, 1)
-	go func() {
-		if s.srv.TLSConfig != nil {
-			serveErr <- s.srv.ServeTLS(s.ln, "", "") // ServeTLS sets up HTTP/2 as well
-			return
-		}
-		serveErr <- s.srv.Serve(s.ln)
-	}()
+	// The API's listener (with TLS when configured) takes back the
+	// connections of agents' parked long polls (httpapi/park.go).
+	ln := s.api.Listener(s.ln, s.srv.TLSConfig, s.srv.IdleTimeout)
+	go func() { serveErr <- s.srv.Serve(ln) }()
 
 	// The embedded database is restarted in place when it dies (the
 	// server stays up, /readyz answers 503 meanwhile, and the pool

@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/server/core"
 	"github.com/certctl/certctl/server/service"
@@ -119,19 +117,24 @@ func (s *Server) agentWork(w http.ResponseWriter, r *http.Request) error {
 		}
 		wait = d
 	}
-	var notify <-chan struct{}
-	if s.hub != nil {
-		a, _ := core.ActorFrom(r.Context())
-		if id, err := uuid.Parse(a.ID); err == nil {
-			ch, stop := s.hub.Subscribe(id)
-			defer stop()
-			notify = ch
-		}
-	}
-	items, err := s.svc.AgentWork(r.Context(), wait, notify)
+	items, ww, err := s.svc.PollAgentWork(r.Context(), wait, s.hub)
 	if err != nil {
 		return err
 	}
+	if ww != nil {
+		if s.parkPoll(w, r, ww) {
+			return nil // answered later, off this goroutine (park.go)
+		}
+		if items, err = ww.Wait(r.Context()); err != nil {
+			return err
+		}
+	}
+	writeAgentWork(w, items)
+	return nil
+}
+
+// writeAgentWork writes an agent's work as the API shows it.
+func writeAgentWork(w http.ResponseWriter, items []service.WorkItem) {
 	out := api.AgentWork{Items: []api.AgentWorkItem{}}
 	for _, it := range items {
 		wi := api.AgentWorkItem{JobID: it.Job.ID.String(), Kind: api.AgentWorkCSR, ReuseKey: it.ReuseKey,
@@ -150,7 +153,6 @@ func (s *Server) agentWork(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	encode(w, http.StatusOK, out)
-	return nil
 }
 
 func (s *Server) agentSubmitCSR(w http.ResponseWriter, r *http.Request) error {

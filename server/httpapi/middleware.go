@@ -21,6 +21,10 @@ import (
 type requestInfo struct {
 	route string
 	actor string
+	// parked: the request's connection was taken from net/http to wait
+	// (park.go), which logs and counts it when it answers.
+	parked bool
+	start  time.Time
 }
 
 type infoKey struct{}
@@ -76,7 +80,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
-		info := &requestInfo{}
+		info := &requestInfo{start: start}
 		ctx := context.WithValue(core.WithRequestID(r.Context(), id), infoKey{}, info)
 		r = r.WithContext(ctx)
 		if r.Body != nil {
@@ -94,18 +98,26 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					writeError(rec, r, s.logger, fmt.Errorf("panic: %v", p))
 				}
 			}
-			elapsed := time.Since(start)
-			route := info.route
-			if route == "" {
-				route = "unmatched"
+			if info.parked {
+				return // answered later, and recorded then (park.go)
 			}
-			s.metrics.observe(r.Method, route, rec.status, elapsed)
-			s.logger.InfoContext(ctx, "http request", "method", r.Method, "path", r.URL.Path, "route", route,
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(elapsed.Microseconds())/1000,
-				"request_id", id, "actor", info.actor, "remote", r.RemoteAddr)
+			s.record(ctx, r.Method, r.URL.Path, info, rec.status, rec.bytes, start, r.RemoteAddr)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// record writes a request's access log line and metrics.
+func (s *Server) record(ctx context.Context, method, path string, info *requestInfo, status, bytes int, start time.Time, remote string) {
+	elapsed := time.Since(start)
+	route := info.route
+	if route == "" {
+		route = "unmatched"
+	}
+	s.metrics.observe(method, route, status, elapsed)
+	s.logger.InfoContext(ctx, "http request", "method", method, "path", path, "route", route,
+		"status", status, "bytes", bytes, "duration_ms", float64(elapsed.Microseconds())/1000,
+		"request_id", core.RequestIDFrom(ctx), "actor", info.actor, "remote", remote)
 }
 
 // routeName records the matched route template for logs and metrics.

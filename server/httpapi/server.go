@@ -50,6 +50,9 @@ type Server struct {
 	// agentSlots bounds the agent requests served at once, agentQueue
 	// those waiting for a slot (shed.go); nil for none.
 	agentSlots, agentQueue agentSlots
+	// parking takes back the connections of parked long polls (park.go);
+	// nil until Listener is called, and polls then wait on their goroutine.
+	parking *parkListener
 }
 
 // New returns the API's http.Handler.

@@ -208,61 +208,6 @@ const (
 	agentWorkRecheck       = 5 * time.Second
 )
 
-// AgentWork returns the calling agent's work, waiting up to wait for some
-// to arrive (long poll). notify, when not nil, receives when new work may
-// be there.
-func (s *Service) AgentWork(ctx context.Context, wait time.Duration, notify <-chan struct{}) ([]WorkItem, error) {
-	id, err := agentID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	recheckEvery := agentWorkSafetyRecheck
-	if notify == nil {
-		recheckEvery = agentWorkRecheck
-	}
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	for {
-		items, next, err := s.agentWorkNow(ctx, id)
-		if err != nil && ctx.Err() != nil {
-			return nil, nil // the agent went away: nothing to answer, nothing to log
-		}
-		if err != nil || len(items) > 0 || wait <= 0 {
-			return items, err
-		}
-		recheckIn := recheckEvery
-		if next != nil {
-			// A retry comes due: look again then, just after, when the
-			// query sees it due.
-			recheckIn = min(recheckIn, max(next.Sub(s.clock()), 0)+50*time.Millisecond)
-		}
-		recheck := time.NewTimer(recheckIn)
-		slot := slotFrom(ctx)
-		if slot != nil {
-			slot.Release()
-		}
-		if s.fleet.waiting != nil {
-			s.fleet.waiting(id)
-		}
-		select {
-		case <-ctx.Done():
-			recheck.Stop()
-			return nil, nil
-		case <-deadline.C:
-			recheck.Stop()
-			return nil, nil
-		case <-notify:
-		case <-recheck.C:
-		}
-		recheck.Stop()
-		if slot != nil {
-			if err := slot.Reacquire(ctx); err != nil {
-				return nil, nil // the agent went away while waiting its turn
-			}
-		}
-	}
-}
-
 // agentWorkNow returns the agent's work now, and when its next retry
 // comes due (nil when none is scheduled).
 func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem, *time.Time, error) {

@@ -16,32 +16,61 @@ import (
 // three never collide, and a poll held by this server wakes whichever
 // server made the change.
 type AgentHub struct {
-	mu      sync.Mutex
-	waiters map[uuid.UUID]map[chan struct{}]struct{}
+	mu sync.Mutex
+	// waiters of each id; most ids have one (an agent's poll), so a slice
+	// costs less than a set. A waiter is a pointer so that stop finds its own.
+	waiters map[uuid.UUID][]*hubWaiter
+}
+
+// hubWaiter is one subscription: wake is called, under the hub's lock, on
+// every notification of its id, so it must not block nor call the hub.
+type hubWaiter struct {
+	wake func()
 }
 
 // NewAgentHub returns an empty hub.
 func NewAgentHub() *AgentHub {
-	return &AgentHub{waiters: map[uuid.UUID]map[chan struct{}]struct{}{}}
+	return &AgentHub{waiters: map[uuid.UUID][]*hubWaiter{}}
 }
 
 // Subscribe returns a channel that receives when work for agent may have
 // arrived, and a function to stop.
 func (h *AgentHub) Subscribe(agent uuid.UUID) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
-	h.mu.Lock()
-	if h.waiters[agent] == nil {
-		h.waiters[agent] = map[chan struct{}]struct{}{}
-	}
-	h.waiters[agent][ch] = struct{}{}
-	h.mu.Unlock()
-	return ch, func() {
-		h.mu.Lock()
-		delete(h.waiters[agent], ch)
-		if len(h.waiters[agent]) == 0 {
-			delete(h.waiters, agent)
+	return ch, h.SubscribeFunc(agent, func() {
+		select {
+		case ch <- struct{}{}:
+		default:
 		}
-		h.mu.Unlock()
+	})
+}
+
+// SubscribeFunc calls wake whenever work for agent may have arrived, until
+// the returned stop is called: a parked long poll (WorkWait) needs no
+// goroutine of its own to be woken. wake runs under the hub's lock: it
+// must return at once and must not call the hub.
+func (h *AgentHub) SubscribeFunc(agent uuid.UUID, wake func()) (stop func()) {
+	w := &hubWaiter{wake: wake}
+	h.mu.Lock()
+	h.waiters[agent] = append(h.waiters[agent], w)
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		ws := h.waiters[agent]
+		for i, x := range ws {
+			if x == w {
+				ws[i] = ws[len(ws)-1]
+				ws[len(ws)-1] = nil
+				ws = ws[:len(ws)-1]
+				break
+			}
+		}
+		if len(ws) == 0 {
+			delete(h.waiters, agent)
+		} else {
+			h.waiters[agent] = ws
+		}
 	}
 }
 
@@ -49,11 +78,8 @@ func (h *AgentHub) Subscribe(agent uuid.UUID) (<-chan struct{}, func()) {
 func (h *AgentHub) Notify(agent uuid.UUID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.waiters[agent] {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	for _, w := range h.waiters[agent] {
+		w.wake()
 	}
 }
 
@@ -61,12 +87,9 @@ func (h *AgentHub) Notify(agent uuid.UUID) {
 func (h *AgentHub) NotifyAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, chs := range h.waiters {
-		for ch := range chs {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
+	for _, ws := range h.waiters {
+		for _, w := range ws {
+			w.wake()
 		}
 	}
 }
