@@ -13,11 +13,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/certctl/certctl/migrations"
+	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/db"
 	"github.com/certctl/certctl/server/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// pluginDir holds the built plugins the release fixture tests run.
+var pluginDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(apitest.MainWithPlugins(m, &pluginDir, "issuer/local", "notifier/webhook"))
+}
 
 func open(t *testing.T, url string) *pgxpool.Pool {
 	t.Helper()
