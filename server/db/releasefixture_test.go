@@ -92,9 +92,17 @@ func TestReleaseFixture(t *testing.T) {
 	loadFixture(t, url, filepath.Join(dir, "release.sql"))
 	conn := connect(t, url)
 	counts := tableCounts(t, conn)
+	// Every table the committed fixture has must get rows; a table added
+	// since the release may stay empty until the next release's refresh
+	// (which then fails here until the generator fills it).
+	released := releasedTables(t)
 	for table, n := range counts {
-		if n == 0 {
+		switch {
+		case n > 0:
+		case released[table] || *updateReleaseFixture:
 			t.Errorf("table %s has no rows in the fixture: extend writeReleaseFixture so that the upgrade test covers it", table)
+		default:
+			t.Logf("table %s, new since the release fixture, has no rows: fill it in writeReleaseFixture before the next release", table)
 		}
 	}
 	var version int64
@@ -104,6 +112,25 @@ func TestReleaseFixture(t *testing.T) {
 	if *updateReleaseFixture {
 		t.Logf("wrote %s/release.sql and release.json at schema version %d: %v", dir, fx.SchemaVersion, counts)
 	}
+}
+
+// releasedTables names the tables of the committed fixture.
+func releasedTables(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "release.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for line := range strings.Lines(string(b)) {
+		if name, ok := strings.CutPrefix(line, "CREATE TABLE public."); ok {
+			out[strings.TrimSuffix(strings.TrimSpace(name), " (")] = true
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("testdata/release.sql creates no table")
+	}
+	return out
 }
 
 // writeReleaseFixture runs the API of this commit on a fresh database, uses
