@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +12,8 @@ import (
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// parked counts agents' long polls waiting off net/http (park.go).
+	parked atomic.Int64
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
@@ -26,7 +29,11 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 		}, []string{"method", "route"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.duration} {
+		parked := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "certctl", Subsystem: "agent", Name: "polls_parked",
+			Help: "Agents' long polls for work waiting with their connection parked (no goroutine).",
+		}, func() float64 { return float64(m.parked.Load()) })
+		for _, c := range []prometheus.Collector{m.requests, m.duration, parked} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("httpapi: register metrics: %w", err)
 			}

@@ -239,7 +239,9 @@ func (s *Server) parkPoll(w http.ResponseWriter, r *http.Request, ww *service.Wo
 	if s.agentSlots != nil {
 		slot = &agentSlot{slots: s.agentSlots}
 	}
+	s.metrics.parked.Add(1)
 	ww.Park(ctx, slot, func(items []service.WorkItem, err error) {
+		s.metrics.parked.Add(-1)
 		s.answerParked(ctx, p, items, err, false)
 	})
 	return true

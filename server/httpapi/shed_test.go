@@ -11,6 +11,7 @@ import (
 	"github.com/certctl/certctl/sdk/client"
 	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/httpapi"
 )
 
 // retries is a slog handler that hands over the delay of each retry the
@@ -109,5 +110,73 @@ func TestAgentRequestsShedAndRetried(t *testing.T) {
 	b := <-beat
 	if b.err != nil || b.res.Agent.Name != "shed" {
 		t.Fatalf("heartbeat through the client: %+v, %v", b.res, b.err)
+	}
+}
+
+// Within the queue's bound an agent request past the bound of requests at
+// once is not refused: it waits its turn and is served once a place
+// frees, with no Retry-After and nothing for the agent to send again.
+func TestAgentRequestQueuedThenServed(t *testing.T) {
+	t.Parallel()
+	env := apitest.Start(t, apitest.Options{AgentMaxInflight: 1})
+	_, busy := enroll(t, env, "busy")
+	_, queued := enroll(t, env, "queued")
+	ctx := context.Background()
+
+	// busy's poll holds the only place: its query waits for a lock.
+	tx, err := env.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after the commit, nothing to undo
+	if _, err := tx.Exec(ctx, `LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	polled := make(chan apitest.Response, 1)
+	go func() { polled <- env.Do(t, "GET", "/api/v1/agent/work", busy, nil) }()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the poll does not wait for the lock")
+		}
+	}
+
+	// The heartbeat waits in the queue (one place, so it cannot be served yet)...
+	beat := make(chan apitest.Response, 1)
+	go func() {
+		beat <- env.Do(t, "POST", "/api/v1/agent/heartbeat", queued, api.AgentFacts{OS: "linux", Hostname: "queued"})
+	}()
+	for deadline := time.Now().Add(20 * time.Second); httpapi.AgentRequestsQueued(env.Handler) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the heartbeat is not queued")
+		}
+	}
+	select {
+	case r := <-beat:
+		t.Fatalf("the heartbeat was answered while the only place was taken: %d %s", r.Status, r.Body)
+	default:
+	}
+	// ...and is served once the poll gives its place up.
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-polled; r.Status != 200 {
+		t.Fatalf("busy's poll: %d %s", r.Status, r.Body)
+	}
+	r := <-beat
+	var hb api.AgentHeartbeatResponse
+	if r.Status != 200 || r.Header.Get("Retry-After") != "" {
+		t.Fatalf("queued heartbeat: %d %s (Retry-After %q); want 200", r.Status, r.Body, r.Header.Get("Retry-After"))
+	}
+	r.Decode(t, &hb)
+	if hb.Agent.Name != "queued" || hb.Agent.Hostname != "queued" {
+		t.Fatalf("queued heartbeat answered for %+v", hb.Agent)
 	}
 }
