@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,6 +32,7 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
+	sizeToLoad(cfg, url)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "certctl-server"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -41,6 +43,44 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 		return nil, err
 	}
 	return pool, nil
+}
+
+// Pool sizing: the pool grows to the load it sees, up to MaxConns, and
+// shrinks back when the load ends. A PostgreSQL backend that has run
+// certctl's statements holds several MiB (its catalogue caches and the
+// plans of the statements pgx prepared on it), so twenty connections left
+// open after a burst cost more memory than the rest of an idle server;
+// they are closed after PoolIdleTime unused. Connections held for good
+// (LISTEN, the leader's lock) are acquired, so they are never idle.
+const (
+	// PoolIdleTime closes a connection unused for this long. Long enough
+	// that a steady load (a worker's poll, agents' requests) keeps its
+	// connections, so that none pays a new login (SCRAM) per request.
+	PoolIdleTime = time.Minute
+	// poolCheckPeriod is how often idle connections are looked at: one
+	// unused for PoolIdleTime is closed at most this much later.
+	poolCheckPeriod = 15 * time.Second
+	// poolLifetime renews every connection now and then (memory a
+	// backend's caches gathered is given back), with a jitter so that
+	// they are not all renewed at once.
+	poolLifetime       = time.Hour
+	poolLifetimeJitter = 10 * time.Minute
+)
+
+// sizeToLoad applies the pool sizing above, except where the database URL
+// sets a pool parameter of its own (pool_min_conns,
+// pool_max_conn_idle_time, ... as pgxpool reads them).
+func sizeToLoad(cfg *pgxpool.Config, url string) {
+	set := func(param string, apply func()) {
+		if !strings.Contains(url, param) {
+			apply()
+		}
+	}
+	set("pool_min_conns", func() { cfg.MinConns = 0 })
+	set("pool_max_conn_idle_time", func() { cfg.MaxConnIdleTime = PoolIdleTime })
+	set("pool_health_check_period", func() { cfg.HealthCheckPeriod = poolCheckPeriod })
+	set("pool_max_conn_lifetime", func() { cfg.MaxConnLifetime = poolLifetime })
+	set("pool_max_conn_lifetime_jitter", func() { cfg.MaxConnLifetimeJitter = poolLifetimeJitter })
 }
 
 // pingWithRetry waits a short while for a database that is still starting.
@@ -102,7 +142,9 @@ func WithStartupLock(ctx context.Context, pool *pgxpool.Pool, fn func(context.Co
 }
 
 // Migrate applies every pending migration. Call it inside WithStartupLock.
-// It returns the schema version reached.
+// It returns the schema version reached, and logs a warning when the
+// database holds migrations newer than this binary's (an older server on a
+// newer schema).
 func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (int64, error) {
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()
@@ -117,9 +159,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (int6
 	for _, r := range results {
 		logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	version, err := provider.GetDBVersion(ctx)
+	version, known, err := provider.GetVersions(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("db: read schema version: %w", err)
+	}
+	if version > known {
+		// goose applies what is pending and ignores versions it does not
+		// know, so an older binary starts on a newer schema: that is what
+		// a rolling upgrade needs while the newer migrations keep the
+		// older binary working, and a risk when they do not. Say so.
+		logger.Warn("the database schema is newer than this server: it has migrations this binary does not know; "+
+			"this is expected only while a rolling upgrade replaces older servers (see docs/operations.md, Upgrades), "+
+			"otherwise upgrade this server",
+			"schema_version", version, "binary_schema_version", known)
 	}
 	return version, nil
 }

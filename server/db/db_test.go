@@ -1,11 +1,14 @@
 package db_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -144,5 +147,48 @@ func TestAuditTrailIsAppendOnly(t *testing.T) {
 	var actor string
 	if err := pool.QueryRow(ctx, `SELECT count(*), max(actor) FROM audit_events`).Scan(&n, &actor); err != nil || n != 1 || actor != "x" {
 		t.Errorf("audit rows after attempts: %d %q %v", n, actor, err)
+	}
+}
+
+// TestOlderServerOnNewerSchemaWarns: a database that a newer server
+// migrated further than this binary knows still starts (rolling upgrades
+// need it), with a warning naming both versions; a current one does not
+// warn.
+func TestOlderServerOnNewerSchemaWarns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := open(t, pgtest.NewDatabase(t))
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	known, err := db.Migrate(ctx, pool, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logs.Len() != 0 {
+		t.Fatalf("a current schema logged: %s", logs.String())
+	}
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := files[len(files)-1]
+	if !strings.HasPrefix(last, fmt.Sprintf("%05d_", known)) {
+		t.Fatalf("migrated to %d, the last embedded migration is %s", known, last)
+	}
+	// What a newer server's migration leaves behind.
+	newer := known + 7
+	if _, err := pool.Exec(ctx, `INSERT INTO schema_migrations (version_id, is_applied) VALUES ($1, true)`, newer); err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.Migrate(ctx, pool, logger)
+	if err != nil || v != newer {
+		t.Fatalf("migrate on a newer schema: version %d, %v; want %d and no error", v, err, newer)
+	}
+	out := logs.String()
+	for _, want := range []string{"level=WARN", "schema is newer than this server",
+		fmt.Sprintf("schema_version=%d", newer), fmt.Sprintf("binary_schema_version=%d", known)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %q lacks %q", out, want)
+		}
 	}
 }
