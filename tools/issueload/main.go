@@ -56,6 +56,9 @@ func main() {
 	mode := flag.String("mode", "declare", "what is timed: declare (declarations through the API until all are active) "+
 		"or renew (declare and wait untimed, then one bulk renewal, timed until every certificate has its new version: "+
 		"the issuance pipeline without declarations)")
+	agents := flag.Int("agents", 0, "agent key mode: enroll this many simulated agents through the API, each with a target, "+
+		"and bind the certificates to their targets in turn; the agents make the keys and submit the CSRs through the "+
+		"agent API (0: server key mode)")
 	caKeyTypeFlag := flag.String("ca-key-type", "", "create a local issuer with this ca_key_type (ecdsa-p256, ecdsa-p384, ...) "+
 		"and use it instead of -issuer; the baseline uses the same CA key type")
 	flag.Parse()
@@ -87,6 +90,22 @@ func main() {
 	fmt.Printf("issuer %q (type %s, CA key %s); %d certificates from %d clients\n", iss.Name, iss.Type, orDash(caKeyType), *n, *clients)
 
 	prefix := fmt.Sprintf("load-%d-", time.Now().Unix())
+	if *agents < 0 {
+		fatalf("%v", errNoAgents)
+	}
+	if *agents > 0 {
+		t0 := time.Now()
+		f, err := enrollFleet(context.Background(), c.base, c.key, strings.TrimSuffix(prefix, "-"), *agents, *clients)
+		if err != nil {
+			fatalf("agents: %v", err)
+		}
+		fmt.Printf("agent key mode: %d agents enrolled with a target each in %s (not timed)\n", *agents,
+			time.Since(t0).Round(time.Millisecond))
+		ctx, stop := context.WithCancel(context.Background())
+		wg := f.run(ctx)
+		defer func() { stop(); wg.Wait(); f.report() }()
+		c.fleet = f
+	}
 	var cpu0, cpu1 procstat.CPUSample
 	var all time.Duration
 	if *mode == "declare" {
@@ -151,6 +170,7 @@ func main() {
 type client struct {
 	base, key string
 	http      *http.Client
+	fleet     *fleet // agent key mode, else nil
 }
 
 func (c *client) do(method, path string, body any, want int, out any) error {
@@ -221,6 +241,9 @@ func (c *client) declare(prefix, issuerID string, n, clients int) error {
 				}
 				name := prefix + strconv.Itoa(i)
 				body := map[string]any{"name": name, "common_name": name + ".example.com", "issuer_id": issuerID}
+				if c.fleet != nil {
+					body["key_mode"], body["target_ids"] = "agent", []string{c.fleet.target(i)}
+				}
 				if err := c.do("POST", "/api/v1/certificates", body, 201, nil); err != nil {
 					errs <- err
 					return
