@@ -385,6 +385,82 @@ type BulkResult struct {
 	JobIDs  []string `json:"job_ids"`
 }
 
+// ReissueRequest re-issues (and so redeploys) every certificate the
+// filter selects, at least one filter being required, as one durable
+// background operation: POST /api/v1/certificates/reissue answers 202
+// with the Operation.
+type ReissueRequest struct {
+	Status         string     `json:"status"`
+	IssuerID       *string    `json:"issuer_id"`
+	TargetID       *string    `json:"target_id"`
+	ExpiringBefore *time.Time `json:"expiring_before"`
+	NamePrefix     string     `json:"name_prefix"`
+	// ToIssuerID moves the certificates to this issuer first; omitted,
+	// each is re-issued by its own issuer (a key compromise).
+	ToIssuerID *string `json:"to_issuer_id"`
+	// Reason is free text for the audit trail.
+	Reason string `json:"reason"`
+	// MaxPerSecond bounds how many issuances start per second (an
+	// external CA's rate limit); omitted, only the server's bound of
+	// outstanding jobs paces the operation.
+	MaxPerSecond *float64 `json:"max_per_second"`
+}
+
+// OperationFilter is the certificate filter of an operation.
+type OperationFilter struct {
+	Status         string     `json:"status,omitempty"`
+	IssuerID       *string    `json:"issuer_id,omitempty"`
+	TargetID       *string    `json:"target_id,omitempty"`
+	ExpiringBefore *time.Time `json:"expiring_before,omitempty"`
+	NamePrefix     string     `json:"name_prefix,omitempty"`
+}
+
+// Operation is a durable bulk action (GET /api/v1/operations/{id}).
+type Operation struct {
+	ID           string          `json:"id"`
+	Kind         string          `json:"kind"`   // reissue
+	Status       string          `json:"status"` // running, done, cancelled, failed
+	Filter       OperationFilter `json:"filter"`
+	ToIssuerID   *string         `json:"to_issuer_id"`
+	Reason       string          `json:"reason"`
+	MaxPerSecond *float64        `json:"max_per_second"`
+	CreatedBy    string          `json:"created_by"` // the API key's name
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	FinishedAt   *time.Time      `json:"finished_at"`
+	LastError    string          `json:"last_error"`
+	// Progress counts: the certificates the filter matched when the
+	// operation began (estimated_total), those the walk reached
+	// (matched), jobs started, live issuances taken over (adopted),
+	// revoked certificates skipped, and certificates waiting for an
+	// issuance already running to end (deferred).
+	EstimatedTotal int  `json:"estimated_total"`
+	Matched        int  `json:"matched"`
+	Started        int  `json:"started"`
+	Adopted        int  `json:"adopted"`
+	Skipped        int  `json:"skipped"`
+	Deferred       int  `json:"deferred"`
+	WalkDone       bool `json:"walk_done"`
+	// Counted from the operation's jobs (and the deployments of the
+	// versions they issued); GET of one operation fills them, the list
+	// leaves them zero.
+	Outstanding       int `json:"outstanding"`
+	Issued            int `json:"issued"`
+	Failed            int `json:"failed"`
+	Cancelled         int `json:"cancelled"`
+	DeploymentsDone   int `json:"deployments_done"`
+	DeploymentsFailed int `json:"deployments_failed"`
+	DeploymentsActive int `json:"deployments_active"`
+	// Remaining is how many certificates have no outcome yet; Rate the
+	// issued per second so far; ETASeconds the estimate of the time left
+	// at that rate (omitted until something was issued).
+	Remaining  int      `json:"remaining"`
+	Rate       float64  `json:"rate"`
+	ETASeconds *float64 `json:"eta_seconds"`
+	// LeaseOwner names the server replica driving it now ("" when none).
+	LeaseOwner string `json:"lease_owner"`
+}
+
 // KeyRotation is what POST /api/v1/encryption-key/rotate did.
 type KeyRotation struct {
 	KeyID          string   `json:"key_id"`

@@ -70,6 +70,14 @@ func startEngine(ctx context.Context, svc *service.Service, hub *service.AgentHu
 			defer e.wg.Done()
 			svc.RunScheduler(ctx, service.SchedulerOptions{Interval: cfg.SchedulerInterval})
 		}()
+		// Bulk operations (a re-issue of many certificates) keep four jobs
+		// per worker slot outstanding: enough to keep the workers busy,
+		// few enough that the scheduler's renewals still get their turn.
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			svc.RunOperations(ctx, service.OperationRunnerOptions{Owner: workerOwner(), Outstanding: 4 * cfg.Workers})
+		}()
 	}
 	return e
 }

@@ -117,6 +117,7 @@ var authzTable = map[string]access{
 	"POST /api/v1/certificates":                                       operator,
 	"POST /api/v1/certificates/renew":                                 operator,
 	"POST /api/v1/certificates/revoke":                                operator,
+	"POST /api/v1/certificates/reissue":                               operator,
 	"GET /api/v1/certificates/{id}":                                   anyKey,
 	"PUT /api/v1/certificates/{id}":                                   operator,
 	"DELETE /api/v1/certificates/{id}":                                operator,
@@ -133,6 +134,10 @@ var authzTable = map[string]access{
 	"POST /api/v1/jobs/{id}/cancel": operator,
 	"POST /api/v1/jobs/{id}/retry":  operator,
 	"POST /api/v1/jobs/{id}/csr":    operator,
+
+	"GET /api/v1/operations":              anyKey,
+	"GET /api/v1/operations/{id}":         anyKey,
+	"POST /api/v1/operations/{id}/cancel": operator,
 
 	"GET /api/v1/renewal-policies":         anyKey,
 	"POST /api/v1/renewal-policies":        operator,

@@ -453,7 +453,7 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		"AuditEvent": api.AuditEvent{}, "Notifier": api.Notifier{}, "NotifierTestResult": api.NotifierTestResult{},
 		"ConnectorValidation": api.ConnectorValidation{},
 		"Plugin":              api.Plugin{}, "PluginSchema": api.PluginSchema{}, "PluginField": api.PluginField{},
-		"Job": api.Job{}, "BulkResult": api.BulkResult{}, "KeyRotation": api.KeyRotation{}, "RenewalExplanation": api.RenewalExplanation{},
+		"Job": api.Job{}, "BulkResult": api.BulkResult{}, "Operation": api.Operation{}, "OperationFilter": api.OperationFilter{}, "KeyRotation": api.KeyRotation{}, "RenewalExplanation": api.RenewalExplanation{},
 		"RenewalPolicy": api.RenewalPolicy{}, "NotificationRule": api.NotificationRule{}, "Notification": api.Notification{},
 		"AgentEnrollResponse": api.AgentEnrollResponse{}, "AgentHeartbeatResponse": api.AgentHeartbeatResponse{},
 		"AgentCredentialResponse": api.AgentCredentialResponse{}, "AgentWork": api.AgentWork{},
@@ -466,7 +466,7 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		"NotifierRequest": api.NotifierRequest{}, "NotifierUpdate": api.NotifierRequest{},
 		"CertificateRequest": api.CertificateRequest{}, "EnrollmentTokenRequest": api.EnrollmentTokenRequest{},
 		"APIKeyRequest": api.APIKeyRequest{}, "CSRRequest": api.CSRRequest{}, "RevokeRequest": api.RevokeRequest{},
-		"BulkRenewRequest": api.BulkRenewRequest{}, "BulkRevokeRequest": api.BulkRevokeRequest{},
+		"BulkRenewRequest": api.BulkRenewRequest{}, "BulkRevokeRequest": api.BulkRevokeRequest{}, "ReissueRequest": api.ReissueRequest{},
 		"RenewalPolicyRequest": api.RenewalPolicyRequest{}, "NotificationRuleRequest": api.NotificationRuleRequest{},
 		"AgentFacts": api.AgentFacts{}, "AgentEnrollRequest": api.AgentEnrollRequest{}, "AgentDeployResult": api.AgentDeployResult{},
 	}

@@ -85,6 +85,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// paths are never read as an id.
 	v1(http.MethodPost, "/certificates/renew", "certificate.bulk_renew", s.bulkRenew)
 	v1(http.MethodPost, "/certificates/revoke", "certificate.bulk_revoke", s.bulkRevoke)
+	v1(http.MethodPost, "/certificates/reissue", "certificate.bulk_reissue", s.bulkReissue)
 	v1(http.MethodGet, "/certificates/{id}", "certificate.get", s.getCertificate)
 	v1(http.MethodPut, "/certificates/{id}", "certificate.update", s.updateCertificate)
 	v1(http.MethodDelete, "/certificates/{id}", "certificate.delete", s.deleteCertificate)
@@ -102,6 +103,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	v1(http.MethodPost, "/jobs/{id}/cancel", "job.cancel", s.cancelJob)
 	v1(http.MethodPost, "/jobs/{id}/retry", "job.retry", s.retryJob)
 	v1(http.MethodPost, "/jobs/{id}/csr", "job.submit_csr", s.submitCSR)
+
+	// Durable bulk operations (a re-issue of every certificate a filter
+	// selects), driven in the background.
+	v1(http.MethodGet, "/operations", "operation.list", s.listOperations)
+	v1(http.MethodGet, "/operations/{id}", "operation.get", s.getOperation)
+	v1(http.MethodPost, "/operations/{id}/cancel", "operation.cancel", s.cancelOperation)
 
 	v1(http.MethodGet, "/renewal-policies", "renewal_policy.list", s.listPolicies)
 	v1(http.MethodPost, "/renewal-policies", "renewal_policy.create", s.createPolicy)
