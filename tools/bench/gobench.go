@@ -2,48 +2,42 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// goBench is one `go test -bench` run of the gobench step.
+// goBench is one `go test -bench` run: a package's benchmarks of the
+// earlier sessions, against a real PostgreSQL (server/pgtest: fsync off)
+// and the real plugins. -benchtime is what keeps each within its budget
+// on two cores.
 type goBench struct {
 	pkg, bench, benchtime string
 	rows                  func(results benchResults) []row
 }
 
-// The benchmarks of the earlier sessions, each against a real PostgreSQL
-// (server/pgtest: fsync off) and the real plugins. -benchtime is what
-// keeps the step near four minutes on two cores.
-var goBenches = []goBench{
-	{"./server/httpapi/", "API", "2000x", apiRows},
-	{"./server/console/", "Pages", "100x", pageRows},
-	{"./server/service/", ".", "1x", serviceRows},
-	{"./plugins/issuer/local/", ".", "1s", pluginRows},
-	{"./provider/internal/provider/", "PlanRefresh", "1x", providerRows},
+var (
+	benchAPI       = goBench{"./server/httpapi/", "API", "2000x", apiRows}
+	benchConsole   = goBench{"./server/console/", "Pages", "100x", pageRows}
+	benchScheduler = goBench{"./server/service/", ".", "1x", serviceRows}
+	benchPlugins   = goBench{"./plugins/issuer/local/", ".", "1s", pluginRows}
+	benchTerraform = goBench{"./provider/internal/provider/", "PlanRefresh", "1x", providerRows}
+)
+
+// step makes the benchmark a step of the driver.
+func (b goBench) step(name, about string, budget time.Duration) step {
+	return step{name: name, about: about, budget: budget, run: b.run}
 }
 
-func runGoBench(ctx context.Context, e *env) ([]row, error) {
-	var rows []row
-	var errs []error
-	for _, b := range goBenches {
-		args := []string{"test", "-run", "^$", "-bench", b.bench, "-benchtime", b.benchtime, "-timeout", "30m"}
-		args = append(args, strings.Fields(e.cfg.goBenchFlags)...)
-		args = append(args, b.pkg)
-		out, err := command(ctx, e, nil, "go", args...)
-		rows = append(rows, b.rows(parseBench(out))...)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", b.pkg, err))
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return rows, errors.Join(errs...)
+func (b goBench) run(ctx context.Context, e *env) ([]row, error) {
+	args := []string{"test", "-run", "^$", "-bench", b.bench, "-benchtime", b.benchtime, "-timeout", "30m"}
+	args = append(args, strings.Fields(e.cfg.goBenchFlags)...)
+	args = append(args, b.pkg)
+	out, err := command(ctx, e, nil, "go", args...)
+	return b.rows(parseBench(out)), err
 }
 
 // benchResults maps a benchmark's name (without the -GOMAXPROCS suffix)

@@ -39,7 +39,7 @@ func runIssuance(ctx context.Context, e *env) ([]row, error) {
 	fmt.Fprintf(e.out, "bench: footprint idle, %s after ready: server %s; PostgreSQL %s; plugins %s; in all %s\n",
 		e.cfg.idleSettle, idle.self, idle.postgres, idle.others, idle.total())
 
-	agentKey := issueloadHasAgentKeyMode(ctx, e)
+	agentKey := issueloadAgentKey(ctx, e)
 	type run struct {
 		label string
 		args  []string
@@ -52,9 +52,9 @@ func runIssuance(ctx context.Context, e *env) ([]row, error) {
 		{"P-384 CA, server key, declared through the API", []string{"-ca-key-type", "ecdsa-p384"}},
 		{"P-256 CA, server key, one bulk renewal", []string{"-ca-key-type", "ecdsa-p256", "-mode", "renew"}},
 	}
-	if agentKey != "" {
-		runs = append(runs, run{"P-256 CA, agent key, declared through the API", []string{"-ca-key-type", "ecdsa-p256", agentKey, "agent"}},
-			run{"P-384 CA, agent key, declared through the API", []string{"-ca-key-type", "ecdsa-p384", agentKey, "agent"}})
+	if agentKey != nil {
+		runs = append(runs, run{"P-256 CA, agent key, declared through the API", append([]string{"-ca-key-type", "ecdsa-p256"}, agentKey...)},
+			run{"P-384 CA, agent key, declared through the API", append([]string{"-ca-key-type", "ecdsa-p384"}, agentKey...)})
 	}
 	var after treeMem
 	for i, r := range runs {
@@ -77,7 +77,7 @@ func runIssuance(ctx context.Context, e *env) ([]row, error) {
 			break
 		}
 	}
-	if agentKey == "" {
+	if agentKey == nil {
 		rows = append(rows, row{figure: "issuance end to end, agent key", unit: "certificates/s", value: "–",
 			verdict: "not measured: tools/issueload has no agent-key mode yet"})
 	}
@@ -136,14 +136,17 @@ func match(re *regexp.Regexp, s string) float64 {
 	return v
 }
 
-// issueloadHasAgentKeyMode returns issueload's flag that selects the key
-// mode, when it has one.
-func issueloadHasAgentKeyMode(ctx context.Context, e *env) string {
+// issueloadAgentKey returns issueload's flags that select agent key mode
+// (the agent makes the key and sends a CSR), when it has them.
+func issueloadAgentKey(ctx context.Context, e *env) []string {
 	out, _ := command(ctx, e, nil, "go", "run", "./tools/issueload", "-h")
-	if strings.Contains(out, "  -key-mode ") {
-		return "-key-mode"
+	switch {
+	case strings.Contains(out, "  -key-mode "):
+		return []string{"-key-mode", "agent"}
+	case strings.Contains(out, "  -agent-key"):
+		return []string{"-agent-key"}
 	}
-	return ""
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

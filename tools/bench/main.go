@@ -45,7 +45,7 @@ type config struct {
 	nginxCerts   int
 	idleSettle   time.Duration
 	keepScratch  bool
-	goBenchFlags string
+	goBenchFlags string // extra flags of the go test steps
 }
 
 // env is what every step gets: the configuration, where the repository
@@ -66,14 +66,21 @@ type step struct {
 	run    func(ctx context.Context, e *env) ([]row, error)
 }
 
+// steps are every step, in the order they run. Budgets are ceilings for
+// a quiet two-core machine (their sum stays under 20 minutes); a step
+// usually takes half of its budget or less.
 func steps() []step {
 	return []step{
-		{"gobench", "the Go benchmarks: API and console with 100,000 certificates, scheduler, plugins, Terraform", 9 * time.Minute, runGoBench},
-		{"issuance", "issuance end to end on the built server, default settings, and its memory footprint", 4 * time.Minute, runIssuance},
-		{"nginx", "issued -> served by NGINX through a real agent, and the agent's memory", 3 * time.Minute, runNginx},
-		{"fleet", "10,000 agents at 30 s heartbeats (tools/agentload/run.sh)", 4 * time.Minute, runFleet},
-		{"heartbeats", "3,000 heartbeats/s (tools/agentload/run.sh with a shorter heartbeat)", 3 * time.Minute, runHeartbeatRate},
-		{"reissue", "the CA-distrust bulk re-issue (tools/reissueload)", 3 * time.Minute, runReissue},
+		benchAPI.step("api", "API with 100,000 certificates (go test -bench API ./server/httpapi/)", 150*time.Second),
+		benchConsole.step("console", "console pages with 100,000 certificates (go test -bench Pages ./server/console/)", 90*time.Second),
+		benchScheduler.step("scheduler", "scheduler with 1,000,000 certificates and in-process issuance (go test -bench . ./server/service/)", 150*time.Second),
+		benchPlugins.step("plugins", "the plugin hop and local-CA signing (go test -bench . ./plugins/issuer/local/)", 60*time.Second),
+		benchTerraform.step("terraform", "terraform plan over 1,000 certificates (go test -bench PlanRefresh ./provider/internal/provider/)", 120*time.Second),
+		{"issuance", "issuance end to end on the built server, default settings, and its memory footprint", 150 * time.Second, runIssuance},
+		{"nginx", "issued -> served by NGINX through a real agent, and the agent's memory", 90 * time.Second, runNginx},
+		{"fleet", "10,000 agents at 30 s heartbeats (tools/agentload/run.sh)", 150 * time.Second, runFleet},
+		{"heartbeats", "3,000 heartbeats/s (tools/agentload/run.sh with a shorter heartbeat)", 120 * time.Second, runHeartbeatRate},
+		{"reissue", "the CA-distrust bulk re-issue (tools/reissueload)", 90 * time.Second, runReissue},
 	}
 }
 
@@ -95,7 +102,7 @@ func main() {
 	flag.IntVar(&c.nginxCerts, "nginx-certs", 20, "certificates deployed to NGINX and renewed by the nginx step")
 	flag.DurationVar(&c.idleSettle, "idle-settle", 10*time.Second, "how long a server or agent runs before its idle memory is read")
 	flag.BoolVar(&c.keepScratch, "keep", false, "keep the scratch directories (server data, logs, nginx) of failed steps")
-	flag.StringVar(&c.goBenchFlags, "gotest-flags", "", "extra flags for every go test of the gobench step, e.g. -count=2")
+	flag.StringVar(&c.goBenchFlags, "gotest-flags", "", "extra flags for every go test step (api, console, scheduler, plugins, terraform), e.g. -count=2")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./tools/bench [flags]   (make bench: make build, then this with -write)\n\nsteps:\n")
 		for _, s := range steps() {
