@@ -123,30 +123,34 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, c, os.Stdout))
+	os.Exit(run(ctx, c, os.Stdout, steps()))
 }
 
-func stepNames() []string {
+func stepNames() []string { return names(steps()) }
+
+func names(all []step) []string {
 	var names []string
-	for _, s := range steps() {
+	for _, s := range all {
 		names = append(names, s.name)
 	}
 	return names
 }
 
-func run(ctx context.Context, c config, out io.Writer) int {
+// run runs the chosen steps of all and prints (and with -write writes)
+// the table; it returns the exit status.
+func run(ctx context.Context, c config, out io.Writer, all []step) int {
 	root, err := repoRoot()
 	if err != nil {
 		fmt.Fprintf(out, "bench: %v\n", err)
 		return 2
 	}
 	e := &env{cfg: c, root: root, bin: filepath.Join(root, c.binDir), out: out}
-	chosen := steps()
+	chosen := all
 	if c.steps != "" {
 		want := strings.Split(c.steps, ",")
 		for _, w := range want {
-			if !slices.Contains(stepNames(), strings.TrimSpace(w)) {
-				fmt.Fprintf(out, "bench: no step %q (steps: %s)\n", w, strings.Join(stepNames(), ", "))
+			if !slices.Contains(names(all), strings.TrimSpace(w)) {
+				fmt.Fprintf(out, "bench: no step %q (steps: %s)\n", w, strings.Join(names(all), ", "))
 				return 2
 			}
 		}
@@ -191,7 +195,10 @@ func run(ctx context.Context, c config, out io.Writer) int {
 		return 130
 	}
 	if c.write {
-		path := filepath.Join(root, c.doc)
+		path := c.doc
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(root, path)
+		}
 		if err := writeDoc(path, table); err != nil {
 			fmt.Fprintf(out, "bench: %v\n", err)
 			return 1

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +192,63 @@ func TestReadTreeMem(t *testing.T) {
 	}
 	if _, err := readTreeMem(1 << 30); err == nil {
 		t.Error("a process that does not exist gave no error")
+	}
+}
+
+// TestRun runs three steps: one that measures, one that fails after
+// measuring part, one that outlives its budget. Every step runs, the
+// table marks the failures with their reasons, the exit status is
+// non-zero, and -write puts the table between the markers only.
+func TestRun(t *testing.T) {
+	doc := filepath.Join(t.TempDir(), "performance.md")
+	before, after := "# Performance\n\nintro\n\n"+beginMarker+"\n", "\n"+endMarker+"\n\n## API\n\nold sections\n"
+	if err := os.WriteFile(doc, []byte(before+"old table"+after), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	all := []step{
+		{"good", "measures", time.Minute, func(ctx context.Context, e *env) ([]row, error) {
+			ran = append(ran, "good")
+			return []row{figure("a figure", "ms", 12, "3 in process", below(100, "ms"))}, nil
+		}},
+		{"broken", "fails", time.Minute, func(ctx context.Context, e *env) ([]row, error) {
+			ran = append(ran, "broken")
+			return []row{figure("a partial figure", "MiB", 150, "", below(120, "MiB"))}, errors.New("the server exited")
+		}},
+		{"slow", "outlives its budget", 50 * time.Millisecond, func(ctx context.Context, e *env) ([]row, error) {
+			ran = append(ran, "slow")
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}},
+	}
+	var out strings.Builder
+	code := run(context.Background(), config{write: true, doc: doc, scale: 1}, &out, all)
+	if code != 1 {
+		t.Errorf("exit status %d, want 1\n%s", code, out.String())
+	}
+	if want := []string{"good", "broken", "slow"}; !slices.Equal(ran, want) {
+		t.Errorf("ran %v, want %v", ran, want)
+	}
+	data, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(data)
+	if !strings.HasPrefix(got, before) || !strings.HasSuffix(got, after) || strings.Contains(got, "old table") {
+		t.Fatalf("the document outside the markers changed, or the old table stayed:\n%s", got)
+	}
+	for _, want := range []string{
+		"| a figure | ms | 12.0 | 3 in process | < 100 | met |",
+		"| a partial figure | MiB | 150 | – | < 120 | **missed by 30.0 MiB (25%)** |",
+		"| broken | | | | | **failed**: the server exited |",
+		"| slow | | | | | **failed**: over its time budget of 50ms: context deadline exceeded |",
+		"| figure | unit | value | same-run baseline | target | met / missed by |",
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("the table lacks %q:\n%s", want, got)
+		}
+	}
+	if code := run(context.Background(), config{steps: "good,nonesuch", scale: 1}, &out, all); code != 2 {
+		t.Errorf("an unknown step: exit status %d, want 2", code)
 	}
 }
