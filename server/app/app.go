@@ -48,6 +48,10 @@ func versionLine() string {
 // embeddedDatabase is the name of certctl's database in the embedded cluster.
 const embeddedDatabase = "certctl"
 
+// embeddedSpareConns are the embedded cluster's connections beyond the
+// pool's (--db-max-conns): PostgreSQL keeps 3 of them for superusers.
+const embeddedSpareConns = 10
+
 // Run runs the server until ctx is cancelled (SIGTERM/SIGINT in main) or
 // it fails. It prints the URL and, on first start, the admin API key to
 // stdout; logs go to stderr. ready, if not nil, receives the address the
@@ -298,20 +302,12 @@ func (s *server) buildHTTP() error {
 		Service: s.svc, Logger: s.logger, Registry: reg, MaxBodyBytes: s.cfg.MaxBodyBytes, AgentHub: s.hub, Console: ui,
 		AgentMaxInflight: s.cfg.AgentMaxInflight,
 		// The listener opens only once migrations are applied, so readiness
-		// is the database answering, and the plugins it needs (readiness.go).
+		// is the database answering.
 		Ready: func(ctx context.Context) error {
 			if err := s.pool.Ping(ctx); err != nil {
 				return core.Errorf(core.EUNAVAILABLE, "database unreachable")
 			}
 			return nil
-		},
-		PluginsReady: func(ctx context.Context) (map[string]string, error) {
-			checks, err := pluginReadiness(ctx, s.st, s.plugins)
-			if err != nil {
-				s.logger.WarnContext(ctx, "readiness: cannot read which plugins are needed", "err", err)
-				return nil, core.Errorf(core.EUNAVAILABLE, "cannot read which plugins are needed")
-			}
-			return checks, nil
 		},
 	})
 	return err
@@ -482,7 +478,12 @@ func startEmbedded(ctx context.Context, cfg Config, logger *slog.Logger) (*pgemb
 	logger.Info("starting embedded PostgreSQL", "dir", dir)
 	// PostgreSQL's own log and the supervisor's progress are detail at
 	// info; "database ready" says the outcome.
-	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: cfg.PostgresBinDir, Logger: quieter(logger)})
+	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, BinDir: cfg.PostgresBinDir, Logger: quieter(logger),
+		// The pool's connections (LISTEN ones included) and a few more for
+		// the start (creating the database) and an operator's psql or
+		// pg_dump; PostgreSQL's default of 100 sizes shared memory for
+		// connections that never come.
+		Settings: map[string]string{"max_connections": strconv.Itoa(cfg.DBMaxConns + embeddedSpareConns)}})
 	if err != nil {
 		return nil, "", fmt.Errorf("embedded database: %w", err)
 	}
@@ -546,7 +547,11 @@ func startPlugins(ctx context.Context, cfg Config, st *store.Store, logger *slog
 	if dir == "" {
 		logger.Warn("no plugin directory: set CERTCTL_PLUGIN_DIR; issuers and notifiers cannot work without plugins")
 	}
-	h, err := host.New(ctx, host.Options{Dir: dir, Catalogue: HostCatalogue(st.Plugins()), Logger: logger})
+	idle := cfg.PluginIdleTimeout
+	if idle == 0 {
+		idle = -1 // the host's "keep running"
+	}
+	h, err := host.New(ctx, host.Options{Dir: dir, Catalogue: HostCatalogue(st.Plugins()), Logger: logger, IdleTimeout: idle})
 	if err != nil {
 		return nil, err
 	}

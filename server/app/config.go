@@ -52,6 +52,9 @@ type Config struct {
 	ACMECABundle     string
 	// PprofAddr serves Go's profiler there when set (see startPprof).
 	PprofAddr string
+	// PluginIdleTimeout stops a plugin's process after this long without
+	// a call; 0 keeps processes running (see host.Options.IdleTimeout).
+	PluginIdleTimeout time.Duration
 
 	// ShowVersion is --version: print the version and exit. Nothing else
 	// is read or checked then, so it works whatever the environment holds.
@@ -91,6 +94,7 @@ func (c *Config) settings() []setting {
 		{"acme-email", "CERTCTL_ACME_EMAIL", "create an ACME issuer named acme at first start with this account contact; setting it agrees to the CA's terms of service", &c.ACMEEmail, ""},
 		{"acme-directory-url", "CERTCTL_ACME_DIRECTORY_URL", "the default ACME issuer's directory: a URL, letsencrypt or letsencrypt-staging", &c.ACMEDirectoryURL, "letsencrypt"},
 		{"acme-ca-bundle", "CERTCTL_ACME_CA_BUNDLE", "PEM file of roots to trust for the default ACME issuer's directory (a private or test ACME CA); empty for the system's", &c.ACMECABundle, ""},
+		{"plugin-idle-timeout", "CERTCTL_PLUGIN_IDLE_TIMEOUT", "stop a plugin's process after this long without a call (the next call starts it again); 0 keeps processes running", &c.PluginIdleTimeout, "2m"},
 		{"pprof-addr", "CERTCTL_PPROF_ADDR", "serve Go's profiler (/debug/pprof/, no authentication) on this address, e.g. 127.0.0.1:6060, to measure the server; empty for none", &c.PprofAddr, ""},
 	}
 }
@@ -216,6 +220,9 @@ func (c *Config) validate() error {
 	}
 	if c.OrderPendingLimit < 0 {
 		return errors.New("--order-pending-limit must not be negative")
+	}
+	if c.PluginIdleTimeout < 0 {
+		return errors.New("--plugin-idle-timeout must not be negative")
 	}
 	if c.ACMEEmail != "" {
 		if _, err := service.ACMEDirectoryURL(c.ACMEDirectoryURL); err != nil {

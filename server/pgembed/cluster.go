@@ -28,7 +28,7 @@ type Options struct {
 	// can corrupt a cluster started with Fast.
 	Fast bool
 	// Settings are extra server settings passed as -c name=value, e.g.
-	// {"max_connections": "200"}.
+	// {"max_connections": "200"}. They win over SmallMachineSettings.
 	Settings map[string]string
 
 	// restart overrides defaultRestart; tests use it.
@@ -39,6 +39,40 @@ type Options struct {
 	// noPdeathsig leaves the postmaster running when this process dies; tests
 	// use it to check that Start cleans up after such a leftover.
 	noPdeathsig bool
+}
+
+// SmallMachineSettings returns the server settings every cluster starts
+// with (Options.Settings win over them): an embedded database serves one certctl-server on a small
+// machine, so it is sized for that rather than PostgreSQL's defaults. Only
+// memory a process touches counts against the machine; these bound what a
+// busy day leaves behind.
+func SmallMachineSettings() map[string]string {
+	return map[string]string{
+		// The buffer cache in shared memory (default 128MB). Pages read are
+		// kept there for good, so after a while the cluster holds as much of
+		// it as the data it touched. The kernel's page cache serves what
+		// falls out, and gives its memory back when others need it.
+		"shared_buffers": "32MB",
+		// WAL buffers follow shared_buffers (a 32nd, 1MB here); said outright
+		// so that the figure does not move with a different shared_buffers.
+		"wal_buffers": "1MB",
+		// What VACUUM, CREATE INDEX and each autovacuum worker may allocate
+		// (default 64MB). certctl's tables are small and vacuumed often.
+		"maintenance_work_mem": "16MB",
+		// Each autovacuum worker is a process of its own while it runs
+		// (default 3); on two cores a third only competes with the others.
+		"autovacuum_max_workers": "2",
+		// The embedded cluster has no replicas and no subscriptions (backups
+		// are pg_dump or a copy with the server stopped): no WAL senders, no
+		// slots, and no logical replication launcher process.
+		"max_wal_senders":                 "0",
+		"max_replication_slots":           "0",
+		"max_logical_replication_workers": "0",
+		// JIT compilation loads LLVM into a backend (tens of MiB) for a query
+		// the planner deems expensive, such as a console page over 100,000
+		// certificates, and costs more time than it saves on such queries.
+		"jit": "off",
+	}
 }
 
 // restartPolicy says how a postmaster that exits unexpectedly is restarted:

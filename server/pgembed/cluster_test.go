@@ -180,10 +180,13 @@ func TestRootFallsBackToNobody(t *testing.T) {
 
 func TestFastSettingsAndOptions(t *testing.T) {
 	t.Parallel()
-	c := startCluster(t, Options{DataDir: testDataDir(t), Fast: true, Settings: map[string]string{"max_connections": "42"}})
+	c := startCluster(t, Options{DataDir: testDataDir(t), Fast: true, Settings: map[string]string{"max_connections": "42", "shared_buffers": "16MB"}})
 	conn := connect(t, c, "postgres")
 	for setting, want := range map[string]string{
 		"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "42",
+		// SmallMachineSettings, one of them overridden by Settings.
+		"shared_buffers": "16MB", "maintenance_work_mem": "16MB", "max_wal_senders": "0", "jit": "off",
+		"max_logical_replication_workers": "0", "autovacuum_max_workers": "2", "wal_buffers": "1MB",
 	} {
 		if got := queryString(t, conn, "SHOW "+setting); got != want {
 			t.Errorf("%s = %q, want %q", setting, got, want)

@@ -260,8 +260,10 @@ func (c *Cluster) launch(ctx context.Context, l layout, a account, binDir string
 	if opts.Fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	for _, name := range slices.Sorted(maps.Keys(opts.Settings)) {
-		args = append(args, "-c", name+"="+opts.Settings[name])
+	settings := SmallMachineSettings()
+	maps.Copy(settings, opts.Settings)
+	for _, name := range slices.Sorted(maps.Keys(settings)) {
+		args = append(args, "-c", name+"="+settings[name])
 	}
 	// The postmaster outlives ctx, which bounds the startup only.
 	cmd := a.command(context.Background(), l.dir, filepath.Join(binDir, "postgres"), args...)

@@ -124,7 +124,6 @@ type issuanceInput struct {
 	policy    core.RenewalPolicy
 	current   *core.CertificateVersion
 	csrDER    []byte
-	csrPub    crypto.PublicKey // the CSR's key, to check the CA's answer against without parsing the CSR again
 	csrPEM    string
 	sealedKey []byte
 }
@@ -238,7 +237,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 		if j.Payload.SpecRevision != c.SpecRevision {
 			return in, errDeclarationChanged
 		}
-		in.csrDER, in.csrPub, in.csrPEM = csr.Raw, csr.PublicKey, j.Payload.CSRPEM
+		in.csrDER, in.csrPEM = csr.Raw, j.Payload.CSRPEM
 		return in, nil
 	}
 	if s.box == nil {
@@ -257,7 +256,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 		if err != nil {
 			return in, err
 		}
-		in.csrDER, in.csrPub, in.csrPEM, in.sealedKey = csr.Raw, csr.PublicKey, j.Payload.ServerCSRPEM, keyPEM
+		in.csrDER, in.csrPEM, in.sealedKey = csr.Raw, j.Payload.ServerCSRPEM, keyPEM
 		return in, nil
 	}
 	// Server key mode: the server makes the key, sealed to the version.
@@ -273,7 +272,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 	if err != nil {
 		return in, fmt.Errorf("encode key: %w", err)
 	}
-	in.csrDER, in.csrPub = der, key.Public()
+	in.csrDER = der
 	in.csrPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
 	in.sealedKey = keyPEM // sealed in completeIssuance, once the version id is known
 	return in, nil
@@ -309,7 +308,11 @@ func versionFromResult(in issuanceInput, res plugin.IssueResult, j core.Job) (co
 	if err != nil {
 		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned a certificate that does not parse: %v", err)
 	}
-	if !publicKeysEqual(leaf.PublicKey, in.csrPub) {
+	csr, err := x509.ParseCertificateRequest(in.csrDER)
+	if err != nil {
+		return core.CertificateVersion{}, err
+	}
+	if !publicKeysEqual(leaf.PublicKey, csr.PublicKey) {
 		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned a certificate for another key than the CSR's")
 	}
 	fp := sha256.Sum256(leaf.Raw)

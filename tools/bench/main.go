@@ -71,10 +71,10 @@ type step struct {
 // usually takes half of its budget or less.
 func steps() []step {
 	return []step{
-		benchAPI.step("api", "API with 100,000 certificates (go test -bench API ./server/httpapi/)", 120*time.Second),
+		benchAPI.step("api", "API with 100,000 certificates (go test -bench API ./server/httpapi/)", 150*time.Second),
 		benchConsole.step("console", "console pages with 100,000 certificates (go test -bench Pages ./server/console/)", 90*time.Second),
 		benchScheduler.step("scheduler", "scheduler with 1,000,000 certificates and in-process issuance (go test -bench . ./server/service/)", 150*time.Second),
-		benchPlugins.step("plugins", "the plugin hop and local-CA signing (go test -bench . ./plugins/issuer/local/)", 90*time.Second),
+		benchPlugins.step("plugins", "the plugin hop and local-CA signing (go test -bench . ./plugins/issuer/local/)", 60*time.Second),
 		benchTerraform.step("terraform", "terraform plan over 1,000 certificates (go test -bench PlanRefresh ./provider/internal/provider/)", 120*time.Second),
 		{"issuance", "issuance end to end on the built server, default settings, and its memory footprint", 150 * time.Second, runIssuance},
 		{"nginx", "issued -> served by NGINX through a real agent, and the agent's memory", 90 * time.Second, runNginx},

@@ -43,6 +43,51 @@ type managed struct {
 type instance struct {
 	proc  *plugin.Process
 	calls sync.WaitGroup // Add only under managed.mu while the instance is current
+
+	// Under managed.mu: the calls in flight (what calls counts, readable)
+	// and when the last one ended, for the idle stop.
+	active   int
+	lastUsed time.Time
+}
+
+func newInstance(proc *plugin.Process) *instance {
+	return &instance{proc: proc, lastUsed: time.Now()}
+}
+
+// useLocked counts a call on inst as in flight; release ends it.
+func (inst *instance) useLocked() {
+	inst.calls.Add(1)
+	inst.active++
+}
+
+// release ends a call that acquire counted on inst.
+func (m *managed) release(inst *instance) {
+	m.mu.Lock()
+	inst.active--
+	inst.lastUsed = time.Now()
+	m.mu.Unlock()
+	inst.calls.Done()
+}
+
+// stopIfIdle stops the running process when no call has been in flight on
+// it for idle: the plugin goes back to ready, and the next call starts a
+// process again, checking the binary's checksum as every start does. The
+// decision is taken under mu, where acquire counts a call in: a call
+// either got the process before (so it is not idle) or finds none and
+// starts one, never one being stopped. It reports whether it stopped one.
+func (m *managed) stopIfIdle(idle time.Duration) bool {
+	m.mu.Lock()
+	inst := m.cur
+	if inst == nil || m.status != StatusRunning || inst.active > 0 || inst.proc.Exited() || time.Since(inst.lastUsed) < idle {
+		m.mu.Unlock()
+		return false
+	}
+	m.cur, m.status = nil, StatusReady
+	m.mu.Unlock()
+	pid := inst.proc.Pid()
+	inst.proc.Kill() // gracefully: it serves nothing
+	m.h.o.Logger.Info("plugin stopped after being idle", "plugin", m.name, "kind", m.kind, "pid", pid, "idle", idle)
+	return true
 }
 
 // waitRetryAfter is the Retry-After of the unavailable error a call gets
@@ -110,7 +155,7 @@ func (m *managed) recheckLocked() bool {
 // (or puts the registered one back).
 //
 // The instance returned counts the call as in flight: the caller must
-// call inst.calls.Done when the call ends.
+// call m.release(inst) when the call ends.
 func (m *managed) acquire(ctx context.Context) (*instance, error) {
 	for {
 		if m.h.stopped() {
@@ -121,7 +166,7 @@ func (m *managed) acquire(ctx context.Context) (*instance, error) {
 		// since it was started.
 		if m.cur != nil && !m.cur.proc.Exited() {
 			inst := m.cur
-			inst.calls.Add(1)
+			inst.useLocked()
 			m.mu.Unlock()
 			return inst, nil
 		}
@@ -184,8 +229,8 @@ func (m *managed) acquire(ctx context.Context) (*instance, error) {
 			if m.restarts > 0 || m.status == StatusCrashed {
 				m.h.o.Logger.Info("plugin restarted", "plugin", m.name, "kind", m.kind, "pid", proc.Pid(), "restarts", m.restarts)
 			}
-			inst := &instance{proc: proc}
-			inst.calls.Add(1)
+			inst := newInstance(proc)
+			inst.useLocked()
 			m.cur, m.status = inst, StatusRunning
 			m.mu.Unlock()
 			return inst, nil
@@ -307,7 +352,7 @@ func call[T any](m *managed, ctx context.Context, f func(context.Context, *plugi
 	if err != nil {
 		return zero, err
 	}
-	defer inst.calls.Done()
+	defer m.release(inst)
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, m.h.o.CallTimeout)

@@ -147,7 +147,6 @@ configuration file (certctl config --help). Tables are for people;
 		a.agentsCommand(),
 		a.tokensCommand(),
 		a.jobsCommand(),
-		a.operationsCommand(),
 		a.issuersCommand(),
 		a.targetsCommand(),
 		a.notifiersCommand(),
