@@ -103,6 +103,13 @@ func expectRows(n int, err error) func(pgconn.CommandTag) error {
 // versions before the certificates that point at them, deployments
 // superseded before their jobs are cancelled, jobs before the deployments
 // that name them.
+//
+// Each statement that joins a table to the unnested rows also names the
+// rows' keys with = ANY: a prepared statement's generic plan cannot see
+// how many rows an unnest gives and guesses 100, and without the ANY it
+// would scan every pending deployment or live deploy job for a group
+// (EXPLAIN showed bitmap scans of deployments_agent_pending and of all
+// live jobs); with it the certificate's and the job's own indexes serve.
 func queueIssuances(cs []IssuanceCompletion) (*pgx.Batch, error) {
 	n := len(cs)
 	var (
@@ -170,7 +177,7 @@ func queueIssuances(cs []IssuanceCompletion) (*pgx.Batch, error) {
 		next_renewal_at = v.next_renewal, status = 'active', last_error = '', expiry_alert_days = NULL, updated_at = v.now
 		FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::bigint[])
 			AS v(certificate_id, id, not_after, next_renewal, now, spec_revision)
-		WHERE c.id = v.certificate_id AND c.spec_revision = v.spec_revision`,
+		WHERE c.id = ANY($1) AND c.id = v.certificate_id AND c.spec_revision = v.spec_revision`,
 		vCert, vID, vNotAfter, vNext, vNow, cSpec).Exec(expectRows(len(certs), ErrSpecChanged))
 	// No certificate's new version is another's old one, so "not one of
 	// the new versions" is "not this certificate's new version".
@@ -183,11 +190,13 @@ func queueIssuances(cs []IssuanceCompletion) (*pgx.Batch, error) {
 	// mark them failed (migration 00005's trigger skips superseded ones).
 	b.Queue(`UPDATE deployments d SET status = 'superseded', message = 'superseded by a newer version', updated_at = v.now
 		FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(certificate_id, id, now)
-		WHERE d.certificate_id = v.certificate_id AND d.version_id <> v.id AND d.status = 'pending'`, vCert, vID, vNow)
+		WHERE d.certificate_id = ANY($1) AND d.certificate_id = v.certificate_id AND d.version_id <> v.id
+		AND d.status = 'pending'`, vCert, vID, vNow)
 	b.Queue(`UPDATE jobs j SET state = 'cancelled', last_error = 'superseded by a newer version', updated_at = v.now,
 		finished_at = v.now, lease_owner = NULL, lease_expires_at = NULL
 		FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(certificate_id, id, now)
-		WHERE j.certificate_id = v.certificate_id AND j.kind = 'deploy' AND j.state IN ('queued', 'waiting', 'retrying')
+		WHERE j.certificate_id = ANY($1) AND j.certificate_id = v.certificate_id AND j.kind = 'deploy'
+		AND j.state IN ('queued', 'waiting', 'retrying')
 		AND (j.payload->>'version_id')::uuid IS DISTINCT FROM v.id`, vCert, vID, vNow)
 	// A pending order's sealed key (core.JobPayload.SealedKey) now lives
 	// with the version: the job keeps no copy. Only while the worker still
@@ -195,7 +204,7 @@ func queueIssuances(cs []IssuanceCompletion) (*pgx.Batch, error) {
 	b.Queue(`UPDATE jobs j SET state = 'succeeded', last_error = '', updated_at = v.now, finished_at = v.now,
 		payload = j.payload - 'sealed_key', lease_owner = NULL, lease_expires_at = NULL
 		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS v(id, owner, now)
-		WHERE j.id = v.id AND j.lease_owner = v.owner AND j.state = 'running'`,
+		WHERE j.id = ANY($1) AND j.id = v.id AND j.lease_owner = v.owner AND j.state = 'running'`,
 		jobID, owner, vNow).Exec(expectRows(n, ErrLeaseLost))
 	// The jobs' HTTP-01 challenges, if they presented any, end with them.
 	b.Queue(`WITH v AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS v(job_id, now)),
