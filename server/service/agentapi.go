@@ -96,7 +96,8 @@ func IsAgentCredential(secret string) bool {
 
 // AuthenticateAgent returns the actor of an agent credential. A retired
 // agent is told so (403), an unknown or revoked credential is 401. A
-// credential found valid is trusted for AgentAuthTTL without asking the
+// credential found valid is trusted for AgentAuthTTL (AgentAuthListenTTL
+// while revocations are announced to this server) without asking the
 // database again.
 func (s *Service) AuthenticateAgent(ctx context.Context, credential string) (core.Actor, error) {
 	a, err := s.agentByCredential(ctx, credential)
@@ -133,7 +134,7 @@ func (s *Service) agentByCredential(ctx context.Context, credential string) (cor
 	if revoked {
 		return core.Agent{}, core.Errorf(core.EUNAUTHORIZED, "agent credential was revoked (rotated); use the new one")
 	}
-	s.fleet.auth.put(hash, gen, a, now.Add(AgentAuthTTL))
+	s.fleet.auth.put(hash, gen, a, now.Add(s.agentAuthTTL()))
 	return a, nil
 }
 
@@ -179,7 +180,7 @@ func (s *Service) RotateAgentCredential(ctx context.Context) (string, error) {
 			}
 			return "", nil, q.RevokeAgentCredentials(ctx, id, credID, s.clock())
 		})
-	s.fleet.auth.forget(id) // the old credential stops working here at once
+	s.fleet.auth.forget(id, s.clock()) // the old credential stops working here at once
 	return secret, err
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/server/apitest"
 	"github.com/certctl/certctl/server/core"
@@ -73,4 +75,76 @@ func TestAgentCredentialCache(t *testing.T) {
 	c.Add(service.AgentAuthTTL)
 	authFails(env.Service, rot.Credential, "first server after the TTL", core.EFORBIDDEN)
 	env.MustDo(t, "POST", "/api/v1/agent/heartbeat", rot.Credential, api.AgentFacts{OS: "linux"}, 403)
+}
+
+// A server that listens to the database's notifications trusts a verified
+// credential longer than AgentAuthTTL (an agent's heartbeats then cost no
+// query), because a revocation through any server is announced: a
+// credential rotated, then an agent retired, through another replica stop
+// working here as soon as the announcement arrives, long before the TTL.
+func TestAgentCredentialRevocationAnnounced(t *testing.T) {
+	t.Parallel()
+	c := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	env := apitest.Start(t, apitest.Options{Clock: c.Now, AgentHub: true})
+	replica := service.New(service.Options{Store: env.Store, Clock: c.Now, Secrets: apitest.TestSecrets(t)})
+	agentID, old := enrollAgent(t, env, "echo")
+	agent := uuid.MustParse(agentID)
+	ctx := context.Background()
+	// The hub listens (its start clears the cache, so wait for it).
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND query = 'LISTEN agent_work'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the agent hub does not listen")
+		}
+	}
+	if a, err := env.Service.AuthenticateAgent(ctx, old); err != nil || a.Name != "echo" {
+		t.Fatalf("first authentication: %+v, %v", a, err)
+	}
+	// Past AgentAuthTTL, still no query.
+	c.Add(2 * service.AgentAuthTTL)
+	before := env.Pool.Stat().AcquireCount()
+	if a, err := env.Service.AuthenticateAgent(ctx, old); err != nil || a.Name != "echo" {
+		t.Fatalf("authentication after %s: %+v, %v", 2*service.AgentAuthTTL, a, err)
+	}
+	if n := env.Pool.Stat().AcquireCount() - before; n != 0 {
+		t.Errorf("a verified credential %s later took %d connections, want 0 (the listening server's TTL is %s)",
+			2*service.AgentAuthTTL, n, service.AgentAuthListenTTL)
+	}
+
+	// refusedSoon waits (the clock does not move) until cred is refused
+	// with code: the announcement arrived.
+	refusedSoon := func(cred, code, what string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			_, err := env.Service.AuthenticateAgent(ctx, cred)
+			if core.ErrorCode(err) == code {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s through the replica: still %v here; want %s", what, err, code)
+			}
+		}
+	}
+	// Rotated through the replica (as the agent would, reaching it).
+	actx := core.WithActor(ctx, core.AgentActor(agent, "echo"))
+	rotated, err := replica.RotateAgentCredential(actx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedSoon(old, core.EUNAUTHORIZED, "rotated")
+	if a, err := env.Service.AuthenticateAgent(ctx, rotated); err != nil || a.Name != "echo" {
+		t.Fatalf("new credential: %+v, %v", a, err)
+	}
+	// Retired through the replica.
+	if _, err := replica.RetireAgent(core.WithActor(ctx, core.SystemActor), agent); err != nil {
+		t.Fatal(err)
+	}
+	refusedSoon(rotated, core.EFORBIDDEN, "retired")
 }

@@ -96,16 +96,28 @@ func (h *AgentHub) NotifyAll() {
 
 // RunAgentHub feeds the hub from the database's agent_work notifications
 // until ctx ends, reconnecting after failures. One connection per server
-// listens for all its polls. Each time it starts listening it wakes every
+// listens for all its polls, and for revocations of agent credentials,
+// which it drops from the server's cache. Each time it starts listening it wakes every
 // poll, since what was announced while it was not listening is lost: the
 // polls look again, so that no work waits for their slow re-check.
 func (s *Service) RunAgentHub(ctx context.Context, h *AgentHub) {
 	for ctx.Err() == nil {
-		err := s.store.ListenFrom(ctx, "agent_work", h.NotifyAll, func(payload string) {
+		onListen := func() {
+			// Revocations announced while not listening are lost too: trust
+			// nothing read before, and from now on trust longer.
+			s.fleet.auth.forgetAll()
+			s.fleet.listening.Store(true)
+			h.NotifyAll()
+		}
+		err := s.store.ListenFrom(ctx, "agent_work", onListen, func(payload string) {
 			if id, err := uuid.Parse(payload); err == nil {
+				// An agent's id comes when its work or its credentials
+				// changed: its credentials are read again on its next call.
+				s.fleet.auth.forget(id, s.clock())
 				h.Notify(id)
 			}
 		})
+		s.fleet.listening.Store(false)
 		if ctx.Err() != nil {
 			return
 		}

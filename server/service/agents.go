@@ -42,6 +42,6 @@ func (s *Service) RetireAgent(ctx context.Context, id uuid.UUID) (core.Agent, er
 			out = a
 			return "", map[string]any{"name": a.Name}, err
 		})
-	s.fleet.auth.forget(id) // its credentials stop working here at once
+	s.fleet.auth.forget(id, s.clock()) // its credentials stop working here at once
 	return out, err
 }

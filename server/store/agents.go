@@ -71,6 +71,9 @@ func (q *Queries) RetireAgent(ctx context.Context, id uuid.UUID, now time.Time) 
 	if err != nil {
 		return a, mapError(err, "agent")
 	}
-	_, err = q.db.Exec(ctx, `UPDATE agent_credentials SET revoked_at = $2 WHERE agent_id = $1 AND revoked_at IS NULL`, id, now)
+	// Announced on agent_work (after the commit), so that every server
+	// forgets the credentials it trusts of this agent (service.AgentHub).
+	_, err = q.db.Exec(ctx, `WITH r AS (UPDATE agent_credentials SET revoked_at = $2 WHERE agent_id = $1 AND revoked_at IS NULL)
+		SELECT certctl_notify('agent_work', $1::text)`, id, now)
 	return a, mapError(err, "agent credentials")
 }

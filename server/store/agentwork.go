@@ -51,8 +51,11 @@ func (q *Queries) CreateAgentCredential(ctx context.Context, id, agentID uuid.UU
 
 // RevokeAgentCredentials revokes an agent's credentials except keep.
 func (q *Queries) RevokeAgentCredentials(ctx context.Context, agentID, keep uuid.UUID, now time.Time) error {
-	_, err := q.db.Exec(ctx, `UPDATE agent_credentials SET revoked_at = $3 WHERE agent_id = $1 AND id <> $2 AND revoked_at IS NULL`,
-		agentID, keep, now)
+	// Announced on agent_work (after the commit), so that every server
+	// forgets the credentials it trusts of this agent (service.AgentHub).
+	_, err := q.db.Exec(ctx, `WITH r AS (UPDATE agent_credentials SET revoked_at = $3
+		WHERE agent_id = $1 AND id <> $2 AND revoked_at IS NULL)
+		SELECT certctl_notify('agent_work', $1::text)`, agentID, keep, now)
 	return mapError(err, "agent credentials")
 }
 
