@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/certctl/certctl/sdk/client"
 )
@@ -128,6 +129,35 @@ func (s *soak) check(ctx context.Context) []invariant {
 		|| coalesce(' leased to ' || lease_owner || ' until ' || lease_expires_at, '') || coalesce(' (' || nullif(last_error, '') || ')', '')
 		FROM jobs WHERE state IN ('queued','running','waiting','retrying') AND kind <> 'notify' ORDER BY created_at LIMIT 50`))
 
+	// Deploy jobs an agent holds (running, leased to it) must be ones it
+	// received: a job taken for an agent whose answer never reached it
+	// waits for its lease (10 minutes) before anyone else may have it.
+	byID := map[string]*simAgent{}
+	for _, a := range s.fleet.agents {
+		byID[a.id] = a
+	}
+	v = nil
+	rows, err := s.pool.Query(ctx, `SELECT j.id::text, j.agent_id::text, a.name, j.updated_at, j.lease_expires_at
+		FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE j.kind = 'deploy' AND j.state = 'running' ORDER BY j.updated_at`)
+	if err != nil {
+		v = append(v, "query failed: "+err.Error())
+	} else {
+		for rows.Next() {
+			var id, agentID, name string
+			var taken, until time.Time
+			if err := rows.Scan(&id, &agentID, &name, &taken, &until); err != nil {
+				v = append(v, "scan failed: "+err.Error())
+				break
+			}
+			if a := byID[agentID]; a != nil && !a.gotJob(id) {
+				v = append(v, fmt.Sprintf("deploy job %s taken for %s at %s, never received by it (the answer to its poll was lost); leased until %s",
+					id, name, taken.UTC().Format("15:04:05.000"), until.UTC().Format("15:04:05")))
+			}
+		}
+		rows.Close()
+	}
+	add("every deploy job leased to an agent reached that agent", v)
+
 	// Deployments against what the simulated agents applied.
 	s.checkDeployments(ctx, add, q)
 
@@ -150,7 +180,7 @@ func (s *soak) check(ctx context.Context) []invariant {
 			AND a.action IN ('job.lease_expired', 'job.retrying')) LIMIT 50`))
 
 	// Figures for the summary.
-	rows, err := s.pool.Query(ctx, `SELECT action, outcome, count(*) FROM audit_events
+	rows, err = s.pool.Query(ctx, `SELECT action, outcome, count(*) FROM audit_events
 		WHERE action IN ('job.lease_expired','job.retrying','job.failed','deployment.failed','deployment.succeeded','certificate.issued','certificate.renewed')
 		GROUP BY 1, 2 ORDER BY 1, 2`)
 	if err == nil {

@@ -104,8 +104,11 @@ func (p *postgres) command(ctx context.Context, name string, args ...string) *ex
 	cmd := exec.CommandContext(ctx, filepath.Join(p.binDir, name), args...)
 	cmd.Dir = "/"
 	cmd.Env = []string{"LC_ALL=C", "PATH=/usr/bin:/bin"}
+	// A process group of its own, so that Ctrl-C reaches only the soak,
+	// which then stops the cluster itself.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if p.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
+		cmd.SysProcAttr.Credential = p.cred
 	}
 	return cmd
 }

@@ -97,6 +97,22 @@ func (t *tally) success(op string) {
 	t.mu.Unlock()
 }
 
+// okLine lists the successes by operation.
+func (t *tally) okLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	keys := make([]string, 0, len(t.ok))
+	for k := range t.ok {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", t.ok[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // lines are the tallies, most frequent first.
 func (t *tally) lines() []string {
 	t.mu.Lock()
@@ -201,11 +217,12 @@ type simAgent struct {
 	// failing names targets whose "reload" fails.
 	failing map[string]bool
 
-	mu      sync.Mutex
-	keys    map[string]*ecdsa.PrivateKey   // by issuance job id: one key per job, as the real agent's key store
-	byCert  map[string][]*ecdsa.PrivateKey // by certificate id, to find the key of a version
-	applied []application
-	served  map[string]string // target id → serial it holds now
+	mu       sync.Mutex
+	keys     map[string]*ecdsa.PrivateKey   // by issuance job id: one key per job, as the real agent's key store
+	byCert   map[string][]*ecdsa.PrivateKey // by certificate id, to find the key of a version
+	applied  []application
+	served   map[string]string // target id → serial it holds now
+	received map[string]bool   // every job id a poll brought
 }
 
 // fleet runs the simulated agents.
@@ -293,6 +310,9 @@ func (f *fleet) workLoop(ctx context.Context, a *simAgent) {
 		}
 		f.tally.success("long poll")
 		for _, item := range w.Items {
+			a.mu.Lock()
+			a.received[item.JobID] = true
+			a.mu.Unlock()
 			f.work.Add(1)
 			f.lastWorkNS.Store(time.Now().UnixNano())
 			f.do(ctx, a, item)
@@ -467,7 +487,7 @@ func enrollOne(ctx context.Context, admin *client.Client, hc *http.Client, repli
 	name := fmt.Sprintf("soak-agent-%05d", i)
 	home := "http://" + replicas[i%len(replicas)]
 	a := &simAgent{idx: i, name: name, keys: map[string]*ecdsa.PrivateKey{}, byCert: map[string][]*ecdsa.PrivateKey{},
-		served: map[string]string{}, failing: map[string]bool{},
+		served: map[string]string{}, failing: map[string]bool{}, received: map[string]bool{},
 		facts: api.AgentFacts{OS: "linux", Arch: "amd64", Hostname: name + ".soak.test",
 			IPAddress: fmt.Sprintf("10.%d.%d.%d", (i>>16)&0xff, (i>>8)&0xff, i&0xff), AgentVersion: "soak",
 			Plugins: []api.AgentPlugin{{Name: "nginx", Kind: "target", Version: "1.0.0"}}}}
@@ -509,7 +529,8 @@ func enrollOne(ctx context.Context, admin *client.Client, hc *http.Client, repli
 	return nil, fmt.Errorf("enroll %s: %w", name, lastErr)
 }
 
-// holdsServed says which serial each target holds, for the check.
+// snapshot returns what the agent applied, which serial each of its
+// targets holds, and whether it ever received job id, for the check.
 func (a *simAgent) snapshot() ([]application, map[string]string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -518,6 +539,12 @@ func (a *simAgent) snapshot() ([]application, map[string]string) {
 		served[k] = v
 	}
 	return slices.Clone(a.applied), served
+}
+
+func (a *simAgent) gotJob(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.received[id]
 }
 
 // shortID trims an id for messages.

@@ -55,7 +55,8 @@ type config struct {
 	pollWait     time.Duration
 	workers      string
 	keep         bool
-	writeDoc     string
+	writeDoc     bool
+	docPath      string
 	declareConc  int
 }
 
@@ -75,7 +76,8 @@ func main() {
 	flag.DurationVar(&c.pollWait, "poll-wait", 25*time.Second, "long poll wait of each agent")
 	flag.StringVar(&c.workers, "workers", "", "CERTCTL_WORKERS of each replica (empty: the default)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the run's directory (logs, database) instead of removing it")
-	flag.StringVar(&c.writeDoc, "write-doc", "", "write the summary into this file between <!-- soak:begin --> and <!-- soak:end --> (e.g. docs/reliability.md)")
+	flag.BoolVar(&c.writeDoc, "write-doc", false, "write the summary into -doc between its <!-- soak:begin --> and <!-- soak:end --> markers")
+	flag.StringVar(&c.docPath, "doc", "docs/reliability.md", "the file -write-doc writes")
 	flag.IntVar(&c.declareConc, "declare-concurrency", 16, "certificate declarations in flight at once")
 	flag.Parse()
 	switch {
@@ -154,7 +156,7 @@ func run(ctx context.Context, c config) (code int) {
 		logf("%v", err)
 		return 2
 	}
-	s := &soak{cfg: c, dir: dir, tally: newTally(), rep: &report{cfg: c, start: time.Now()}}
+	s := &soak{cfg: c, dir: dir, tally: newTally(), rep: &report{cfg: c, start: time.Now(), loadStart: loadAverage()}}
 	// Every exit path ends here: the replicas killed, PostgreSQL stopped,
 	// the directory removed (kept on request, or when the run failed, for
 	// its logs: then its path is printed).
@@ -178,12 +180,12 @@ func run(ctx context.Context, c config) (code int) {
 	s.rep.end = time.Now()
 	text := s.rep.text(s)
 	fmt.Println(text)
-	if c.writeDoc != "" {
-		if err := writeDoc(c.writeDoc, s.rep.markdown(s)); err != nil {
-			logf("write %s: %v", c.writeDoc, err)
+	if c.writeDoc {
+		if err := writeDoc(c.docPath, s.rep.markdown(s)); err != nil {
+			logf("write %s: %v", c.docPath, err)
 			return 2
 		}
-		logf("summary written to %s", c.writeDoc)
+		logf("summary written to %s", c.docPath)
 	}
 	if s.rep.failedCount() > 0 {
 		return 1
@@ -271,7 +273,10 @@ func (s *soak) setUp(ctx context.Context) error {
 		MaxIdleConns: 2 * c.agents, MaxIdleConnsPerHost: 2 * c.agents, IdleConnTimeout: 90 * time.Second, DisableCompression: true}
 	s.bal = &balancer{base: tr, replicas: addrs}
 	s.hc = &http.Client{Transport: s.bal, Timeout: c.pollWait + 30*time.Second}
-	s.admin, err = client.New(s.replicas[0].url(), client.WithAPIKey(adminKey), client.WithHTTPClient(s.hc),
+	// The admin's calls may take long on a loaded machine (a bulk renewal
+	// of thousands): they get minutes, not a long poll's deadline.
+	adminHC := &http.Client{Transport: s.bal, Timeout: 5 * time.Minute}
+	s.admin, err = client.New(s.replicas[0].url(), client.WithAPIKey(adminKey), client.WithHTTPClient(adminHC),
 		client.WithRetry(1, 0, 0), client.WithUserAgent("certctl-soak"))
 	if err != nil {
 		return err
@@ -395,16 +400,27 @@ func (s *soak) work(ctx context.Context) error {
 		{scale(45), "SIGKILL the issuer plugins of every replica", killPlugins(s.replicas...)},
 		{scale(75), "heal the partition", func(context.Context) string { s.rep.partitioned.heal(); return "healed" }},
 	}
+	// Each fault starts at its time, whether or not the one before has
+	// finished (a replica may take minutes to be ready again on a loaded
+	// machine): the schedule stays the schedule.
 	inject := func(phase time.Time, faults []fault) error {
+		var wg sync.WaitGroup
+		defer wg.Wait()
 		for _, f := range faults {
 			if !sleepCtx(ctx, time.Until(phase.Add(f.at))) && ctx.Err() != nil {
 				return ctx.Err()
 			}
 			at := time.Since(s.t0)
 			logf("fault at %s: %s", at.Round(100*time.Millisecond), f.what)
-			res := f.do(ctx)
-			logf("  %s", res)
-			s.rep.faults = append(s.rep.faults, faultRecord{at: at, what: f.what, result: res})
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res := f.do(ctx)
+				logf("  %s: %s", f.what, res)
+				s.faultMu.Lock()
+				s.rep.faults = append(s.rep.faults, faultRecord{at: at, what: f.what, result: res})
+				s.faultMu.Unlock()
+			}()
 		}
 		return nil
 	}
@@ -515,7 +531,7 @@ func (s *soak) declare(ctx context.Context, plan []plannedCert) error {
 	c := s.cfg
 	clients := make([]*client.Client, len(s.replicas))
 	for i, r := range s.replicas {
-		cl, err := client.New(r.url(), client.WithAPIKey(s.adminKey()), client.WithHTTPClient(s.hc),
+		cl, err := client.New(r.url(), client.WithAPIKey(s.adminKey()), client.WithHTTPClient(&http.Client{Transport: s.bal, Timeout: time.Minute}),
 			client.WithRetry(1, 0, 0), client.WithUserAgent("certctl-soak"))
 		if err != nil {
 			return err
@@ -603,15 +619,30 @@ func (s *soak) renew(ctx context.Context, plan []plannedCert) string {
 	for _, prefix := range []string{"soak-agent-", "soak-renew-"} {
 		var res *api.BulkResult
 		var err error
-		for attempt := 0; attempt < 10; attempt++ {
-			rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		var t time.Time
+		for attempt := 0; attempt < 20; attempt++ {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			t = time.Now()
 			res, err = s.admin.BulkRenewCertificates(rctx, api.BulkRenewRequest{NamePrefix: prefix})
 			cancel()
-			if err == nil || !refusedBeforeSending(err) {
+			if err == nil {
 				break
 			}
-			s.tally.fail("bulk renew (retried: refused before sending)", err)
-			sleepCtx(ctx, time.Second)
+			switch {
+			case refusedBeforeSending(err):
+				s.tally.fail("bulk renew (retried: refused before sending)", err)
+			case client.IsUnavailable(err) || errorKind(err) == "HTTP 429 unavailable":
+				// Sent again, as an operator would: a certificate whose
+				// renewal an earlier attempt started is skipped, so the
+				// started counts no longer add up to the jobs.
+				s.tally.fail("bulk renew (retried: unavailable)", err)
+				known = false
+			default:
+				attempt = 20 // an answer lost in flight: not sent again
+			}
+			if attempt < 20 {
+				sleepCtx(ctx, 2*time.Second)
+			}
 		}
 		if err != nil {
 			s.tally.fail("bulk renew (answer lost)", err)
@@ -622,7 +653,8 @@ func (s *soak) renew(ctx context.Context, plan []plannedCert) string {
 		s.tally.success("bulk renew")
 		s.renewStarted.Add(int64(res.Started))
 		s.renewMatched.Add(int64(res.Matched))
-		parts = append(parts, fmt.Sprintf("%s*: %d matched, %d started, %d skipped", prefix, res.Matched, res.Started, res.Skipped))
+		parts = append(parts, fmt.Sprintf("%s*: %d matched, %d started, %d skipped, answered in %s", prefix, res.Matched,
+			res.Started, res.Skipped, time.Since(t).Round(100*time.Millisecond)))
 	}
 	s.renewKnown.Store(known)
 	return strings.Join(parts, "; ")
@@ -672,15 +704,22 @@ func (s *soak) sampleThroughput(ctx context.Context) func() {
 
 // waitSettled waits until every certificate is active, no job is live and
 // no agent has anything left to deliver, or limit passes.
+//
+// It also stops when nothing has moved for stallAfter: what is left then
+// waits for something the soak does not wait for (a lease of 10 minutes).
 func (s *soak) waitSettled(ctx context.Context, limit time.Duration) (bool, string) {
+	const stallAfter = 2 * time.Minute
 	deadline := time.Now().Add(limit)
 	why := ""
+	var last [4]int64
+	lastMove := time.Now()
 	for {
-		var notActive, live int64
+		var notActive, live, changed int64
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := s.pool.QueryRow(qctx, `SELECT
 			(SELECT count(*) FROM managed_certificates WHERE status <> 'active'),
-			(SELECT count(*) FROM jobs WHERE state IN ('queued','running','waiting','retrying') AND kind <> 'notify')`).Scan(&notActive, &live)
+			(SELECT count(*) FROM jobs WHERE state IN ('queued','running','waiting','retrying') AND kind <> 'notify'),
+			(SELECT count(*) FROM jobs WHERE state IN ('succeeded','failed','cancelled'))`).Scan(&notActive, &live, &changed)
 		cancel()
 		pending := s.fleet.pendingReps.Load()
 		switch {
@@ -691,8 +730,14 @@ func (s *soak) waitSettled(ctx context.Context, limit time.Duration) (bool, stri
 		default:
 			why = fmt.Sprintf("%d certificates not active, %d live jobs, %d agent deliveries pending", notActive, live, pending)
 		}
+		if now := [4]int64{notActive, live, changed, s.fleet.work.Load()}; err == nil && now != last {
+			last, lastMove = now, time.Now()
+		}
 		if time.Now().After(deadline) {
 			return false, why
+		}
+		if time.Since(lastMove) > stallAfter {
+			return false, fmt.Sprintf("%s; nothing moved for %s", why, stallAfter)
 		}
 		if !sleepCtx(ctx, 2*time.Second) {
 			return false, why

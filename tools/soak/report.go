@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
@@ -26,6 +27,7 @@ type sample struct {
 
 type report struct {
 	cfg                                   config
+	loadStart                             string
 	start, end, workStart                 time.Time
 	enrollTime, declareTime               time.Duration
 	faultsDone, settleTime                time.Duration
@@ -83,8 +85,8 @@ func (r *report) lines(s *soak) (head []string, faults []string, errs []string, 
 	overall, peak := r.throughput()
 	f := s.fleet
 	head = []string{
-		fmt.Sprintf("run: %s, %d replicas on one PostgreSQL (durable commits), %d CPUs, load average at the end %s",
-			r.start.UTC().Format("2006-01-02 15:04 MST"), c.replicas, runtime.NumCPU(), loadAverage()),
+		fmt.Sprintf("run: %s, %d replicas on one PostgreSQL (durable commits), %d CPUs shared with other work: load average %s at the start, %s at the end",
+			r.start.UTC().Format("2006-01-02 15:04 MST"), c.replicas, runtime.NumCPU(), r.loadStart, loadAverage()),
 		fmt.Sprintf("fleet: %d agents enrolled in %s, heartbeat every %s, long polls of %s; %d own a target (%d targets), one more target fails its reload",
 			len(f.agents), r.enrollTime.Round(time.Second), c.heartbeat, c.pollWait, c.owners, r.targets),
 		fmt.Sprintf("certificates: %d declared in %s (%d agent-key on the owners' targets, %d on the failing target, the rest server-key), then %d renewed in bulk",
@@ -94,9 +96,13 @@ func (r *report) lines(s *soak) (head []string, faults []string, errs []string, 
 		fmt.Sprintf("agents: %d work items received, %d CSRs sent, %d deployments done (%d recorded applications), %d deliveries retried, %d requests failed over to another replica",
 			f.work.Load(), f.csrs.Load(), f.deploys.Load(), r.applications, f.retries.Load(), s.bal.failovers.Load()),
 		fmt.Sprintf("deployments on the server: %s", mapLine(r.deployments)),
+		fmt.Sprintf("requests that succeeded: %s", s.tally.okLine()),
 		fmt.Sprintf("faults over %s; settled %v at %s (%s); whole run %s",
 			r.faultsDone.Round(time.Second), r.settled, r.settleTime.Round(time.Second), r.settleWhy, r.end.Sub(r.start).Round(time.Second)),
 	}
+	// Faults end in any order (a restart takes longer than a kill): list
+	// them by when they began.
+	sort.SliceStable(r.faults, func(i, j int) bool { return r.faults[i].at < r.faults[j].at })
 	for _, fr := range r.faults {
 		faults = append(faults, fmt.Sprintf("%6.1fs  %s: %s", fr.at.Seconds(), fr.what, fr.result))
 	}
@@ -172,7 +178,7 @@ func (r *report) markdown(s *soak) string {
 	if n := r.failedCount(); n > 0 {
 		verdict = fmt.Sprintf("**FAIL**: %d invariants violated (listed below).", n)
 	}
-	fmt.Fprintf(&b, "%s Written by `make soak SOAKFLAGS=-write-doc=docs/reliability.md`.\n\n", verdict)
+	fmt.Fprintf(&b, "%s Written by `make soak SOAKFLAGS=-write-doc`; the figures are from a busy VM (see the load average).\n\n", verdict)
 	for _, l := range head {
 		fmt.Fprintf(&b, "- %s\n", l)
 	}
