@@ -302,12 +302,20 @@ func (s *server) buildHTTP() error {
 		Service: s.svc, Logger: s.logger, Registry: reg, MaxBodyBytes: s.cfg.MaxBodyBytes, AgentHub: s.hub, Console: ui,
 		AgentMaxInflight: s.cfg.AgentMaxInflight,
 		// The listener opens only once migrations are applied, so readiness
-		// is the database answering.
+		// is the database answering, and the plugins it needs (readiness.go).
 		Ready: func(ctx context.Context) error {
 			if err := s.pool.Ping(ctx); err != nil {
 				return core.Errorf(core.EUNAVAILABLE, "database unreachable")
 			}
 			return nil
+		},
+		PluginsReady: func(ctx context.Context) (map[string]string, error) {
+			checks, err := pluginReadiness(ctx, s.st, s.plugins)
+			if err != nil {
+				s.logger.WarnContext(ctx, "readiness: cannot read which plugins are needed", "err", err)
+				return nil, core.Errorf(core.EUNAVAILABLE, "cannot read which plugins are needed")
+			}
+			return checks, nil
 		},
 	})
 	return err

@@ -90,26 +90,13 @@ func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-// start runs the server with the given environment and waits until it serves.
+// start runs the server with the given environment and the test plugins,
+// and waits until it serves.
 func start(t *testing.T, vars map[string]string) *server {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{stdout: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
-	ready := make(chan string, 1)
 	vars["CERTCTL_LISTEN_ADDR"] = "127.0.0.1:0"
 	vars["CERTCTL_PLUGIN_DIR"] = pluginDir
-	go func() { s.done <- app.Run(ctx, nil, env(vars), s.stdout, io.Discard, ready) }()
-	select {
-	case s.addr = <-ready:
-	case err := <-s.done:
-		cancel()
-		t.Fatalf("server exited before serving: %v", err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatal("server did not start within 60s")
-	}
-	t.Cleanup(func() { s.stop(t) })
-	return s
+	return startWithPlugins(t, vars, pluginDir)
 }
 
 // stop shuts the server down gracefully and checks that it exits cleanly.

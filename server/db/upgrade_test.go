@@ -94,9 +94,16 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	// the release left (one queued, one whose replica died running it) then
 	// run to completion through the real local CA, which needs the issuer's
 	// sealed configuration.
+	// Until then the server is not ready, and says why.
+	var health api.Health
+	srv.do(t, "GET", "/readyz", "", nil, 503, &health)
+	if !strings.HasPrefix(health.Checks["plugin/issuer/local"], "checksum_mismatch") || health.Checks["database"] != "ok" {
+		t.Errorf("readyz before registering the new plugin binaries: %v", health.Checks)
+	}
 	for _, p := range []string{"issuer/local", "notifier/webhook"} {
 		srv.do(t, "POST", "/api/v1/plugins/"+p+"/register", fx.AdminKey, nil, 200, nil)
 	}
+	srv.do(t, "GET", "/readyz", "", nil, 200, nil)
 	for _, id := range []string{fx.QueuedCertificate, fx.RunningCertificate} {
 		waitForStatus(t, srv, fx.AdminKey, id, "active")
 	}

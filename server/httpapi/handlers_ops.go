@@ -5,6 +5,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,16 +22,38 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 }
 
 // readyz says whether the server can serve: the database answers and its
-// schema is migrated.
+// schema is migrated, and the plugins it needs can serve. Each check is
+// named in the answer, "ok" or why not, so that whoever reads a 503 sees
+// which one failed.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	checks := map[string]string{"database": "ok"}
+	var failed []string
 	if err := s.ready(ctx); err != nil {
-		s.logger.WarnContext(ctx, "not ready", "err", err)
-		encode(w, http.StatusServiceUnavailable, api.Health{Status: "unavailable", Checks: map[string]string{"database": core.ErrorMessage(err)}})
+		// The plugins needed are read from the database: not checked.
+		checks["database"] = core.ErrorMessage(err)
+		failed = append(failed, "database")
+	} else if s.plugins != nil {
+		plugins, err := s.plugins(ctx)
+		if err != nil {
+			checks["plugins"] = core.ErrorMessage(err)
+			failed = append(failed, "plugins")
+		}
+		for name, st := range plugins {
+			checks[name] = st
+			if st != "ok" {
+				failed = append(failed, name)
+			}
+		}
+	}
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		s.logger.WarnContext(ctx, "not ready", "failed", failed, "checks", checks)
+		encode(w, http.StatusServiceUnavailable, api.Health{Status: "unavailable", Checks: checks})
 		return nil
 	}
-	encode(w, http.StatusOK, api.Health{Status: "ok", Checks: map[string]string{"database": "ok"}})
+	encode(w, http.StatusOK, api.Health{Status: "ok", Checks: checks})
 	return nil
 }
 

@@ -35,6 +35,11 @@ type Options struct {
 	// as many wait their turn, up to 10 s each; more are answered 429 with
 	// Retry-After. 0 means no bound.
 	AgentMaxInflight int
+	// PluginsReady, when set, adds the plugins the server needs to
+	// /readyz: check name ("plugin/issuer/local") to "ok" or why it cannot
+	// serve. Its error (which plugins are needed could not be read) is the
+	// "plugins" check's.
+	PluginsReady func(context.Context) (map[string]string, error)
 }
 
 // Server serves the API.
@@ -42,6 +47,7 @@ type Server struct {
 	svc     *service.Service
 	logger  *slog.Logger
 	ready   func(context.Context) error
+	plugins func(context.Context) (map[string]string, error) // nil: plugins are not checked
 	maxBody int64
 	metrics *httpMetrics
 	router  *mux.Router
@@ -70,7 +76,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{svc: o.Service, logger: o.Logger, ready: o.Ready, maxBody: o.MaxBodyBytes, metrics: m, router: mux.NewRouter(),
+	s := &Server{svc: o.Service, logger: o.Logger, ready: o.Ready, plugins: o.PluginsReady, maxBody: o.MaxBodyBytes, metrics: m, router: mux.NewRouter(),
 		hub: o.AgentHub, console: o.Console}
 	if o.AgentMaxInflight > 0 {
 		s.agentSlots = make(agentSlots, o.AgentMaxInflight)
