@@ -167,10 +167,16 @@ type OperationRunnerOptions struct {
 	// Lease is how long an operation stays this server's without a step;
 	// another server takes it over after. Default 30s.
 	Lease time.Duration
-	// Poll is the pause between steps that found nothing to do (all K
-	// jobs outstanding) and between looks for a new operation. Default
-	// 200ms and 2s.
+	// Poll is the pause between looks at the operation's outstanding
+	// jobs when there was no room for more, and Idle between looks for a
+	// new operation. Default 50ms and 2s.
 	Poll, Idle time.Duration
+}
+
+// minBatch is the room for jobs worth a step while walking: a quarter of
+// the bound, so that steps enqueue in batches rather than one job each.
+func (o OperationRunnerOptions) minBatch() int {
+	return max(1, min(o.Outstanding/4, o.Chunk))
 }
 
 func (o *OperationRunnerOptions) defaults() {
@@ -187,7 +193,7 @@ func (o *OperationRunnerOptions) defaults() {
 		o.Lease = 30 * time.Second
 	}
 	if o.Poll <= 0 {
-		o.Poll = 200 * time.Millisecond
+		o.Poll = 50 * time.Millisecond
 	}
 	if o.Idle <= 0 {
 		o.Idle = 2 * time.Second
@@ -223,7 +229,19 @@ func (s *Service) RunOperations(ctx context.Context, o OperationRunnerOptions) {
 func (s *Service) driveOperation(ctx context.Context, id uuid.UUID, o OperationRunnerOptions) {
 	var bucket *tokenBucket
 	failures := 0
+	walking, lastStep := false, time.Now()
 	for ctx.Err() == nil {
+		// While the walk goes on, a look at the outstanding jobs (a read)
+		// decides whether a step (a transaction, a durable commit) is worth
+		// it: only when a batch of them ended, or the lease wants renewing.
+		if walking && time.Since(lastStep) < o.Lease/3 {
+			n, err := s.store.Q().OutstandingOperationJobs(ctx, id)
+			if err == nil && o.Outstanding-n < o.minBatch() {
+				sleep(ctx, o.Poll)
+				continue
+			}
+		}
+		lastStep = time.Now()
 		r, err := s.operationStep(ctx, id, o, bucket)
 		switch {
 		case errors.Is(err, store.ErrLeaseLost):
@@ -240,7 +258,7 @@ func (s *Service) driveOperation(ctx context.Context, id uuid.UUID, o OperationR
 			sleep(ctx, min(time.Duration(failures)*o.Poll, 10*time.Second))
 			continue
 		}
-		failures = 0
+		failures, walking = 0, r.Walking
 		if r.Ended {
 			s.logger.Info("operation ended", "operation", id, "status", r.Status)
 			return
@@ -260,6 +278,7 @@ type StepResult struct {
 	Started      int
 	Adopted      int
 	Deferred     int
+	Walking      bool // the walk has not passed the last certificate yet
 	Ended        bool
 	Status       string
 	MaxPerSecond *float64
@@ -292,6 +311,7 @@ func (s *Service) operationStep(ctx context.Context, id uuid.UUID, o OperationRu
 			budget = min(budget, bucket.available(time.Now()))
 		}
 		walking := op.WalkEndedAt == nil
+		r.Walking = walking
 		if !walking && op.Deferred == 0 {
 			if outstanding > 0 {
 				return nil // the last jobs are running
@@ -323,6 +343,7 @@ func (s *Service) operationStep(ctx context.Context, id uuid.UUID, o OperationRu
 			if len(certs) > 0 {
 				cursor = &certs[len(certs)-1].ID
 			}
+			r.Walking = len(certs) == budget
 			return q.AdvanceOperation(ctx, id, cursor, len(certs), r.Started, r.Adopted, skipped, len(certs) < budget, now)
 		}
 		return q.AdvanceOperation(ctx, id, nil, 0, r.Started, r.Adopted, 0, true, now)
