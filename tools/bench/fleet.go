@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -80,47 +79,54 @@ func fleetRows(label string, agents int, beat time.Duration, out string, memory 
 	return rows
 }
 
-// runReissue runs the CA-distrust bulk re-issue (helper tools/reissueload,
-// `make load-reissue`) with a modest -reissue-n, when the tool exists.
+// runReissue runs the CA-distrust day (tools/reissueload through its
+// run.sh, which starts a server with default settings and stops it): a
+// modest -reissue-n certificates bulk-loaded with versions on one local
+// CA, moved to another by one bulk operation and re-issued, timed, with
+// the API's latency sampled meanwhile.
 func runReissue(ctx context.Context, e *env) ([]row, error) {
-	if _, err := os.Stat(filepath.Join(e.root, "tools", "reissueload")); err != nil {
-		fmt.Fprintf(e.out, "bench: tools/reissueload does not exist in this tree: the re-issue is not measured\n")
-		return []row{{figure: "CA-distrust re-issue", unit: "certificates/s", value: "–", target: "100,000 in < 3 min",
+	if _, err := os.Stat(filepath.Join(e.root, "tools", "reissueload", "run.sh")); err != nil {
+		fmt.Fprintf(e.out, "bench: tools/reissueload/run.sh does not exist in this tree: the re-issue is not measured\n")
+		return []row{{figure: "CA-distrust re-issue", unit: "certificates/s", value: "–", target: "≥ 556 (100,000 in 3 min)",
 			verdict: "not measured: tools/reissueload does not exist yet"}}, nil
 	}
-	out, err := command(ctx, e, []string{"LOAD_BIN_DIR=" + e.bin, "LOAD_TOOL=reissueload"}, "./tools/agentload/run.sh",
-		"-n", strconv.Itoa(e.cfg.reissueN))
+	out, err := command(ctx, e, []string{"LOAD_BIN_DIR=" + e.bin}, "./tools/reissueload/run.sh",
+		"-n", strconv.Itoa(e.cfg.reissueN), "-ca-key-type", "ecdsa-p256")
 	return reissueRows(out), err
 }
 
 var (
-	reReissueRate = regexp.MustCompile(`(?i)re-?issued?\D*?([\d,]+) certificates? in ([\d.]+)\s*(ms|s|m)\b`)
-	reAPIp99      = regexp.MustCompile(`(?i)API p99\D*?([\d.]+) ms`)
+	reReissued = regexp.MustCompile(`re-issued (\d+) certificates in \S+: ([\d.]+) certificates/s`)
+	reAPIAll   = regexp.MustCompile(`API during the run: .*all p50 ([\d.]+) ms p99 ([\d.]+) ms \((\d+) requests, (\d+) failed\)`)
 )
 
 // reissueRows reads tools/reissueload's report.
 func reissueRows(out string) []row {
-	m := reReissueRate.FindStringSubmatch(out)
+	m := reReissued.FindStringSubmatch(out)
 	if m == nil {
-		return []row{{figure: "CA-distrust re-issue", unit: "certificates/s", value: "–", target: "100,000 in < 3 min",
+		return []row{{figure: "CA-distrust re-issue to another issuer", unit: "certificates/s", value: "–", target: "≥ 556 (100,000 in 3 min)",
 			verdict: "not in reissueload's output"}}
 	}
-	count, _ := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
-	secs, _ := strconv.ParseFloat(m[2], 64)
-	switch m[3] {
-	case "ms":
-		secs /= 1000
-	case "m":
-		secs *= 60
+	count, _ := strconv.ParseFloat(m[1], 64)
+	rate, _ := strconv.ParseFloat(m[2], 64)
+	baseline := ""
+	if base := match(reBaseline, out); !math.IsNaN(base) {
+		baseline = fmt.Sprintf("%s in process (%.1f%% of it)", num(base), 100*rate/base)
 	}
-	rate := count / secs
 	// 100,000 in 3 minutes is 556 certificates/s.
-	r := figure(fmt.Sprintf("CA-distrust re-issue of %s certificates to another issuer", num(count)), "certificates/s", rate,
-		"", atLeast(100000.0/180, "certificates/s"))
+	r := figure(fmt.Sprintf("CA-distrust re-issue: %s certificates moved to another issuer (P-256 CA) by one bulk operation", num(count)),
+		"certificates/s", rate, baseline, atLeast(100000.0/180, "certificates/s"))
 	r.target = "≥ 556 (100,000 in 3 min)"
 	rows := []row{r}
-	if p99 := match(reAPIp99, out); !math.IsNaN(p99) {
-		rows = append(rows, figure("API p99 during the re-issue", "ms", p99, "", below(100, "ms")))
+	if cpu := match(reProduct, out); !math.IsNaN(cpu) {
+		rows = append(rows, figure("CPU per re-issued certificate (server + PostgreSQL + plugins)", "ms", cpu, "", nil))
+	}
+	if a := reAPIAll.FindStringSubmatch(out); a != nil {
+		p50, _ := strconv.ParseFloat(a[1], 64)
+		p99, _ := strconv.ParseFloat(a[2], 64)
+		x := row{figure: fmt.Sprintf("API latency during the re-issue (gets and lists, %s requests, %s failed)", a[3], a[4]),
+			unit: "ms p50 / p99", value: num(p50) + " / " + num(p99), target: "p99 < 100", verdict: below(100, "ms").judge(p99)}
+		rows = append(rows, x)
 	}
 	return rows
 }

@@ -161,7 +161,7 @@ func pluginRows(r benchResults) []row {
 		if !math.IsNaN(i) {
 			base = num(i) + " in process"
 		}
-		rows = append(rows, figure("local CA (P-384) issuing from a CSR through the plugin, "+kt+" leaves", "certificates/s", p, base, nil))
+		rows = append(rows, figure("local CA (its default CA key) issuing from a CSR through the plugin, "+kt+" leaves", "certificates/s", p, base, nil))
 	}
 	return rows
 }

@@ -53,8 +53,9 @@ func runIssuance(ctx context.Context, e *env) ([]row, error) {
 		{"P-256 CA, server key, one bulk renewal", []string{"-ca-key-type", "ecdsa-p256", "-mode", "renew"}},
 	}
 	if agentKey != nil {
-		runs = append(runs, run{"P-256 CA, agent key, declared through the API", append([]string{"-ca-key-type", "ecdsa-p256"}, agentKey...)},
-			run{"P-384 CA, agent key, declared through the API", append([]string{"-ca-key-type", "ecdsa-p384"}, agentKey...)})
+		who := fmt.Sprintf("agent key (%d simulated agents), declared through the API", e.cfg.issuanceAgents)
+		runs = append(runs, run{"P-256 CA, " + who, append([]string{"-ca-key-type", "ecdsa-p256"}, agentKey...)},
+			run{"P-384 CA, " + who, append([]string{"-ca-key-type", "ecdsa-p384"}, agentKey...)})
 	}
 	var after treeMem
 	for i, r := range runs {
@@ -137,14 +138,12 @@ func match(re *regexp.Regexp, s string) float64 {
 }
 
 // issueloadAgentKey returns issueload's flags that select agent key mode
-// (the agent makes the key and sends a CSR), when it has them.
+// (simulated agents make the keys and send the CSRs through the agent
+// API), when this tree's issueload has them.
 func issueloadAgentKey(ctx context.Context, e *env) []string {
 	out, _ := command(ctx, e, nil, "go", "run", "./tools/issueload", "-h")
-	switch {
-	case strings.Contains(out, "  -key-mode "):
-		return []string{"-key-mode", "agent"}
-	case strings.Contains(out, "  -agent-key"):
-		return []string{"-agent-key"}
+	if strings.Contains(out, "  -agents ") {
+		return []string{"-agents", strconv.Itoa(e.cfg.issuanceAgents)}
 	}
 	return nil
 }

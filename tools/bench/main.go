@@ -35,17 +35,18 @@ type config struct {
 	scale     float64 // multiplies every step's time budget
 	benchFast bool
 
-	issuanceN    int
-	fleetAgents  int
-	fleetWindow  time.Duration
-	rateAgents   int
-	rateBeat     time.Duration
-	rateWindow   time.Duration
-	reissueN     int
-	nginxCerts   int
-	idleSettle   time.Duration
-	keepScratch  bool
-	goBenchFlags string // extra flags of the go test steps
+	issuanceN      int
+	issuanceAgents int
+	fleetAgents    int
+	fleetWindow    time.Duration
+	rateAgents     int
+	rateBeat       time.Duration
+	rateWindow     time.Duration
+	reissueN       int
+	nginxCerts     int
+	idleSettle     time.Duration
+	keepScratch    bool
+	goBenchFlags   string // extra flags of the go test steps
 }
 
 // env is what every step gets: the configuration, where the repository
@@ -71,16 +72,16 @@ type step struct {
 // usually takes half of its budget or less.
 func steps() []step {
 	return []step{
-		benchAPI.step("api", "API with 100,000 certificates (go test -bench API ./server/httpapi/)", 150*time.Second),
+		benchAPI.step("api", "API with 100,000 certificates (go test -bench API ./server/httpapi/)", 120*time.Second),
 		benchConsole.step("console", "console pages with 100,000 certificates (go test -bench Pages ./server/console/)", 90*time.Second),
 		benchScheduler.step("scheduler", "scheduler with 1,000,000 certificates and in-process issuance (go test -bench . ./server/service/)", 150*time.Second),
-		benchPlugins.step("plugins", "the plugin hop and local-CA signing (go test -bench . ./plugins/issuer/local/)", 60*time.Second),
+		benchPlugins.step("plugins", "the plugin hop and local-CA signing (go test -bench . ./plugins/issuer/local/)", 90*time.Second),
 		benchTerraform.step("terraform", "terraform plan over 1,000 certificates (go test -bench PlanRefresh ./provider/internal/provider/)", 120*time.Second),
-		{"issuance", "issuance end to end on the built server, default settings, and its memory footprint", 150 * time.Second, runIssuance},
+		{"issuance", "issuance end to end on the built server, default settings, and its memory footprint", 180 * time.Second, runIssuance},
 		{"nginx", "issued -> served by NGINX through a real agent, and the agent's memory", 90 * time.Second, runNginx},
-		{"fleet", "10,000 agents at 30 s heartbeats (tools/agentload/run.sh)", 150 * time.Second, runFleet},
-		{"heartbeats", "3,000 heartbeats/s (tools/agentload/run.sh with a shorter heartbeat)", 120 * time.Second, runHeartbeatRate},
-		{"reissue", "the CA-distrust bulk re-issue (tools/reissueload)", 90 * time.Second, runReissue},
+		{"fleet", "10,000 agents at 30 s heartbeats (tools/agentload/run.sh)", 135 * time.Second, runFleet},
+		{"heartbeats", "3,000 heartbeats/s (tools/agentload/run.sh with a shorter heartbeat)", 105 * time.Second, runHeartbeatRate},
+		{"reissue", "the CA-distrust bulk re-issue (tools/reissueload/run.sh)", 90 * time.Second, runReissue},
 	}
 }
 
@@ -89,16 +90,17 @@ func main() {
 	flag.BoolVar(&c.write, "write", false, "write the table into -doc between <!-- bench:begin --> and <!-- bench:end --> (make bench sets it); without it the table is only printed")
 	flag.StringVar(&c.doc, "doc", "docs/performance.md", "the document -write updates, relative to the repository")
 	flag.StringVar(&c.steps, "steps", "", "comma-separated steps to run (default every one: "+strings.Join(stepNames(), ",")+")")
-	flag.StringVar(&c.binDir, "bin", "bin", "the built binaries (make build), relative to the repository")
+	flag.StringVar(&c.binDir, "bin", "bin", "the built binaries (make build): absolute, or relative to the repository")
 	flag.Float64Var(&c.scale, "budget-scale", 1, "multiply every step's time budget by this (for bigger runs or a slow machine)")
 	flag.BoolVar(&c.benchFast, "quick", false, "smaller sizes everywhere, to check that every step works (figures not comparable)")
 	flag.IntVar(&c.issuanceN, "issuance-n", 2000, "certificates declared per issuance run (one run per CA key type)")
+	flag.IntVar(&c.issuanceAgents, "issuance-agents", 100, "simulated agents of the agent-key issuance runs (issueload -agents)")
 	flag.IntVar(&c.fleetAgents, "fleet-agents", 10000, "agents of the fleet step")
 	flag.DurationVar(&c.fleetWindow, "fleet-window", 60*time.Second, "measurement window of the fleet step, after enrollment")
 	flag.IntVar(&c.rateAgents, "rate-agents", 10000, "agents of the heartbeat-rate step")
 	flag.DurationVar(&c.rateBeat, "rate-heartbeat", 3333*time.Millisecond, "heartbeat interval of the heartbeat-rate step (10,000 agents every 3.333 s: 3,000/s)")
 	flag.DurationVar(&c.rateWindow, "rate-window", 45*time.Second, "measurement window of the heartbeat-rate step")
-	flag.IntVar(&c.reissueN, "reissue-n", 5000, "certificates moved to another issuer by the re-issue step")
+	flag.IntVar(&c.reissueN, "reissue-n", 5000, "certificates moved to another issuer and re-issued by the reissue step (the target is about 100,000)")
 	flag.IntVar(&c.nginxCerts, "nginx-certs", 20, "certificates deployed to NGINX and renewed by the nginx step")
 	flag.DurationVar(&c.idleSettle, "idle-settle", 10*time.Second, "how long a server or agent runs before its idle memory is read")
 	flag.BoolVar(&c.keepScratch, "keep", false, "keep the scratch directories (server data, logs, nginx) of failed steps")
@@ -117,7 +119,7 @@ func main() {
 		os.Exit(2)
 	}
 	if c.benchFast {
-		c.issuanceN, c.fleetAgents, c.fleetWindow, c.rateAgents, c.rateWindow = 200, 500, 15*time.Second, 500, 15*time.Second
+		c.issuanceN, c.issuanceAgents, c.fleetAgents, c.fleetWindow, c.rateAgents, c.rateWindow = 200, 10, 500, 15*time.Second, 500, 15*time.Second
 		c.rateBeat = 500 * time.Millisecond
 		c.reissueN, c.nginxCerts, c.idleSettle = 200, 4, 2*time.Second
 	}
@@ -144,7 +146,11 @@ func run(ctx context.Context, c config, out io.Writer, all []step) int {
 		fmt.Fprintf(out, "bench: %v\n", err)
 		return 2
 	}
-	e := &env{cfg: c, root: root, bin: filepath.Join(root, c.binDir), out: out}
+	bin := c.binDir
+	if !filepath.IsAbs(bin) {
+		bin = filepath.Join(root, bin)
+	}
+	e := &env{cfg: c, root: root, bin: bin, out: out}
 	chosen := all
 	if c.steps != "" {
 		want := strings.Split(c.steps, ",")

@@ -252,3 +252,44 @@ func TestRun(t *testing.T) {
 		t.Errorf("an unknown step: exit status %d, want 2", code)
 	}
 }
+
+// TestBudgetsFitTwentyMinutes: issue 14 asks that make bench run in
+// under 20 minutes; the budgets are what bounds it.
+func TestBudgetsFitTwentyMinutes(t *testing.T) {
+	var sum time.Duration
+	for _, s := range steps() {
+		sum += s.budget
+	}
+	if sum >= 20*time.Minute {
+		t.Errorf("the steps' budgets sum to %s, want under 20 minutes", sum)
+	}
+}
+
+// Lines of tools/reissueload's report (its Printf formats).
+const reissueloadOut = `issuers "old" -> "new" (local, CA key ecdsa-p256); 5000 certificates
+loaded 5000 certificates with versions in 2.1s (not timed)
+operation 0193 started in 35ms: 5000 certificates matched the filter
+re-issued 5000 certificates in 12.5s: 400 certificates/s end to end
+API during the run: get p50 2.0 ms p99 40.0 ms, list p50 5.0 ms p99 180.5 ms, all p50 3.0 ms p99 150.2 ms (1200 requests, 0 failed)
+the product (server + PostgreSQL + plugins): 4.20 ms of CPU per certificate
+baseline: x509.CreateCertificate in process, ecdsa-p256 CA, P-256 leaves, 2 cores: 8000 certificates/s
+`
+
+func TestReissueRows(t *testing.T) {
+	rows := reissueRows(reissueloadOut)
+	if len(rows) != 3 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	if rows[0].value != "400" || rows[0].baseline != "8,000 in process (5.0% of it)" || !strings.Contains(rows[0].verdict, "missed by 156") {
+		t.Errorf("rate row = %+v", rows[0])
+	}
+	if rows[1].value != "4.20" {
+		t.Errorf("CPU row = %+v", rows[1])
+	}
+	if rows[2].value != "3.00 / 150" || !strings.Contains(rows[2].verdict, "missed by 50.2 ms") {
+		t.Errorf("API row = %+v", rows[2])
+	}
+	if rows := reissueRows("load-reissue: the server exited while starting\n"); len(rows) != 1 || rows[0].verdict != "not in reissueload's output" {
+		t.Errorf("rows of a failed run = %+v", rows)
+	}
+}
