@@ -13,6 +13,7 @@ import (
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/store"
 )
 
 // statusOf maps an error code to its HTTP status: the one table.
@@ -42,6 +43,16 @@ func encode(w http.ResponseWriter, status int, v any) {
 // with their detail and shown to the client only as "internal error".
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	code := core.ErrorCode(err)
+	if code == core.EINTERNAL && store.Unavailable(err) {
+		// The database is away (restarting, failing over, refusing
+		// connections): the same request may succeed in a moment, so the
+		// answer says so (503 with Retry-After, which clients retry) rather
+		// than report a fault of the server. Seen by make soak.
+		logger.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path,
+			"request_id", core.RequestIDFrom(r.Context()), "err", err)
+		err = core.Errorf(core.EUNAVAILABLE, "the database is not available; try again shortly")
+		code = core.EUNAVAILABLE
+	}
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError

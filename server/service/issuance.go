@@ -124,6 +124,7 @@ type issuanceInput struct {
 	policy    core.RenewalPolicy
 	current   *core.CertificateVersion
 	csrDER    []byte
+	csrPub    crypto.PublicKey // the CSR's key, to check the CA's answer against without parsing the CSR again
 	csrPEM    string
 	sealedKey []byte
 }
@@ -237,7 +238,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 		if j.Payload.SpecRevision != c.SpecRevision {
 			return in, errDeclarationChanged
 		}
-		in.csrDER, in.csrPEM = csr.Raw, j.Payload.CSRPEM
+		in.csrDER, in.csrPub, in.csrPEM = csr.Raw, csr.PublicKey, j.Payload.CSRPEM
 		return in, nil
 	}
 	if s.box == nil {
@@ -256,7 +257,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 		if err != nil {
 			return in, err
 		}
-		in.csrDER, in.csrPEM, in.sealedKey = csr.Raw, j.Payload.ServerCSRPEM, keyPEM
+		in.csrDER, in.csrPub, in.csrPEM, in.sealedKey = csr.Raw, csr.PublicKey, j.Payload.ServerCSRPEM, keyPEM
 		return in, nil
 	}
 	// Server key mode: the server makes the key, sealed to the version.
@@ -272,7 +273,7 @@ func (s *Service) prepareIssuance(ctx context.Context, j core.Job) (issuanceInpu
 	if err != nil {
 		return in, fmt.Errorf("encode key: %w", err)
 	}
-	in.csrDER = der
+	in.csrDER, in.csrPub = der, key.Public()
 	in.csrPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
 	in.sealedKey = keyPEM // sealed in completeIssuance, once the version id is known
 	return in, nil
@@ -308,11 +309,7 @@ func versionFromResult(in issuanceInput, res plugin.IssueResult, j core.Job) (co
 	if err != nil {
 		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned a certificate that does not parse: %v", err)
 	}
-	csr, err := x509.ParseCertificateRequest(in.csrDER)
-	if err != nil {
-		return core.CertificateVersion{}, err
-	}
-	if !publicKeysEqual(leaf.PublicKey, csr.PublicKey) {
+	if !publicKeysEqual(leaf.PublicKey, in.csrPub) {
 		return core.CertificateVersion{}, failf(FailBadAnswer, "issuer returned a certificate for another key than the CSR's")
 	}
 	fp := sha256.Sum256(leaf.Raw)

@@ -31,7 +31,8 @@ func TestVersionFromResultWithoutSANs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := issuanceInput{csrDER: csr, cert: core.Certificate{ID: newID(), CommonName: "no-sans.example"}, issuer: core.Issuer{ID: newID()}}
+	in := issuanceInput{csrDER: csr, csrPub: key.Public(), cert: core.Certificate{ID: newID(), CommonName: "no-sans.example"},
+		issuer: core.Issuer{ID: newID()}}
 	res := plugin.IssueResult{CertificatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
 	v, err := versionFromResult(in, res, core.Job{ID: newID()})
 	if err != nil {

@@ -563,6 +563,7 @@ type snapshot struct {
 	pgPSS    int64
 	pgProcs  int
 	procOK   bool // /proc could be read (it cannot when this process is out of descriptors)
+	selfFDs  int  // this process's open descriptors: a connection per open long poll, and those of heartbeats in flight
 	metrics  *scrape
 	cpu      procstat.CPUSample
 	err      error
@@ -577,6 +578,7 @@ func takeSnapshot(ctx context.Context, hc *http.Client, c config) snapshot {
 		s.fds = procstat.OpenFDs(c.serverPID)
 		s.pgPSS, s.pgProcs = procstat.PostgresPSS(c.serverPID)
 	}
+	s.selfFDs = procstat.OpenFDs(os.Getpid())
 	s.cpu = procstat.SampleCPU(c.serverPID)
 	s.metrics, s.err = scrapeMetrics(ctx, hc, c.server)
 	return s
@@ -743,6 +745,8 @@ func (r *report) print(w io.Writer) {
 	metric("go_goroutines", "go_goroutines", nil, num)
 	metric("certctl_db_pool_acquired_connections", "db pool acquired", nil, num)
 	metric("certctl_db_pool_max_connections", "db pool max", nil, num)
+	fmt.Fprintf(w, "  %-28s %12d %12d %12d (limit %d)\n", "agentload open fds", r.snapStart.selfFDs, r.snapBefore.selfFDs,
+		r.snapAfter.selfFDs, r.fileLimit)
 	if p := r.peak; p != nil {
 		fmt.Fprintf(w, "  peaks during the window: RSS %s, heap in use %s, goroutines %.0f, fds %d, db pool acquired %.0f\n",
 			mib(p.rss), mib(int64(p.heap)), p.goroutines, p.fds, p.poolAcquired)

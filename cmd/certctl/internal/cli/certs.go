@@ -20,7 +20,7 @@ import (
 
 func (a *app) certsCommand() *cobra.Command {
 	c := group("certs", "Manage certificates", "certificates", "cert")
-	c.AddCommand(a.certsList(), a.certsGet(), a.certsCreate(), a.certsUpdate(), a.certsDelete(), a.certsRenew(), a.certsRevoke(),
+	c.AddCommand(a.certsList(), a.certsGet(), a.certsCreate(), a.certsUpdate(), a.certsDelete(), a.certsRenew(), a.certsRevoke(), a.certsReissue(),
 		a.certsDownload(), a.certsWait(), a.certsVersions(), a.certsDeployments(), a.certsRenewal())
 	return c
 }

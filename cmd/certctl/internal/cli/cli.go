@@ -147,6 +147,7 @@ configuration file (certctl config --help). Tables are for people;
 		a.agentsCommand(),
 		a.tokensCommand(),
 		a.jobsCommand(),
+		a.operationsCommand(),
 		a.issuersCommand(),
 		a.targetsCommand(),
 		a.notifiersCommand(),
