@@ -109,6 +109,9 @@ func (s *Service) RunHeartbeats(ctx context.Context, interval time.Duration) {
 		case <-tick.C:
 		case <-b.full:
 		}
+		if ctx.Err() != nil {
+			continue // stopping: the last write, above, has a context of its own
+		}
 		s.writeHeartbeats(ctx, b.take(false), b)
 	}
 }
