@@ -647,7 +647,7 @@ func (s *soak) renew(ctx context.Context, plan []plannedCert) string {
 		if err != nil {
 			s.tally.fail("bulk renew (answer lost)", err)
 			known = false
-			parts = append(parts, fmt.Sprintf("%s: %v", prefix, err))
+			parts = append(parts, fmt.Sprintf("%s: %v (after %s)", prefix, err, time.Since(t).Round(100*time.Millisecond)))
 			continue
 		}
 		s.tally.success("bulk renew")
