@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,20 +48,24 @@ func runIssuance(ctx context.Context, e *env) ([]row, error) {
 	// Each run on a local CA of its own with the CA key type named
 	// (issueload -ca-key-type), so that the label holds whatever the
 	// default of the day is; the baseline uses the same key type.
+	n := strconv.Itoa(e.cfg.issuanceN)
 	runs := []run{
-		{"P-256 CA, server key, declared through the API", []string{"-ca-key-type", "ecdsa-p256"}},
-		{"P-384 CA, server key, declared through the API", []string{"-ca-key-type", "ecdsa-p384"}},
-		{"P-256 CA, server key, one bulk renewal", []string{"-ca-key-type", "ecdsa-p256", "-mode", "renew"}},
+		{"P-256 CA, server key, declared through the API", []string{"-n", n, "-ca-key-type", "ecdsa-p256"}},
+		{"P-384 CA, server key, declared through the API", []string{"-n", n, "-ca-key-type", "ecdsa-p384"}},
+		{"P-256 CA, server key, one bulk renewal", []string{"-n", n, "-ca-key-type", "ecdsa-p256", "-mode", "renew"}},
 	}
 	if agentKey != nil {
+		// Fewer certificates than with server keys: each costs several
+		// more requests (the agents' polls, CSRs and reports).
 		who := fmt.Sprintf("agent key (%d simulated agents), declared through the API", e.cfg.issuanceAgents)
-		runs = append(runs, run{"P-256 CA, " + who, append([]string{"-ca-key-type", "ecdsa-p256"}, agentKey...)},
-			run{"P-384 CA, " + who, append([]string{"-ca-key-type", "ecdsa-p384"}, agentKey...)})
+		an := []string{"-n", strconv.Itoa(e.cfg.issuanceAgentN)}
+		runs = append(runs, run{"P-256 CA, " + who, slices.Concat(an, []string{"-ca-key-type", "ecdsa-p256"}, agentKey)},
+			run{"P-384 CA, " + who, slices.Concat(an, []string{"-ca-key-type", "ecdsa-p384"}, agentKey)})
 	}
 	var after treeMem
 	for i, r := range runs {
 		args := append([]string{"run", "./tools/issueload", "-server", srv.url, "-admin-key", srv.key,
-			"-server-pid", strconv.Itoa(srv.pid()), "-n", strconv.Itoa(e.cfg.issuanceN)}, r.args...)
+			"-server-pid", strconv.Itoa(srv.pid())}, r.args...)
 		out, err := command(ctx, e, nil, "go", args...)
 		rows = append(rows, issuanceRows(r.label, out)...)
 		if err != nil {

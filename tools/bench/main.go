@@ -37,6 +37,7 @@ type config struct {
 
 	issuanceN      int
 	issuanceAgents int
+	issuanceAgentN int
 	fleetAgents    int
 	fleetWindow    time.Duration
 	rateAgents     int
@@ -95,6 +96,7 @@ func main() {
 	flag.BoolVar(&c.benchFast, "quick", false, "smaller sizes everywhere, to check that every step works (figures not comparable)")
 	flag.IntVar(&c.issuanceN, "issuance-n", 2000, "certificates declared per issuance run (one run per CA key type)")
 	flag.IntVar(&c.issuanceAgents, "issuance-agents", 100, "simulated agents of the agent-key issuance runs (issueload -agents)")
+	flag.IntVar(&c.issuanceAgentN, "issuance-agent-n", 500, "certificates declared per agent-key issuance run")
 	flag.IntVar(&c.fleetAgents, "fleet-agents", 10000, "agents of the fleet step")
 	flag.DurationVar(&c.fleetWindow, "fleet-window", 60*time.Second, "measurement window of the fleet step, after enrollment")
 	flag.IntVar(&c.rateAgents, "rate-agents", 10000, "agents of the heartbeat-rate step")
@@ -119,7 +121,8 @@ func main() {
 		os.Exit(2)
 	}
 	if c.benchFast {
-		c.issuanceN, c.issuanceAgents, c.fleetAgents, c.fleetWindow, c.rateAgents, c.rateWindow = 200, 10, 500, 15*time.Second, 500, 15*time.Second
+		c.issuanceN, c.issuanceAgents, c.issuanceAgentN = 200, 10, 100
+		c.fleetAgents, c.fleetWindow, c.rateAgents, c.rateWindow = 500, 15*time.Second, 500, 15*time.Second
 		c.rateBeat = 500 * time.Millisecond
 		c.reissueN, c.nginxCerts, c.idleSettle = 200, 4, 2*time.Second
 	}
