@@ -10,6 +10,7 @@ import (
 	"github.com/certctl/certctl/sdk/plugin"
 	"github.com/certctl/certctl/sdk/plugin/host"
 	"github.com/certctl/certctl/server/core"
+	"github.com/certctl/certctl/server/httpapi"
 	"github.com/certctl/certctl/server/store"
 )
 
@@ -21,8 +22,9 @@ import (
 // It starts nothing: plugins start on first use, and a readiness probe
 // every few seconds must not keep them all running. A plugin is ready when
 // the host accepted its binary (the file's checksum is the catalogue's)
-// and its circuit is closed, whether or not a process runs: "crashed" is
-// ready too, since the next call starts a new process.
+// whether or not a process runs: "crashed" is ready too, since the next
+// call starts a new process. An open circuit is reported as degraded and
+// does not make the server unready.
 func pluginReadiness(ctx context.Context, st *store.Store, h *host.Host) (map[string]string, error) {
 	required, err := requiredPlugins(ctx, st)
 	if err != nil {
@@ -44,6 +46,17 @@ func pluginReady(h *host.Host, kind plugin.Kind, name string) string {
 	switch st.Status {
 	case host.StatusReady, host.StatusRunning, host.StatusCrashed:
 		return "ok"
+	case host.StatusCircuitOpen:
+		// Every replica runs the same binary and meets the same failures,
+		// so taking this one out of rotation would only move the load
+		// balancer's traffic to replicas that are no better, or leave it
+		// none: the API, the console and the agents' other work do not
+		// need the plugin. Reported, not failed.
+		msg := httpapi.DegradedPrefix + host.StatusCircuitOpen
+		if st.LastError != "" {
+			msg += ": " + st.LastError
+		}
+		return msg
 	case host.StatusChecksumMismatch:
 		return "checksum_mismatch: the binary changed since it was registered; register it (POST /api/v1/plugins/" +
 			string(kind) + "/" + name + "/register on this server)"

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -20,6 +21,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	encode(w, http.StatusOK, api.Health{Status: "ok"})
 	return nil
 }
+
+// DegradedPrefix starts a readiness check's value that reports a problem
+// without making the server unready (a plugin whose circuit is open).
+const DegradedPrefix = "degraded: "
 
 // readyz says whether the server can serve: the database answers and its
 // schema is migrated, and the plugins it needs can serve. Each check is
@@ -42,7 +47,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		}
 		for name, st := range plugins {
 			checks[name] = st
-			if st != "ok" {
+			if st != "ok" && !strings.HasPrefix(st, DegradedPrefix) {
 				failed = append(failed, name)
 			}
 		}

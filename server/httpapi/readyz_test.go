@@ -32,6 +32,9 @@ func TestReadyzNamesTheFailedCheck(t *testing.T) {
 		{name: "no plugin needed", plugins: map[string]string{}, status: 200, checks: map[string]string{"database": "ok"}},
 		{name: "a plugin cannot serve", plugins: map[string]string{"plugin/issuer/local": "ok", "plugin/issuer/acme": "not installed"},
 			status: 503, checks: map[string]string{"database": "ok", "plugin/issuer/local": "ok", "plugin/issuer/acme": "not installed"}},
+		// Every replica would meet the same open circuit: reported, still ready.
+		{name: "a plugin's circuit is open", plugins: map[string]string{"plugin/issuer/acme": httpapi.DegradedPrefix + "circuit_open: boom"},
+			status: 200, checks: map[string]string{"database": "ok", "plugin/issuer/acme": "degraded: circuit_open: boom"}},
 		{name: "plugins unknown", listErr: errors.New("list issuers: boom"), status: 503,
 			checks: map[string]string{"database": "ok", "plugins": "internal error"}},
 		// The plugins needed are read from the database: not asked.
