@@ -452,3 +452,55 @@ func TestReissueAPI(t *testing.T) {
 		t.Errorf("%d audit events of the operation's start and cancel, want 2", n)
 	}
 }
+
+// TestReissueChunkIsAllOrNothing: a step that fails at its last write (the
+// audit events, after its jobs are inserted and its certificates moved)
+// leaves nothing behind: no job, no certificate moved, the cursor where
+// it was. Once the failure is gone the operation goes on from there, and
+// each certificate is still re-issued once.
+func TestReissueChunkIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	w := newReissueWorld(t)
+	certs := w.certs(t, 30)
+	ctx := context.Background()
+	if _, err := w.env.Pool.Exec(ctx, `CREATE FUNCTION fail_reissue_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.action = 'certificate.reissue' THEN RAISE EXCEPTION 'injected failure'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER fail_reissue BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_reissue_audit()`); err != nil {
+		t.Fatal(err)
+	}
+	op, err := w.env.Service.ReissueCertificates(w.ctx, service.ReissueInput{Filter: core.OperationFilter{IssuerID: &w.ca.ID},
+		ToIssuerID: &w.ca2.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runOperations(t, w.env.Service, service.OperationRunnerOptions{Owner: "a", Outstanding: 10, Chunk: 10,
+		Poll: 10 * time.Millisecond, Idle: 10 * time.Millisecond})
+	waitUntil(t, "a failed step", func() bool { return w.operation(t, op.ID).LastError != "" })
+	stop()
+	o := w.operation(t, op.ID)
+	if o.Matched != 0 || o.Started != 0 || o.CursorID != nil || o.Status != core.OperationRunning {
+		t.Errorf("after a failed step: %+v", o)
+	}
+	if n := w.count(t, `SELECT count(*) FROM jobs WHERE operation_id IS NOT NULL
+			OR (kind IN ('issue', 'renew') AND state IN ('queued', 'waiting'))`); n != 0 {
+		t.Errorf("a failed step left %d jobs", n)
+	}
+	if n := w.count(t, `SELECT count(*) FROM managed_certificates WHERE issuer_id <> $1 OR status <> 'active'`, w.ca.ID); n != 0 {
+		t.Errorf("a failed step moved or changed %d certificates", n)
+	}
+	if _, err := w.env.Pool.Exec(ctx, `DROP TRIGGER fail_reissue ON audit_events`); err != nil {
+		t.Fatal(err)
+	}
+	runWorker(t, w.env.Service.NewWorker(service.WorkerOptions{Concurrency: 4, Poll: 50 * time.Millisecond}))
+	t.Cleanup(w.runAgent(t))
+	runOperations(t, w.env.Service, service.OperationRunnerOptions{Owner: "b", Outstanding: 10, Chunk: 10,
+		Poll: 10 * time.Millisecond, Idle: 10 * time.Millisecond})
+	waitUntil(t, "the operation to end", func() bool { return w.operation(t, op.ID).Status == core.OperationDone })
+	if o := w.operation(t, op.ID); o.Started != len(certs) || o.Progress.Issued != len(certs) || o.LastError != "" {
+		t.Errorf("operation: %+v", o)
+	}
+	w.checkOnceEach(t, op.ID, certs, w.ca2.ID)
+}

@@ -155,7 +155,7 @@ func main() {
 	wctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	last := time.Now()
-	done, err := cl.WaitOperation(wctx, op.ID, 250*time.Millisecond, func(o *api.Operation) {
+	done, err := cl.WaitOperation(wctx, op.ID, 500*time.Millisecond, func(o *api.Operation) {
 		if time.Since(last) >= 10*time.Second {
 			last = time.Now()
 			fmt.Printf("  %5.0fs: matched %d, issued %d, failed %d, outstanding %d, remaining %d\n",
