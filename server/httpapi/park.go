@@ -19,6 +19,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -250,6 +251,13 @@ func (s *Server) parkPoll(w http.ResponseWriter, r *http.Request, ww *service.Wo
 // answerParked writes a parked poll's answer on its connection, gives the
 // connection back to net/http (or closes it), and records the request.
 func (s *Server) answerParked(ctx context.Context, p *parkedPoll, items []service.WorkItem, err error, closing bool) {
+	defer func() {
+		// Off any request's goroutine: a panic here must not end the server.
+		if r := recover(); r != nil {
+			s.logger.ErrorContext(ctx, "panic answering a parked poll", "panic", fmt.Sprint(r), "path", p.path)
+			p.conn.Close()
+		}
+	}()
 	closing = closing || s.parking.ctx.Err() != nil // the server stops: the agent comes back elsewhere or later
 	rec := &bufferedResponse{header: http.Header{}}
 	rec.header.Set("X-Request-ID", core.RequestIDFrom(ctx))

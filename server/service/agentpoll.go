@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -215,7 +216,7 @@ func (w *WorkWait) look() {
 			return
 		}
 	}
-	items, next, err := w.s.agentWorkNow(w.ctx, w.agent)
+	items, next, err := w.lookNow()
 	if w.slot != nil {
 		w.slot.Release()
 	}
@@ -231,6 +232,18 @@ func (w *WorkWait) look() {
 		w.next = next
 		w.waitLocked()
 	}
+}
+
+// lookNow looks at the agent's work. It runs on a goroutine of its own,
+// outside any request's recovery, so a panic becomes the poll's error (an
+// internal error answered, logged) rather than the server's end.
+func (w *WorkWait) lookNow() (items []WorkItem, next *time.Time, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			items, next, err = nil, nil, fmt.Errorf("panic looking for agent %s's work: %v", w.agent, p)
+		}
+	}()
+	return w.s.agentWorkNow(w.ctx, w.agent)
 }
 
 // finishLocked answers the poll once; it unlocks w.mu.
