@@ -93,7 +93,7 @@ func main() {
 	flag.StringVar(&c.steps, "steps", "", "comma-separated steps to run (default every one: "+strings.Join(stepNames(), ",")+")")
 	flag.StringVar(&c.binDir, "bin", "bin", "the built binaries (make build): absolute, or relative to the repository")
 	flag.Float64Var(&c.scale, "budget-scale", 1, "multiply every step's time budget by this (for bigger runs or a slow machine)")
-	flag.BoolVar(&c.benchFast, "quick", false, "smaller sizes everywhere, to check that every step works (figures not comparable)")
+	flag.BoolVar(&c.benchFast, "quick", false, "small sizes for the end-to-end steps, to check that they work (figures not comparable, so -write writes nothing)")
 	flag.IntVar(&c.issuanceN, "issuance-n", 2000, "certificates declared per issuance run (one run per CA key type)")
 	flag.IntVar(&c.issuanceAgents, "issuance-agents", 100, "simulated agents of the agent-key issuance runs (issueload -agents)")
 	flag.IntVar(&c.issuanceAgentN, "issuance-agent-n", 500, "certificates declared per agent-key issuance run")
@@ -203,7 +203,9 @@ func run(ctx context.Context, c config, out io.Writer, all []step) int {
 		fmt.Fprintf(out, "bench: interrupted; %s not written\n", c.doc)
 		return 130
 	}
-	if c.write {
+	if c.write && c.benchFast {
+		fmt.Fprintf(out, "bench: -quick figures are not comparable; %s not written\n", c.doc)
+	} else if c.write {
 		path := c.doc
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(root, path)
