@@ -504,3 +504,20 @@ func TestReissueChunkIsAllOrNothing(t *testing.T) {
 	}
 	w.checkOnceEach(t, op.ID, certs, w.ca2.ID)
 }
+
+// TestReissueRefusesAnIssuerItCannotRun: moving certificates to an issuer
+// whose plugin this server cannot run would fail every job of the
+// operation; it is refused at once, and nothing is recorded.
+func TestReissueRefusesAnIssuerItCannotRun(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil, func(service.IssuerProvider) service.IssuerProvider { return unavailableIssuers{} })
+	_, err := w.env.Service.ReissueCertificates(w.ctx, service.ReissueInput{Filter: core.OperationFilter{NamePrefix: "web-"},
+		ToIssuerID: &w.ca.ID})
+	if core.ErrorCode(err) != core.EINVALID || !strings.Contains(core.ErrorMessage(err), `issuer "ca" cannot issue now`) {
+		t.Errorf("re-issue onto an issuer whose plugin is unavailable: %v", err)
+	}
+	var n int
+	if err := w.env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM bulk_operations`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d operations recorded (%v)", n, err)
+	}
+}
