@@ -203,7 +203,7 @@ func (s *server) prepare(ctx context.Context) error {
 			}
 		}
 	})
-	return db.WithStartupLock(ctx, s.pool, func(ctx context.Context) error {
+	err := db.WithStartupLock(ctx, s.pool, func(ctx context.Context) error {
 		if err := s.migrate(ctx); err != nil {
 			return err
 		}
@@ -215,6 +215,13 @@ func (s *server) prepare(ctx context.Context) error {
 		}
 		return s.bootstrap(ctx)
 	})
+	// The connections that ran the migrations and the bootstrap hold the
+	// catalogue caches of every table they touched (4-5 MiB each on a
+	// first start); one of them would otherwise become a LISTEN
+	// connection and keep that for the server's life. Nothing else uses
+	// the pool yet: the next connections open as the work needs them.
+	s.pool.Reset()
+	return err
 }
 
 // migrate applies the database migrations.

@@ -23,7 +23,14 @@
 //	           (checkpointer, WAL writer, autovacuum launcher, ...),
 //	           postgres-backend (one per client connection), plugin:<kind>-<name>
 //	           (certctl-plugin-<kind>-<name>, sorted), other (anything else).
-//	-procs     one line per process (pid, kind, PSS, RSS, command) instead of per kind.
+//	-procs     one line per process instead of per kind: pid, kind, PSS, RSS, and PSS
+//	           split into anonymous (the process's own heap and stacks),
+//	           file-backed (its binary and libraries) and shared memory
+//	           (PostgreSQL's buffers) pages, in KiB, and the command.
+//
+// PSS counts a page of shared memory only in the processes that have it
+// mapped now: PostgreSQL's buffers touched by a backend that has since
+// exited stay in memory (up to shared_buffers) but count nowhere.
 //
 // The output's format is stable: make bench and the docs read it. A
 // process that ends while it is read is left out. Exit status 2 when the
@@ -76,6 +83,8 @@ type proc struct {
 	kind     string
 	cmd      string
 	pss, rss int64 // KiB
+	// PSS by kind of page, KiB.
+	anon, file, shmem int64
 }
 
 // measureTree measures root and its descendants, read from procDir.
@@ -166,6 +175,12 @@ func measure(procDir string, pid int, root bool) (proc, error) {
 			p.pss = kib(val)
 		case "Rss":
 			p.rss = kib(val)
+		case "Pss_Anon":
+			p.anon = kib(val)
+		case "Pss_File":
+			p.file = kib(val)
+		case "Pss_Shmem":
+			p.shmem = kib(val)
 		}
 	}
 	return p, sc.Err()
@@ -275,13 +290,13 @@ func writeTable(w io.Writer, gs []group) {
 
 func writeProcs(w io.Writer, ps []proc) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "pid\tkind\tPSS KiB\tRSS KiB\tcommand")
+	fmt.Fprintln(tw, "pid\tkind\tPSS KiB\tRSS KiB\tanon\tfile\tshmem\tcommand")
 	for _, p := range ps {
 		cmd := p.cmd
 		if len(cmd) > 80 {
 			cmd = cmd[:77] + "..."
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\n", p.pid, p.kind, p.pss, p.rss, cmd)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", p.pid, p.kind, p.pss, p.rss, p.anon, p.file, p.shmem, cmd)
 	}
 	tw.Flush()
 }
