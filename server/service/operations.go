@@ -157,9 +157,12 @@ type OperationRunnerOptions struct {
 	// Owner names this server in operation leases; unique per process.
 	Owner string
 	// Outstanding bounds the operation's jobs live at once (queued,
-	// waiting, running or retrying): what this server's workers can take
-	// without the queue growing, so that other work (the scheduler's
-	// renewals, API calls) keeps its turn. Default 64.
+	// running, retrying, or waiting for an online agent's CSR): what this
+	// server's workers can take without the queue growing, so that other
+	// work (the scheduler's renewals, API calls) keeps its turn. Default
+	// 64. Jobs waiting for an agent that is offline do not count: they
+	// cost nothing until it comes back, and would otherwise hold the whole
+	// operation up.
 	Outstanding int
 	// Chunk bounds the certificates one step (one transaction) takes.
 	// Default 500.
@@ -235,7 +238,7 @@ func (s *Service) driveOperation(ctx context.Context, id uuid.UUID, o OperationR
 		// decides whether a step (a transaction, a durable commit) is worth
 		// it: only when a batch of them ended, or the lease wants renewing.
 		if walking && time.Since(lastStep) < o.Lease/3 {
-			n, err := s.store.Q().OutstandingOperationJobs(ctx, id)
+			n, _, err := s.store.Q().OutstandingOperationJobs(ctx, id)
 			if err == nil && o.Outstanding-n < o.minBatch() {
 				sleep(ctx, o.Poll)
 				continue
@@ -302,19 +305,19 @@ func (s *Service) operationStep(ctx context.Context, id uuid.UUID, o OperationRu
 			return err
 		}
 		r.MaxPerSecond = op.MaxPerSecond
-		outstanding, err := q.OutstandingOperationJobs(ctx, id)
+		busy, parked, err := q.OutstandingOperationJobs(ctx, id)
 		if err != nil {
 			return err
 		}
-		budget := min(o.Outstanding-outstanding, o.Chunk)
+		budget := min(o.Outstanding-busy, o.Chunk)
 		if bucket != nil {
 			budget = min(budget, bucket.available(time.Now()))
 		}
 		walking := op.WalkEndedAt == nil
 		r.Walking = walking
 		if !walking && op.Deferred == 0 {
-			if outstanding > 0 {
-				return nil // the last jobs are running
+			if busy+parked > 0 {
+				return nil // the last jobs are running or wait for agents
 			}
 			r.Ended, r.Status = true, core.OperationDone
 			return s.finishOperation(ctx, q, op, now)

@@ -135,12 +135,18 @@ func (q *Queries) OperationProgress(ctx context.Context, id uuid.UUID) (core.Ope
 	return p, mapError(err, "operation progress")
 }
 
-// OutstandingOperationJobs counts an operation's live jobs.
-func (q *Queries) OutstandingOperationJobs(ctx context.Context, id uuid.UUID) (int, error) {
-	var n int
-	err := q.db.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE operation_id = $1
-		AND state IN ('queued', 'running', 'waiting', 'retrying')`, id).Scan(&n)
-	return n, mapError(err, "operation jobs")
+// OutstandingOperationJobs counts an operation's live jobs: busy are those
+// the server works on (queued, running, retrying) and those waiting for an
+// agent that is online (its CSR comes soon and makes them queued); parked
+// those waiting for an agent that is offline or retired, which cost
+// nothing until it comes back.
+func (q *Queries) OutstandingOperationJobs(ctx context.Context, id uuid.UUID) (busy, parked int, err error) {
+	err = q.db.QueryRow(ctx, `SELECT
+			count(*) FILTER (WHERE j.state <> 'waiting' OR a.status IS NULL OR a.status NOT IN ('offline', 'retired')),
+			count(*) FILTER (WHERE j.state = 'waiting' AND a.status IN ('offline', 'retired'))
+		FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id
+		WHERE j.operation_id = $1 AND j.state IN ('queued', 'running', 'waiting', 'retrying')`, id).Scan(&busy, &parked)
+	return busy, parked, mapError(err, "operation jobs")
 }
 
 // CancelOperation stops a running operation from enqueueing more. It
