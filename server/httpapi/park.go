@@ -241,7 +241,7 @@ func (s *Server) parkPoll(w http.ResponseWriter, r *http.Request, ww *service.Wo
 		slot = &agentSlot{slots: s.agentSlots}
 	}
 	s.metrics.parked.Add(1)
-	ww.Park(ctx, slot, func(items []service.WorkItem, err error) {
+	ww.Park(ctx, slot, func() bool { return connAlive(conn) }, func(items []service.WorkItem, err error) {
 		s.metrics.parked.Add(-1)
 		s.answerParked(ctx, p, items, err, false)
 	})

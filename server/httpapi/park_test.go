@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -91,5 +93,58 @@ func TestParkedPollAnswersAndKeepsItsConnection(t *testing.T) {
 	}
 	if len(conns) != 2 || conns[0] || !conns[1] {
 		t.Fatalf("connections reused, by request: %v; want the heartbeat on the poll's connection", conns)
+	}
+}
+
+// Nothing reads a parked poll's connection: when its agent has gone
+// (killed, restarted) and work comes, the poll must not take a deployment
+// for it, which would then wait out its lease; the agent's next poll gets
+// it.
+func TestParkedPollOfAGoneAgentTakesNoWork(t *testing.T) {
+	t.Parallel()
+	env := apitest.Start(t, apitest.Options{PluginDir: pluginDir, AgentHub: true})
+	a, cred := enroll(t, env, "gone")
+	var iss api.Issuer
+	env.MustDo(t, "POST", "/api/v1/issuers", env.AdminKey, api.IssuerRequest{Name: "ca", Type: "local",
+		Config: map[string]any{"ca_key_type": "ecdsa-p256"}}, 201).Decode(t, &iss)
+	var tgt api.Target
+	env.MustDo(t, "POST", "/api/v1/targets", env.AdminKey, api.TargetRequest{Name: "web", Type: "nginx", AgentID: &a.ID,
+		Config: map[string]any{"certificate_path": "/etc/ssl/gone.pem"}}, 201).Decode(t, &tgt)
+	var cert api.Certificate
+	env.MustDo(t, "POST", "/api/v1/certificates", env.AdminKey, api.CertificateRequest{Name: "app", CommonName: "app.example.com",
+		IssuerID: iss.ID, TargetIDs: []string{tgt.ID}}, 201).Decode(t, &cert)
+	var w api.AgentWork
+	env.MustDo(t, "GET", "/api/v1/agent/work", cred, nil, 200).Decode(t, &w)
+	if len(w.Items) != 1 || w.Items[0].Kind != api.AgentWorkCSR {
+		t.Fatalf("work = %+v", w)
+	}
+	env.MustDo(t, "POST", "/api/v1/agent/jobs/"+w.Items[0].JobID+"/csr", cred, api.CSRRequest{CSRPEM: csrFor(t, "app.example.com")}, 200)
+
+	// The agent's poll parks, then the agent goes away.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintf(conn, "GET /api/v1/agent/work?wait=50s HTTP/1.1\r\nHost: certctl\r\nAuthorization: Bearer %s\r\n\r\n", cred); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); parkedPolls(t, env) != "1"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the poll is not parked")
+		}
+	}
+	conn.Close()
+
+	// The certificate is issued: its deployment is work for the agent,
+	// announced, and it wakes the parked poll, which must leave it.
+	env.RunJobs(t)
+	for deadline := time.Now().Add(20 * time.Second); parkedPolls(t, env) != "0"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the gone agent's poll was not woken")
+		}
+	}
+	env.MustDo(t, "GET", "/api/v1/agent/work?wait=20s", cred, nil, 200).Decode(t, &w)
+	if len(w.Items) != 1 || w.Items[0].Kind != api.AgentWorkDeploy {
+		t.Fatalf("the agent's next poll got %+v; want its deployment", w)
 	}
 }

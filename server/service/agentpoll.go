@@ -44,6 +44,7 @@ type WorkWait struct {
 	timer   *time.Timer
 	ctx     context.Context
 	slot    Slot
+	alive   func() bool // whether the agent is still there to answer (nil: assume so)
 	done    func([]WorkItem, error)
 	stopCtx func() bool
 }
@@ -99,7 +100,7 @@ func (w *WorkWait) Wait(ctx context.Context) ([]WorkItem, error) {
 		err   error
 	}
 	ch := make(chan result, 1)
-	w.Park(ctx, slot, func(items []WorkItem, err error) { ch <- result{items, err} })
+	w.Park(ctx, slot, nil, func(items []WorkItem, err error) { ch <- result{items, err} })
 	r := <-ch
 	return r.items, r.err
 }
@@ -108,10 +109,13 @@ func (w *WorkWait) Wait(ctx context.Context) ([]WorkItem, error) {
 // goroutine of its own, with the work found, or with nothing when the
 // deadline passed or ctx ended (nothing is looked at then). Each look
 // takes slot (not held when Park is called; nil for no bound) and gives
-// it up after.
-func (w *WorkWait) Park(ctx context.Context, slot Slot, done func([]WorkItem, error)) {
+// it up after. alive, when not nil, is asked before each look whether the
+// agent is still connected: a parked poll has nothing reading its
+// connection, and the poll of an agent gone (killed, restarted) must not
+// take work (a deployment leased to it) that its next poll should get.
+func (w *WorkWait) Park(ctx context.Context, slot Slot, alive func() bool, done func([]WorkItem, error)) {
 	w.mu.Lock()
-	w.ctx, w.slot, w.done = ctx, slot, done
+	w.ctx, w.slot, w.alive, w.done = ctx, slot, alive, done
 	w.mu.Unlock()
 	stop := context.AfterFunc(ctx, w.cancel)
 	w.mu.Lock()
@@ -215,6 +219,14 @@ func (w *WorkWait) look() {
 			w.finishLocked(nil, nil) // the agent went away while waiting its turn
 			return
 		}
+	}
+	if w.alive != nil && !w.alive() {
+		if w.slot != nil {
+			w.slot.Release()
+		}
+		w.mu.Lock()
+		w.finishLocked(nil, nil) // the agent is gone: take nothing for it
+		return
 	}
 	items, next, err := w.lookNow()
 	if w.slot != nil {
