@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Notifications of a write transaction are sent after its commit, not in
@@ -36,7 +38,12 @@ const sendNotifyTimeout = 5 * time.Second
 // literals. A failure is therefore not the caller's: its transaction
 // committed. The lost announcements only delay whoever waited for them
 // until its next check.
-func (s *Store) sendDeferred(ctx context.Context, deferred string) {
+//
+// It runs on the connection that committed, before that goes back to the
+// pool: taking a second connection while holding the first let a burst of
+// transactions hold the whole pool, each waiting for another's connection
+// until its timeout, and their notifications were dropped.
+func sendDeferred(ctx context.Context, conn *pgxpool.Conn, deferred string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendNotifyTimeout)
 	defer cancel()
 	var sql strings.Builder
@@ -51,7 +58,7 @@ func (s *Store) sendDeferred(ctx context.Context, deferred string) {
 	sql.WriteString("; COMMIT")
 	// On failure, a connection left inside the failed transaction is not
 	// reused: the pool closes connections that come back not idle.
-	_, _ = s.pool.Exec(ctx, sql.String())
+	_, _ = conn.Exec(ctx, sql.String())
 }
 
 // quoteLiteral makes s a string literal (standard_conforming_strings is

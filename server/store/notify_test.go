@@ -110,6 +110,60 @@ func TestInTxNotifiesAfterCommit(t *testing.T) {
 	}
 }
 
+// A transaction's notifications go out on its own connection: with every
+// other connection of the pool taken, they are still sent (taking a second
+// connection for them once held the whole pool in a burst, and dropped
+// them after a timeout).
+func TestInTxNotifiesWithThePoolFull(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	url := apitest.NewDatabase(t)
+	pool, err := db.Open(ctx, url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	listener, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close(context.Background())
+	if _, err := listener.Exec(ctx, "LISTEN agent_work"); err != nil {
+		t.Fatal(err)
+	}
+	held, err := pool.Acquire(ctx) // the pool's other connection, busy elsewhere
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	err = st.InTx(ctx, func(q *store.Queries) error {
+		_, err := q.Raw().Exec(ctx, `SELECT certctl_notify('agent_work', 'full')`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Exec(ctx, `SELECT certctl_notify('agent_work', 'end')`); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		n, err := listener.WaitForNotification(ctx)
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		got = append(got, n.Payload)
+		if n.Payload == "end" {
+			break
+		}
+	}
+	if strings.Join(got, " ") != "full end" {
+		t.Fatalf("notifications %q, want [full end]: the transaction's was lost", got)
+	}
+}
+
 // A transaction is committed only when all of it succeeded: one whose
 // statement failed (the error swallowed by fn) or whose fn panicked
 // leaves nothing behind, and the pool goes on working.

@@ -88,7 +88,7 @@ func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error) error {
 	}
 	committed = true
 	if deferred != "" {
-		s.sendDeferred(ctx, deferred)
+		sendDeferred(ctx, conn, deferred)
 	}
 	return nil
 }
