@@ -197,17 +197,27 @@ func run(ctx context.Context, c config) int {
 	limit, err := raiseFileLimit()
 	if err != nil {
 		logf("could not raise the open-files limit: %v", err)
-	} else if need := uint64(c.agents) + 500; limit < need {
+	} else if need := uint64(c.agents) + uint64(min(500, max(50, c.agents/20))) + 100; limit < need {
 		logf("warning: open-files limit %d is below the about %d this run needs (a connection per agent, and some)", limit, need)
 	}
 
 	// One transport for the whole fleet, so that connections are reused:
-	// each agent's long poll holds one, heartbeats borrow idle ones.
+	// each agent's long poll holds one, heartbeats borrow idle ones. Both
+	// this process and the server hold a descriptor per connection, under
+	// an open-files limit (20,000 on the reference machine), so the
+	// connections are capped at one per agent and a margin for
+	// heartbeats in flight (a heartbeat waits for a free connection past
+	// it), and few are kept idle: otherwise every heartbeat sent while all
+	// connections carried polls opened one more, kept idle for
+	// IdleConnTimeout, and at 19,000 agents both processes ran out of
+	// descriptors.
+	margin := min(500, max(50, c.agents/20))
 	tr := &http.Transport{
 		Proxy:               nil, // loopback: never through a proxy
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        2 * c.agents,
-		MaxIdleConnsPerHost: 2 * c.agents,
+		MaxConnsPerHost:     c.agents + margin,
+		MaxIdleConns:        margin,
+		MaxIdleConnsPerHost: margin,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
