@@ -214,7 +214,10 @@ func (a *Agent) workLoop(ctx context.Context) error {
 	for ctx.Err() == nil {
 		a.flushReports(ctx)
 		a.http01.Maintain(ctx)
-		work, err := a.client.AgentWork(ctx, a.pollWait)
+		// Resending: the server hands out again a deployment it leased to
+		// this agent and has no report of, since the answer that handed
+		// it out may have been lost; do sees one it has done already.
+		work, err := a.client.AgentWorkResending(ctx, a.pollWait)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -245,6 +248,11 @@ func (a *Agent) do(ctx context.Context, item api.AgentWorkItem) {
 			a.logger.Warn("CSR failed", "job", item.JobID, "certificate", item.Certificate.Name, "err", err)
 		}
 	case api.AgentWorkDeploy:
+		if a.state.reportQueued(reportDeploy, item.JobID) {
+			// Done already; its report has not reached the server yet.
+			a.flushReports(ctx)
+			return
+		}
 		if err := a.state.startDeploy(item); err != nil {
 			a.logger.Error("record the deployment in progress", "job", item.JobID, "err", err)
 		}

@@ -90,6 +90,16 @@ func (s *state) queueReport(kind, jobID string, result any) error {
 	return writeFileAtomic(path, b, 0o600)
 }
 
+// reportQueued says whether a report of kind for jobID waits in the outbox.
+func (s *state) reportQueued(kind, jobID string) bool {
+	path, err := s.outboxPath(kind, jobID)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(path)
+	return err == nil
+}
+
 // pendingReports lists queued results.
 func (s *state) pendingReports() ([]pendingReport, error) {
 	entries, err := os.ReadDir(filepath.Join(s.dir, "outbox"))

@@ -37,6 +37,25 @@ func (c *Client) AgentWork(ctx context.Context, wait time.Duration) (*api.AgentW
 	return out, nil
 }
 
+// AgentWorkResending long-polls as AgentWork does, and also asks the
+// server to hand out again the deployments it leased to this agent that
+// the agent has not reported: the answer that handed one out may never
+// have arrived (the server died after it, the connection broke). For an
+// agent that does one item at a time and recognises, by its job id, a
+// deployment it has done already (report it again rather than deploy
+// twice); certctl-agent polls this way.
+func (c *Client) AgentWorkResending(ctx context.Context, wait time.Duration) (*api.AgentWork, error) {
+	out := new(api.AgentWork)
+	q := url.Values{"resend": {"true"}}
+	if wait > 0 {
+		q.Set("wait", wait.String())
+	}
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/api/v1/agent/work", query: q}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SubmitAgentCSR sends the CSR the agent made for one of its jobs.
 func (c *Client) SubmitAgentCSR(ctx context.Context, jobID string, csrPEM []byte) (*api.Job, error) {
 	p, err := apiPath("/agent/jobs/%s/csr", "job id", jobID)

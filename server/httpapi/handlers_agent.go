@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -117,7 +118,15 @@ func (s *Server) agentWork(w http.ResponseWriter, r *http.Request) error {
 		}
 		wait = d
 	}
-	items, ww, err := s.svc.PollAgentWork(r.Context(), wait, s.hub)
+	resend := false
+	if raw := r.URL.Query().Get("resend"); raw != "" {
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return core.Invalid("resend", "must be true or false")
+		}
+		resend = b
+	}
+	items, ww, err := s.svc.PollAgentWork(r.Context(), wait, resend, s.hub)
 	if err != nil {
 		return err
 	}

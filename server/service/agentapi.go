@@ -211,14 +211,17 @@ const (
 
 // agentWorkNow returns the agent's work now, and when its next retry
 // comes due (nil when none is scheduled).
-func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem, *time.Time, error) {
+//
+// With resend the agent's deployments that it took and has not reported
+// are handed out again (see PollAgentWork).
+func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID, resend bool) ([]WorkItem, *time.Time, error) {
 	q, release, err := s.store.QWithin(ctx, agentDBWait)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer release()
 	now := s.clock()
-	jobs, next, err := q.AgentJobs(ctx, agent, now, 50)
+	jobs, next, err := q.AgentJobs(ctx, agent, now, 50, resend)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -258,7 +261,7 @@ func (s *Service) agentWorkNow(ctx context.Context, agent uuid.UUID) ([]WorkItem
 				}
 				continue
 			}
-			taken, err := q.TakeAgentJob(ctx, j.ID, agent, now.Add(agentJobLease), now)
+			taken, err := q.TakeAgentJob(ctx, j.ID, agent, now.Add(agentJobLease), now, resend)
 			if errIs(err, core.ENOTFOUND) {
 				continue // another poll of this agent took it
 			}
@@ -297,7 +300,7 @@ func (s *Service) refuseServerKeyDeploy(ctx context.Context, j core.Job, c core.
 	a, _ := core.ActorFrom(ctx)
 	return s.store.InTx(ctx, func(q *store.Queries) error {
 		now := s.clock()
-		taken, err := q.TakeAgentJob(ctx, j.ID, agent, now.Add(agentJobLease), now)
+		taken, err := q.TakeAgentJob(ctx, j.ID, agent, now.Add(agentJobLease), now, false)
 		if errIs(err, core.ENOTFOUND) {
 			return nil // another poll of this agent took it
 		}

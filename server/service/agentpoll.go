@@ -36,6 +36,7 @@ type WorkWait struct {
 	deadline time.Time     // the end of the poll's wait
 	every    time.Duration // how often it looks without being woken
 	stopSub  func()        // ends the hub subscription; nil without a hub
+	resend   bool          // hand out again the deployments the agent took and has not reported
 
 	mu      sync.Mutex
 	state   pollState
@@ -53,17 +54,24 @@ type WorkWait struct {
 // wait is 0, it returns it (and a nil WorkWait); otherwise it returns a
 // WorkWait, subscribed to hub (nil: it looks every few seconds) since
 // before its first look, so that no notification is missed in between.
-func (s *Service) PollAgentWork(ctx context.Context, wait time.Duration, hub *AgentHub) ([]WorkItem, *WorkWait, error) {
+//
+// resend is for an agent that does one item at a time and knows a job it
+// has done by its id: the deployments leased to it that it has not
+// reported are handed out again. The answer that handed one out may never
+// have reached it (its server died after the commit, the connection
+// broke), and without resend such a deployment waits out its lease (ten
+// minutes) before it is handed out again.
+func (s *Service) PollAgentWork(ctx context.Context, wait time.Duration, resend bool, hub *AgentHub) ([]WorkItem, *WorkWait, error) {
 	id, err := agentID(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	w := &WorkWait{s: s, agent: id, deadline: time.Now().Add(wait), every: agentWorkRecheck}
+	w := &WorkWait{s: s, agent: id, deadline: time.Now().Add(wait), every: agentWorkRecheck, resend: resend}
 	if hub != nil && wait > 0 {
 		w.every = agentWorkSafetyRecheck
 		w.stopSub = hub.SubscribeFunc(id, w.wake)
 	}
-	items, next, err := s.agentWorkNow(ctx, id)
+	items, next, err := s.agentWorkNow(ctx, id, resend)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		w.Stop()
@@ -79,8 +87,8 @@ func (s *Service) PollAgentWork(ctx context.Context, wait time.Duration, hub *Ag
 // AgentWork returns the calling agent's work, waiting up to wait for some
 // to arrive (long poll) on the calling goroutine. hub, when not nil, wakes
 // it when new work may be there.
-func (s *Service) AgentWork(ctx context.Context, wait time.Duration, hub *AgentHub) ([]WorkItem, error) {
-	items, w, err := s.PollAgentWork(ctx, wait, hub)
+func (s *Service) AgentWork(ctx context.Context, wait time.Duration, resend bool, hub *AgentHub) ([]WorkItem, error) {
+	items, w, err := s.PollAgentWork(ctx, wait, resend, hub)
 	if w == nil {
 		return items, err
 	}
@@ -255,7 +263,7 @@ func (w *WorkWait) lookNow() (items []WorkItem, next *time.Time, err error) {
 			items, next, err = nil, nil, fmt.Errorf("panic looking for agent %s's work: %v", w.agent, p)
 		}
 	}()
-	return w.s.agentWorkNow(w.ctx, w.agent)
+	return w.s.agentWorkNow(w.ctx, w.agent, w.resend)
 }
 
 // finishLocked answers the poll once; it unlocks w.mu.

@@ -308,3 +308,70 @@ func TestAgentWorkWaitsForTheNextRetry(t *testing.T) {
 		t.Fatalf("work when the retry came due: %+v", work.Items)
 	}
 }
+
+// A deployment handed out in an answer the agent never got (its server
+// died after the commit, the connection broke) is handed out again to the
+// agent's next poll that asks for it (resend=true, as certctl-agent
+// polls), with its lease renewed and the same attempt; a poll that does
+// not ask (an older agent) does not get it until the lease runs out.
+func TestAgentWorkResendsALostDeployment(t *testing.T) {
+	t.Parallel()
+	w := newFleetWorld(t)
+	a, cred := enrollAgent(t, w.env, "delta")
+	cert := w.agentCertificate(t, "dog", a)
+	csr := agentWork(t, w.env, cred)[api.AgentWorkCSR]
+	key, err := keys.Generate("ecdsa-p256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := keys.CSR("dog.example.com", nil, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.env.MustDo(t, "POST", "/api/v1/agent/jobs/"+csr.JobID+"/csr", cred,
+		api.CSRRequest{CSRPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))}, 200)
+	w.env.RunJobs(t)
+	deploy, ok := agentWork(t, w.env, cred)[api.AgentWorkDeploy] // the answer "lost"
+	if !ok {
+		t.Fatalf("no deploy work for %s", cert.Name)
+	}
+	jobState := func() (state string, attempt int, lease time.Time) {
+		t.Helper()
+		if err := w.env.Pool.QueryRow(context.Background(), `SELECT state, attempt, lease_expires_at FROM jobs WHERE id = $1`,
+			deploy.JobID).Scan(&state, &attempt, &lease); err != nil {
+			t.Fatal(err)
+		}
+		return state, attempt, lease
+	}
+	state, attempt, lease := jobState()
+	if state != "running" {
+		t.Fatalf("the deploy job is %s, want running (leased to the agent)", state)
+	}
+
+	// An older agent's poll: nothing (the job is leased to it).
+	var work api.AgentWork
+	w.env.MustDo(t, "GET", "/api/v1/agent/work", cred, nil, 200).Decode(t, &work)
+	if len(work.Items) != 0 {
+		t.Fatalf("a poll without resend got %+v", work.Items)
+	}
+	// A poll that asks for it gets it again, the same attempt, its lease
+	// renewed from the server's clock.
+	w.clock.Add(time.Minute)
+	w.env.MustDo(t, "GET", "/api/v1/agent/work?resend=true", cred, nil, 200).Decode(t, &work)
+	if len(work.Items) != 1 || work.Items[0].Kind != api.AgentWorkDeploy || work.Items[0].JobID != deploy.JobID {
+		t.Fatalf("a poll with resend got %+v, want the deployment %s again", work.Items, deploy.JobID)
+	}
+	state2, attempt2, lease2 := jobState()
+	if state2 != "running" || attempt2 != attempt || !lease2.After(lease) {
+		t.Errorf("after the resend: %s attempt %d lease %v, want running, attempt %d, a lease after %v",
+			state2, attempt2, lease2, attempt, lease)
+	}
+	// Reported once, it is handed out no more.
+	w.env.MustDo(t, "POST", "/api/v1/agent/jobs/"+deploy.JobID+"/result", cred,
+		api.AgentDeployResult{Succeeded: true, Message: "deployed"}, 204)
+	w.env.MustDo(t, "GET", "/api/v1/agent/work?resend=true", cred, nil, 200).Decode(t, &work)
+	if len(work.Items) != 0 {
+		t.Fatalf("after the report, a poll with resend got %+v", work.Items)
+	}
+	w.env.MustDo(t, "GET", "/api/v1/agent/work?resend=maybe", cred, nil, 400)
+}

@@ -153,18 +153,21 @@ func (q *Queries) MarkAgentsOffline(ctx context.Context, before, now time.Time) 
 // of its deployments that is not due yet comes due (nil when none, or
 // when limit due jobs filled the answer): a notification announces a
 // retry when it is scheduled, not when it comes due, so a long poll waits
-// until then. One query gives both, on the agent's few rows.
-func (q *Queries) AgentJobs(ctx context.Context, agentID uuid.UUID, now time.Time, limit int) (due []core.Job, next *time.Time, err error) {
+// until then. One query gives both, on the agent's few rows. With resend,
+// the deployments leased to the agent that it has not reported are due
+// too: the answer that handed them out may have been lost.
+func (q *Queries) AgentJobs(ctx context.Context, agentID uuid.UUID, now time.Time, limit int, resend bool) (due []core.Job, next *time.Time, err error) {
 	jobs, err := collectJobs(q.db.Query(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE agent_id = $1 AND (
 			(state = 'waiting' AND kind IN ('issue', 'renew', 'deploy')) OR
-			(state IN ('retrying', 'queued') AND kind = 'deploy'))
-		ORDER BY (state = 'waiting' OR run_at <= $2) DESC, run_at LIMIT $3`, agentID, now, limit+1))
+			(state IN ('retrying', 'queued') AND kind = 'deploy') OR
+			($4 AND state = 'running' AND kind = 'deploy' AND lease_owner = 'agent:' || $1::text))
+		ORDER BY (state IN ('waiting', 'running') OR run_at <= $2) DESC, run_at LIMIT $3`, agentID, now, limit+1, resend))
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, j := range jobs {
-		if j.State != core.JobWaiting && j.RunAt.After(now) {
+		if j.State != core.JobWaiting && j.State != core.JobRunning && j.RunAt.After(now) {
 			next = &j.RunAt
 			break
 		}
@@ -175,12 +178,15 @@ func (q *Queries) AgentJobs(ctx context.Context, agentID uuid.UUID, now time.Tim
 	return due, next, nil
 }
 
-// TakeAgentJob leases a deploy job to its agent until until.
-func (q *Queries) TakeAgentJob(ctx context.Context, id, agentID uuid.UUID, until, now time.Time) (core.Job, error) {
+// TakeAgentJob leases a deploy job to its agent until until. With resend,
+// a job already leased to the agent is taken again (its lease renewed,
+// the same attempt): the agent asked for what it may not have received.
+func (q *Queries) TakeAgentJob(ctx context.Context, id, agentID uuid.UUID, until, now time.Time, resend bool) (core.Job, error) {
 	j, err := scanJob(q.db.QueryRow(ctx, `UPDATE jobs SET state = 'running', lease_owner = 'agent:' || $2::text,
-		lease_expires_at = $3, attempt = attempt + 1, updated_at = $4
-		WHERE id = $1 AND agent_id = $2 AND kind = 'deploy' AND state IN ('waiting', 'retrying', 'queued') RETURNING `+jobColumns,
-		id, agentID, until, now))
+		lease_expires_at = $3, attempt = attempt + CASE WHEN state = 'running' THEN 0 ELSE 1 END, updated_at = $4
+		WHERE id = $1 AND agent_id = $2 AND kind = 'deploy' AND (state IN ('waiting', 'retrying', 'queued') OR
+			($5 AND state = 'running' AND lease_owner = 'agent:' || $2::text)) RETURNING `+jobColumns,
+		id, agentID, until, now, resend))
 	return j, mapError(err, "job")
 }
 

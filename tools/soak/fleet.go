@@ -221,8 +221,9 @@ type simAgent struct {
 	keys     map[string]*ecdsa.PrivateKey   // by issuance job id: one key per job, as the real agent's key store
 	byCert   map[string][]*ecdsa.PrivateKey // by certificate id, to find the key of a version
 	applied  []application
-	served   map[string]string // target id → serial it holds now
-	received map[string]bool   // every job id a poll brought
+	served   map[string]string                // target id → serial it holds now
+	received map[string]bool                  // every job id a poll brought
+	results  map[string]api.AgentDeployResult // by deploy job id: what was reported, to report again when resent
 }
 
 // fleet runs the simulated agents.
@@ -300,7 +301,9 @@ func (f *fleet) workLoop(ctx context.Context, a *simAgent) {
 			sleepCtx(ctx, time.Second)
 			continue
 		}
-		w, err := a.client.AgentWork(gctx, f.pollWait)
+		// As certctl-agent polls: deployments leased to this agent that
+		// it has not reported come again (their answer may have been lost).
+		w, err := a.client.AgentWorkResending(gctx, f.pollWait)
 		if err != nil {
 			if gctx.Err() == nil && ctx.Err() == nil {
 				f.tally.fail("long poll", err)
@@ -334,8 +337,18 @@ func (f *fleet) do(ctx context.Context, a *simAgent, item api.AgentWorkItem) {
 		})
 		f.csrs.Add(1)
 	case api.AgentWorkDeploy:
-		res := a.deploy(item)
-		f.deploys.Add(1)
+		a.mu.Lock()
+		res, done := a.results[item.JobID]
+		a.mu.Unlock()
+		if !done {
+			// Done once only, as the real agent: a deployment sent again
+			// (its report not received) is reported again.
+			res = a.deploy(item)
+			a.mu.Lock()
+			a.results[item.JobID] = res
+			a.mu.Unlock()
+			f.deploys.Add(1)
+		}
 		f.deliver(ctx, a, "deploy report", func(rctx context.Context) error {
 			return a.client.ReportDeployment(rctx, item.JobID, res)
 		})
@@ -488,6 +501,7 @@ func enrollOne(ctx context.Context, admin *client.Client, hc *http.Client, repli
 	home := "http://" + replicas[i%len(replicas)]
 	a := &simAgent{idx: i, name: name, keys: map[string]*ecdsa.PrivateKey{}, byCert: map[string][]*ecdsa.PrivateKey{},
 		served: map[string]string{}, failing: map[string]bool{}, received: map[string]bool{},
+		results: map[string]api.AgentDeployResult{},
 		facts: api.AgentFacts{OS: "linux", Arch: "amd64", Hostname: name + ".soak.test",
 			IPAddress: fmt.Sprintf("10.%d.%d.%d", (i>>16)&0xff, (i>>8)&0xff, i&0xff), AgentVersion: "soak",
 			Plugins: []api.AgentPlugin{{Name: "nginx", Kind: "target", Version: "1.0.0"}}}}
