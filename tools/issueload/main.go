@@ -18,19 +18,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -41,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certctl/certctl/tools/internal/baseline"
 	"github.com/certctl/certctl/tools/internal/procstat"
 )
 
@@ -52,7 +44,7 @@ func main() {
 	clients := flag.Int("clients", 8, "concurrent API clients declaring them")
 	issuerName := flag.String("issuer", "local", "name of the issuer to use")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up when not every certificate is active by then")
-	baseline := flag.Duration("baseline", 3*time.Second, "how long to measure the in-process signing rate")
+	baselineFor := flag.Duration("baseline", 3*time.Second, "how long to measure the in-process signing rate")
 	mode := flag.String("mode", "declare", "what is timed: declare (declarations through the API until all are active) "+
 		"or renew (declare and wait untimed, then one bulk renewal, timed until every certificate has its new version: "+
 		"the issuance pipeline without declarations)")
@@ -157,8 +149,8 @@ func main() {
 		fmt.Printf("all renewed %s after the request: %.0f certificates/s end to end\n", all.Round(time.Millisecond),
 			float64(*n)/all.Seconds())
 	}
-	printCPU(cpu0, cpu1, *n, all)
-	rate, err := signingRate(caKeyType, *baseline)
+	procstat.PrintCPU(os.Stdout, "issueload", cpu0, cpu1, *n, all)
+	rate, err := baseline.SigningRate(caKeyType, *baselineFor)
 	if err != nil {
 		fatalf("baseline: %v", err)
 	}
@@ -366,101 +358,6 @@ func (c *client) activeVersions(prefix string) (map[string]string, time.Time, er
 		}
 		cursor = *page.NextCursor
 	}
-}
-
-// signingRate signs certificates from a parsed CSR with a CA key of
-// caKeyType on every core for d and returns certificates per second.
-func signingRate(caKeyType string, d time.Duration) (float64, error) {
-	caKey, err := newKey(caKeyType)
-	if err != nil {
-		return 0, err
-	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "baseline CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.(crypto.Signer).Public(), caKey)
-	if err != nil {
-		return 0, err
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "leaf.example.com"}, DNSNames: []string{"leaf.example.com"}}, leafKey)
-	if err != nil {
-		return 0, err
-	}
-	var count atomic.Int64
-	var wg sync.WaitGroup
-	stop := time.Now().Add(d)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(stop) {
-				csr, err := x509.ParseCertificateRequest(csrDER)
-				if err != nil || csr.CheckSignature() != nil {
-					return
-				}
-				serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-				tmpl := &x509.Certificate{SerialNumber: serial, Subject: csr.Subject, DNSNames: csr.DNSNames,
-					NotBefore: time.Now(), NotAfter: time.Now().Add(90 * 24 * time.Hour),
-					KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-				if _, err := x509.CreateCertificate(rand.Reader, tmpl, ca, csr.PublicKey, caKey); err != nil {
-					return
-				}
-				count.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(count.Load()) / d.Seconds(), nil
-}
-
-func newKey(typ string) (crypto.PrivateKey, error) {
-	switch typ {
-	case "ecdsa-p256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "", "ecdsa-p384":
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "rsa-2048", "rsa-3072", "rsa-4096":
-		bits, _ := strconv.Atoi(strings.TrimPrefix(typ, "rsa-"))
-		return rsa.GenerateKey(rand.Reader, bits)
-	case "ed25519":
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		return k, err
-	}
-	return nil, fmt.Errorf("unknown CA key type %q", typ)
-}
-
-// printCPU reports the CPU time the run took, by process, per
-// certificate and in cores: what each certificate costs, and who pays.
-func printCPU(c0, c1 procstat.CPUSample, n int, span time.Duration) {
-	if c1.Total <= c0.Total {
-		return // no /proc
-	}
-	ms := func(ticks int64) float64 { return 1000 * float64(ticks) / procstat.ClockTick / float64(n) }
-	cores := func(ticks int64) float64 { return float64(ticks) / procstat.ClockTick / span.Seconds() }
-	busy := c1.Machine - c0.Machine
-	fmt.Printf("machine: %.0f cores, busy %.2f of them during the run\n", float64(c1.Total-c0.Total)/procstat.ClockTick/span.Seconds(), cores(busy))
-	if !c1.OK {
-		return
-	}
-	parts := []struct {
-		name  string
-		ticks int64
-	}{
-		{"server", c1.Server - c0.Server}, {"PostgreSQL", c1.Postgres - c0.Postgres}, {"plugins", c1.Plugins - c0.Plugins},
-		{"issueload", c1.Self - c0.Self},
-	}
-	var ours int64
-	fmt.Printf("CPU per certificate:")
-	for _, p := range parts {
-		ours += p.ticks
-		fmt.Printf(" %s %.2f ms (%.2f cores),", p.name, ms(p.ticks), cores(p.ticks))
-	}
-	fmt.Printf(" other processes %.2f ms (%.2f cores)\n", ms(busy-ours), cores(busy-ours))
-	product := parts[0].ticks + parts[1].ticks + parts[2].ticks
-	fmt.Printf("the product (server + PostgreSQL + plugins): %.2f ms of CPU per certificate\n", ms(product))
 }
 
 func orDash(s string) string {

@@ -42,12 +42,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -65,7 +62,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,6 +72,7 @@ import (
 
 	"github.com/certctl/certctl/sdk/api"
 	"github.com/certctl/certctl/sdk/client"
+	"github.com/certctl/certctl/tools/internal/baseline"
 	"github.com/certctl/certctl/tools/internal/procstat"
 )
 
@@ -89,7 +86,7 @@ func main() {
 	caKeyType := flag.String("ca-key-type", "ecdsa-p384", "CA key type of both local issuers, and of the baseline")
 	maxPerSecond := flag.Float64("max-per-second", 0, "the operation's max_per_second (0: none)")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up when the operation is not done by then")
-	baseline := flag.Duration("baseline", 3*time.Second, "how long to measure the in-process signing rate")
+	baselineFor := flag.Duration("baseline", 3*time.Second, "how long to measure the in-process signing rate")
 	quiet := flag.Duration("quiet", 5*time.Second, "how long to sample the API's latency before the operation, as its baseline")
 	flag.Parse()
 	if *server == "" || *key == "" {
@@ -170,8 +167,8 @@ func main() {
 		float64(*n)/elapsed.Seconds())
 	before.report("before the run")
 	sampler.report("during the run")
-	printCPU(cpu0, cpu1, *n, elapsed)
-	rate, err := signingRate(*caKeyType, *baseline)
+	procstat.PrintCPU(os.Stdout, "reissueload", cpu0, cpu1, *n, elapsed)
+	rate, err := baseline.SigningRate(*caKeyType, *baselineFor)
 	if err != nil {
 		fatalf("baseline: %v", err)
 	}
@@ -408,102 +405,6 @@ func (s *sampler) report(when string) {
 	all := append(slices.Clone(s.get), s.list...)
 	fmt.Printf("API %s: get p50 %.1f ms p99 %.1f ms, list p50 %.1f ms p99 %.1f ms, all p50 %.1f ms p99 %.1f ms (%d requests, %d failed)\n",
 		when, pct(s.get, 0.5), pct(s.get, 0.99), pct(s.list, 0.5), pct(s.list, 0.99), pct(all, 0.5), pct(all, 0.99), len(all), s.failed)
-}
-
-// printCPU reports the CPU time the run took, by process, per
-// certificate and in cores: what each certificate costs, and who pays.
-func printCPU(c0, c1 procstat.CPUSample, n int, span time.Duration) {
-	if c1.Total <= c0.Total {
-		return // no /proc
-	}
-	ms := func(ticks int64) float64 { return 1000 * float64(ticks) / procstat.ClockTick / float64(n) }
-	cores := func(ticks int64) float64 { return float64(ticks) / procstat.ClockTick / span.Seconds() }
-	busy := c1.Machine - c0.Machine
-	fmt.Printf("machine: %.0f cores, busy %.2f of them during the run\n", float64(c1.Total-c0.Total)/procstat.ClockTick/span.Seconds(), cores(busy))
-	if !c1.OK {
-		return
-	}
-	parts := []struct {
-		name  string
-		ticks int64
-	}{
-		{"server", c1.Server - c0.Server}, {"PostgreSQL", c1.Postgres - c0.Postgres}, {"plugins", c1.Plugins - c0.Plugins},
-		{"reissueload", c1.Self - c0.Self},
-	}
-	var ours int64
-	fmt.Printf("CPU per certificate:")
-	for _, p := range parts {
-		ours += p.ticks
-		fmt.Printf(" %s %.2f ms (%.2f cores),", p.name, ms(p.ticks), cores(p.ticks))
-	}
-	fmt.Printf(" other processes %.2f ms (%.2f cores)\n", ms(busy-ours), cores(busy-ours))
-	product := parts[0].ticks + parts[1].ticks + parts[2].ticks
-	fmt.Printf("the product (server + PostgreSQL + plugins): %.2f ms of CPU per certificate\n", ms(product))
-}
-
-// signingRate signs certificates from a parsed CSR with a CA key of
-// caKeyType on every core for d and returns certificates per second: the
-// same baseline as tools/issueload's.
-func signingRate(caKeyType string, d time.Duration) (float64, error) {
-	caKey, err := newKey(caKeyType)
-	if err != nil {
-		return 0, err
-	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "baseline CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.(crypto.Signer).Public(), caKey)
-	if err != nil {
-		return 0, err
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "leaf.example.com"}, DNSNames: []string{"leaf.example.com"}}, leafKey)
-	if err != nil {
-		return 0, err
-	}
-	var count atomic.Int64
-	var wg sync.WaitGroup
-	stop := time.Now().Add(d)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(stop) {
-				csr, err := x509.ParseCertificateRequest(csrDER)
-				if err != nil || csr.CheckSignature() != nil {
-					return
-				}
-				serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-				tmpl := &x509.Certificate{SerialNumber: serial, Subject: csr.Subject, DNSNames: csr.DNSNames,
-					NotBefore: time.Now(), NotAfter: time.Now().Add(90 * 24 * time.Hour),
-					KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-				if _, err := x509.CreateCertificate(rand.Reader, tmpl, ca, csr.PublicKey, caKey); err != nil {
-					return
-				}
-				count.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(count.Load()) / d.Seconds(), nil
-}
-
-func newKey(typ string) (crypto.PrivateKey, error) {
-	switch typ {
-	case "ecdsa-p256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "", "ecdsa-p384":
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "rsa-2048", "rsa-3072", "rsa-4096":
-		bits, _ := strconv.Atoi(strings.TrimPrefix(typ, "rsa-"))
-		return rsa.GenerateKey(rand.Reader, bits)
-	case "ed25519":
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		return k, err
-	}
-	return nil, fmt.Errorf("unknown CA key type %q", typ)
 }
 
 func fatalf(format string, args ...any) {
