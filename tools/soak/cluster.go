@@ -272,22 +272,6 @@ func (r *replica) kill() {
 	}
 }
 
-// stop asks the server to shut down (SIGTERM), then kills what is left.
-func (r *replica) stop() {
-	r.mu.Lock()
-	cmd, exited := r.cmd, r.exited
-	r.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-	}
-	r.kill()
-}
-
 // killPlugins SIGKILLs the server's plugin children whose executable name
 // starts with prefix (e.g. certctl-plugin-issuer-) and returns their pids.
 func (r *replica) killPlugins(prefix string) []int {
